@@ -1,0 +1,103 @@
+package io.mtpspark.engine.kvcache;
+
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.model.LlamaConfig;
+
+/**
+ * Keys and values of one sequence, per layer as {@code [capacity][kvDim]} rows. Slots [0, length) hold committed
+ * tokens. A block forward appends its rows; speculative decoders then keep only the accepted ones with
+ * {@link #compact} or drop a tail with {@link #truncate}.
+ */
+public final class KvCache {
+    private final float[][] keys;
+    private final float[][] values;
+    private final int kvDim;
+    private final int capacity;
+    private int length;
+
+    public KvCache(LlamaConfig config, int capacity) {
+        this(config.nLayers(), config.kvDim(), capacity);
+    }
+
+    public KvCache(int layers, int kvDim, int capacity) {
+        long bytes = 2L * layers * capacity * kvDim * Float.BYTES;
+        if ((long) capacity * kvDim > Integer.MAX_VALUE - 8) {
+            throw new EngineException("KV cache of " + capacity + " positions × " + kvDim
+                    + " floats per layer exceeds the array limit; use a smaller context");
+        }
+        try {
+            this.keys = new float[layers][capacity * kvDim];
+            this.values = new float[layers][capacity * kvDim];
+        } catch (OutOfMemoryError e) {
+            throw new EngineException("out of memory allocating the KV cache: " + bytes / (1 << 20) + " MiB for "
+                    + capacity + " positions × " + layers + " layers; raise -Xmx or lower the context");
+        }
+        this.kvDim = kvDim;
+        this.capacity = capacity;
+    }
+
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    public float[] keys(int layer) {
+        return keys[layer];
+    }
+
+    public float[] values(int layer) {
+        return values[layer];
+    }
+
+    /** Marks {@code n} more rows (already written by the forward pass) as part of the sequence. */
+    public void append(int n) {
+        if (length + n > capacity) {
+            throw new IllegalStateException("KV cache overflow: " + length + " + " + n + " > " + capacity);
+        }
+        length += n;
+    }
+
+    /** Drops every row at or after {@code newLength}. */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("truncate to " + newLength + " outside [0, " + length + "]");
+        }
+        length = newLength;
+    }
+
+    /**
+     * Keeps chosen rows of the last block: the block starts at {@code blockStart}; {@code keep[0..count)} are
+     * strictly increasing offsets into it. Row {@code blockStart + keep[i]} moves to {@code blockStart + i} in every
+     * layer and the cache ends after the kept rows.
+     */
+    public void compact(int blockStart, int[] keep, int count) {
+        if (blockStart < 0 || blockStart > length) {
+            throw new IllegalArgumentException("block start " + blockStart + " outside [0, " + length + "]");
+        }
+        int prev = -1;
+        for (int i = 0; i < count; i++) {
+            if (keep[i] <= prev || blockStart + keep[i] >= length) {
+                throw new IllegalArgumentException("keep rows must be increasing offsets inside the block, got "
+                        + keep[i] + " at " + i);
+            }
+            prev = keep[i];
+        }
+        for (int l = 0; l < keys.length; l++) {
+            for (int i = 0; i < count; i++) {
+                if (keep[i] != i) {
+                    System.arraycopy(keys[l], (blockStart + keep[i]) * kvDim, keys[l], (blockStart + i) * kvDim, kvDim);
+                    System.arraycopy(values[l], (blockStart + keep[i]) * kvDim, values[l], (blockStart + i) * kvDim,
+                            kvDim);
+                }
+            }
+        }
+        length = blockStart + count;
+    }
+}

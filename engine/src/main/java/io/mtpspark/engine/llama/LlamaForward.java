@@ -1,0 +1,249 @@
+package io.mtpspark.engine.llama;
+
+import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.model.LayerWeights;
+import io.mtpspark.engine.model.LlamaConfig;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.LlamaWeights;
+import io.mtpspark.engine.tensor.Backend;
+
+/**
+ * The Llama block forward: n new tokens at once, each with an explicit position id, attending to the KV cache and
+ * to each other through an explicit {@link AttentionMask}. Writes the new tokens' keys/values into the cache
+ * (which grows by n), leaves the final-norm hidden states of all n rows in {@link #hidden()} and the logits of the
+ * requested rows in {@link #logits()}. Single-token decoding is the n = 1 case.
+ *
+ * <p>An instance owns its scratch buffers (sized for {@code maxRows} rows and {@code maxContext} positions) and is
+ * used by one thread at a time; the model's weights are shared. The forward allocates nothing.
+ */
+public final class LlamaForward {
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final LlamaWeights w;
+    private final Backend backend;
+    private final RopeTable rope;
+    private final int maxRows;
+    private final int maxContext;
+
+    private final float[] x;      // residual stream [rows][dim]
+    private final float[] xb;     // normed input [rows][dim]
+    private final float[] xb2;    // projection output [rows][dim]
+    private final float[] q;      // [rows][qDim]
+    private final float[] k;      // [rows][kvDim]
+    private final float[] v;      // [rows][kvDim]
+    private final float[] attOut; // [rows][qDim]
+    private final float[] hb;     // [rows][hiddenDim]
+    private final float[] hb2;    // [rows][hiddenDim]
+    private final float[] att;    // [nHeads][maxContext] attention scores, one row per head
+    private final float[] hidden; // [rows][dim] final-norm hidden states
+    private final float[] gathered; // [rows][dim] hidden rows whose logits are asked for
+    private final float[] logits; // [rows][vocab]
+
+    // arguments of the attention call, in fields so the parallel task needs no allocation
+    private int attLayer;
+    private int attRows;
+    private int attCacheLen;
+    private int[] attPositions;
+    private AttentionMask attMask;
+    private KvCache attCache;
+    private final Backend.RangeTask attentionTask = this::attentionHeads;
+
+    public LlamaForward(LlamaModel model, Backend backend, int maxRows, int maxContext) {
+        this.model = model;
+        this.c = model.config();
+        this.w = model.weights();
+        this.backend = backend;
+        this.maxRows = maxRows;
+        this.maxContext = Math.min(maxContext, c.seqLen());
+        this.rope = new RopeTable(c, this.maxContext);
+        x = new float[maxRows * c.dim()];
+        xb = new float[maxRows * c.dim()];
+        xb2 = new float[maxRows * c.dim()];
+        q = new float[maxRows * c.qDim()];
+        k = new float[maxRows * c.kvDim()];
+        v = new float[maxRows * c.kvDim()];
+        attOut = new float[maxRows * c.qDim()];
+        hb = new float[maxRows * c.hiddenDim()];
+        hb2 = new float[maxRows * c.hiddenDim()];
+        att = new float[c.nHeads() * this.maxContext];
+        hidden = new float[maxRows * c.dim()];
+        gathered = new float[maxRows * c.dim()];
+        logits = new float[maxRows * c.vocabSize()];
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public int maxRows() {
+        return maxRows;
+    }
+
+    /** Largest position + 1 this forward can process (the RoPE table and score buffers are sized for it). */
+    public int maxContext() {
+        return maxContext;
+    }
+
+    /** Final-norm hidden states of the last forward, {@code [n][dim]}. */
+    public float[] hidden() {
+        return hidden;
+    }
+
+    /** Logits of the rows requested in the last forward, in request order, {@code [count][vocab]}. */
+    public float[] logits() {
+        return logits;
+    }
+
+    /**
+     * Runs the block forward.
+     *
+     * @param tokens    token ids of the n new rows
+     * @param positions position id of each new row (RoPE)
+     * @param n         number of new rows, at most {@code maxRows}
+     * @param mask      which cache/new columns each row attends to
+     * @param cache     the sequence's KV cache; grows by n
+     * @param logitRows rows whose logits to compute (null = none)
+     * @param nLogits   how many entries of {@code logitRows} to use
+     */
+    public void forward(int[] tokens, int[] positions, int n, AttentionMask mask, KvCache cache, int[] logitRows,
+                        int nLogits) {
+        if (n < 1 || n > maxRows) {
+            throw new IllegalArgumentException("block of " + n + " rows; this forward holds 1.." + maxRows);
+        }
+        int cacheLen = cache.length();
+        if (cacheLen + n > cache.capacity() || cacheLen + n > maxContext) {
+            throw new IllegalArgumentException("block of " + n + " rows after " + cacheLen
+                    + " cached positions exceeds the context (" + Math.min(cache.capacity(), maxContext) + ")");
+        }
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int qDim = c.qDim();
+        int hid = c.hiddenDim();
+        float eps = c.rmsNormEps();
+        for (int i = 0; i < n; i++) {
+            int t = tokens[i];
+            if (t < 0 || t >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " outside vocabulary of " + c.vocabSize());
+            }
+            if (positions[i] < 0 || positions[i] >= maxContext) {
+                throw new IllegalArgumentException("position " + positions[i] + " outside [0, " + maxContext + ")");
+            }
+            System.arraycopy(w.tokenEmbedding(), t * dim, x, i * dim, dim);
+        }
+        for (int l = 0; l < c.nLayers(); l++) {
+            LayerWeights lw = w.layers()[l];
+            for (int i = 0; i < n; i++) {
+                backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
+            }
+            backend.matmul(q, xb, n, lw.wq(), dim, qDim);
+            backend.matmul(k, xb, n, lw.wk(), dim, kvDim);
+            backend.matmul(v, xb, n, lw.wv(), dim, kvDim);
+            if (lw.bq() != null) {
+                for (int i = 0; i < n; i++) {
+                    addInPlace(q, i * qDim, lw.bq(), qDim);
+                    addInPlace(k, i * kvDim, lw.bk(), kvDim);
+                    addInPlace(v, i * kvDim, lw.bv(), kvDim);
+                }
+            }
+            float[] kc = cache.keys(l);
+            float[] vc = cache.values(l);
+            for (int i = 0; i < n; i++) {
+                rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
+                rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
+                System.arraycopy(k, i * kvDim, kc, (cacheLen + i) * kvDim, kvDim);
+                System.arraycopy(v, i * kvDim, vc, (cacheLen + i) * kvDim, kvDim);
+            }
+            attLayer = l;
+            attRows = n;
+            attCacheLen = cacheLen;
+            attPositions = positions;
+            attMask = mask;
+            attCache = cache;
+            backend.parallelFor(c.nHeads(), (long) n * (cacheLen + n) * c.headDim() * 2, attentionTask);
+            backend.matmul(xb2, attOut, n, lw.wo(), qDim, dim);
+            addInPlace(x, 0, xb2, n * dim);
+            for (int i = 0; i < n; i++) {
+                backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
+            }
+            backend.matmul(hb, xb, n, lw.wGate(), dim, hid);
+            backend.matmul(hb2, xb, n, lw.wUp(), dim, hid);
+            for (int i = 0, e = n * hid; i < e; i++) {
+                float g = hb[i];
+                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
+            }
+            backend.matmul(xb2, hb, n, lw.wDown(), hid, dim);
+            addInPlace(x, 0, xb2, n * dim);
+        }
+        attMask = null;
+        attCache = null;
+        attPositions = null;
+        cache.append(n);
+        for (int i = 0; i < n; i++) {
+            backend.rmsnorm(hidden, i * dim, x, i * dim, w.finalNorm(), dim, eps);
+        }
+        if (logitRows != null && nLogits > 0) {
+            for (int j = 0; j < nLogits; j++) {
+                System.arraycopy(hidden, logitRows[j] * dim, gathered, j * dim, dim);
+            }
+            backend.matmul(logits, gathered, nLogits, w.classifier(), dim, c.vocabSize());
+        }
+    }
+
+    /** Attention for heads [from, to) over all rows of the current block. */
+    private void attentionHeads(int from, int to) {
+        int hd = c.headDim();
+        int kvDim = c.kvDim();
+        int qDim = c.qDim();
+        int group = c.groupSize();
+        int n = attRows;
+        int cacheLen = attCacheLen;
+        int cols = cacheLen + n;
+        float[] kc = attCache.keys(attLayer);
+        float[] vc = attCache.values(attLayer);
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        for (int h = from; h < to; h++) {
+            int kvOff = (h / group) * hd;
+            int sOff = h * maxContext;
+            for (int i = 0; i < n; i++) {
+                int qOff = i * qDim + h * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < cols; t++) {
+                    if (attMask.allows(i, t, cacheLen)) {
+                        float s = backend.dot(q, qOff, kc, t * kvDim + kvOff, hd) * scale;
+                        att[sOff + t] = s;
+                        if (s > max) {
+                            max = s;
+                        }
+                    } else {
+                        att[sOff + t] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                float sum = 0f;
+                for (int t = 0; t < cols; t++) {
+                    float s = att[sOff + t];
+                    float e = s == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s - max);
+                    att[sOff + t] = e;
+                    sum += e;
+                }
+                float inv = 1.0f / sum;
+                java.util.Arrays.fill(attOut, qOff, qOff + hd, 0f);
+                for (int t = 0; t < cols; t++) {
+                    float a = att[sOff + t];
+                    if (a != 0f) {
+                        backend.axpy(attOut, qOff, a * inv, vc, t * kvDim + kvOff, hd);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void addInPlace(float[] dst, int off, float[] src, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[off + i] += src[i];
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.mtpspark.engine.model;
+
+import java.util.SplittableRandom;
+
+/**
+ * Builds a model with seeded random weights for a given configuration: used by tests (GQA, untied classifier, biases)
+ * and by benchmarks of shapes we have no real weights for. Norm weights are near 1 and projection weights scaled
+ * by 1/sqrt(fan-in) so activations stay in a realistic range.
+ */
+public final class RandomModel {
+    private RandomModel() {
+    }
+
+    public static LlamaModel create(LlamaConfig c, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] embedding = gaussian(rng, (long) c.vocabSize() * c.dim(), 1.0f);
+        LayerWeights[] layers = new LayerWeights[c.nLayers()];
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers[l] = new LayerWeights(
+                    norm(rng, c.dim()),
+                    gaussian(rng, (long) c.qDim() * c.dim(), inv(c.dim())),
+                    gaussian(rng, (long) c.kvDim() * c.dim(), inv(c.dim())),
+                    gaussian(rng, (long) c.kvDim() * c.dim(), inv(c.dim())),
+                    gaussian(rng, (long) c.dim() * c.qDim(), inv(c.qDim())),
+                    c.qkvBias() ? gaussian(rng, c.qDim(), 0.1f) : null,
+                    c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
+                    c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
+                    norm(rng, c.dim()),
+                    gaussian(rng, (long) c.hiddenDim() * c.dim(), inv(c.dim())),
+                    gaussian(rng, (long) c.dim() * c.hiddenDim(), inv(c.hiddenDim())),
+                    gaussian(rng, (long) c.hiddenDim() * c.dim(), inv(c.dim())));
+        }
+        float[] finalNorm = norm(rng, c.dim());
+        float[] classifier = c.tiedEmbeddings() ? embedding
+                : gaussian(rng, (long) c.vocabSize() * c.dim(), inv(c.dim()) * 4);
+        return new LlamaModel(c, new LlamaWeights(embedding, layers, finalNorm, classifier), "random:" + seed);
+    }
+
+    /** A small GQA configuration with an untied classifier, convenient for tests. */
+    public static LlamaConfig tinyConfig(int vocab, boolean qkvBias) {
+        return new LlamaConfig(qkvBias ? "Qwen2ForCausalLM" : "LlamaForCausalLM", 48, 96, 2, 6, 2, vocab, 256, 8,
+                10000.0, 1e-5f, null, qkvBias, false, 1, 2, false);
+    }
+
+    private static float inv(int fanIn) {
+        return (float) (1.0 / Math.sqrt(fanIn));
+    }
+
+    private static float[] norm(SplittableRandom rng, int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+            w[i] = 1.0f + 0.1f * (float) (rng.nextDouble() * 2 - 1);
+        }
+        return w;
+    }
+
+    private static float[] gaussian(SplittableRandom rng, long n, float scale) {
+        float[] w = new float[Math.toIntExact(n)];
+        for (int i = 0; i < w.length; i++) {
+            // sum of uniforms: cheap, bounded, near-Gaussian
+            double s = rng.nextDouble() + rng.nextDouble() + rng.nextDouble() - 1.5;
+            w[i] = (float) (s * 2.0) * scale;
+        }
+        return w;
+    }
+}

@@ -1,0 +1,224 @@
+package io.mtpspark.engine.safetensors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mtpspark.engine.EngineException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A validated, memory-mapped view of one {@code .safetensors} file: an 8-byte little-endian header length, a JSON
+ * header mapping names to dtype/shape/offsets, then the raw data. The whole header is checked at open (known
+ * dtypes, shape × dtype size = byte range, ranges inside the file, file not truncated), so reading a tensor later
+ * cannot run off the end. Tensors are converted to fp32 window by window, never through one giant byte[].
+ */
+public final class SafetensorsFile implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, TensorInfo> tensors;
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.tensors = tensors;
+        this.metadata = metadata;
+    }
+
+    public static SafetensorsFile open(Path path) {
+        if (!Files.isRegularFile(path)) {
+            throw new EngineException(path, "safetensors file not found");
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ);
+            long size = ch.size();
+            if (size < 8) {
+                throw new EngineException(path, "truncated safetensors file: " + size + " bytes");
+            }
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long headerLen = lenBuf.flip().getLong();
+            if (headerLen <= 0 || headerLen > 100_000_000L || 8 + headerLen > size) {
+                throw new EngineException(path, "corrupt safetensors file: header length " + headerLen
+                        + " does not fit a file of " + size + " bytes");
+            }
+            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, hb, 8);
+            JsonNode root;
+            try {
+                root = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new EngineException(path, "corrupt safetensors header: not valid JSON (" + e.getMessage() + ")");
+            }
+            if (root == null || !root.isObject()) {
+                throw new EngineException(path, "corrupt safetensors header: not a JSON object");
+            }
+            long dataStart = 8 + headerLen;
+            long dataSize = size - dataStart;
+            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            long maxEnd = 0;
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("__metadata__")) {
+                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    continue;
+                }
+                TensorInfo info = parseEntry(path, e.getKey(), e.getValue());
+                if (info.end() > dataSize) {
+                    throw new EngineException(path, "truncated safetensors file: tensor " + info.name()
+                            + " ends at data byte " + info.end() + " but the data section has " + dataSize + " bytes");
+                }
+                maxEnd = Math.max(maxEnd, info.end());
+                tensors.put(info.name(), info);
+            }
+            if (maxEnd != dataSize) {
+                throw new EngineException(path, "corrupt safetensors file: data section has " + dataSize
+                        + " bytes but the header describes " + maxEnd);
+            }
+            return new SafetensorsFile(path, ch, dataStart, Collections.unmodifiableMap(tensors),
+                    Collections.unmodifiableMap(metadata));
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new EngineException(path, "cannot read safetensors file: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    private static TensorInfo parseEntry(Path path, String name, JsonNode node) {
+        String dtypeName = node.path("dtype").asText("");
+        DType dtype = DType.parse(dtypeName);
+        if (dtype == null) {
+            throw new EngineException(path, "unsupported dtype " + (dtypeName.isEmpty() ? "(missing)" : dtypeName)
+                    + " for tensor " + name + " (supported: F32, F16, BF16)");
+        }
+        JsonNode shapeNode = node.path("shape");
+        JsonNode offsets = node.path("data_offsets");
+        if (!shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2) {
+            throw new EngineException(path, "corrupt safetensors header: tensor " + name
+                    + " lacks shape or data_offsets");
+        }
+        long[] shape = new long[shapeNode.size()];
+        long elements = 1;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = shapeNode.get(i).asLong(-1);
+            if (shape[i] < 0) {
+                throw new EngineException(path, "corrupt safetensors header: tensor " + name + " has a negative dimension");
+            }
+            elements *= shape[i];
+        }
+        long begin = offsets.get(0).asLong(-1);
+        long end = offsets.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end - begin != elements * dtype.bytes()) {
+            throw new EngineException(path, "corrupt safetensors header: tensor " + name + " has data_offsets ["
+                    + begin + ", " + end + ") but shape × " + dtype + " needs " + elements * dtype.bytes() + " bytes");
+        }
+        return new TensorInfo(name, dtype, shape, begin, end);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Map<String, TensorInfo> tensors() {
+        return tensors;
+    }
+
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public TensorInfo info(String name) {
+        TensorInfo info = tensors.get(name);
+        if (info == null) {
+            throw new EngineException(path, "missing tensor " + name);
+        }
+        return info;
+    }
+
+    /** Reads a tensor as fp32, converting from its stored dtype. */
+    public float[] readFloats(String name) {
+        TensorInfo info = info(name);
+        long n = info.elements();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new EngineException(path, "tensor " + name + " has " + n + " elements, over the fp32 array limit");
+        }
+        float[] out = new float[(int) n];
+        int esize = info.dtype().bytes();
+        long window = (1L << 28) / esize * esize;
+        long pos = dataStart + info.begin();
+        int done = 0;
+        try {
+            while (done < n) {
+                int count = (int) Math.min(n - done, window / esize);
+                ByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY, pos, (long) count * esize)
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                switch (info.dtype()) {
+                    case F32 -> buf.asFloatBuffer().get(out, done, count);
+                    case BF16 -> {
+                        for (int i = 0; i < count; i++) {
+                            out[done + i] = DType.bf16ToFloat(buf.getShort(i * 2));
+                        }
+                    }
+                    case F16 -> {
+                        for (int i = 0; i < count; i++) {
+                            out[done + i] = DType.f16ToFloat(buf.getShort(i * 2));
+                        }
+                    }
+                }
+                done += count;
+                pos += (long) count * esize;
+            }
+        } catch (IOException e) {
+            throw new EngineException(path, "cannot read tensor " + name + ": " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            int r = ch.read(buf, pos + buf.position());
+            if (r < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // already failing; the original error is what matters
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+}

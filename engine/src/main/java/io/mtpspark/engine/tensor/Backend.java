@@ -1,0 +1,38 @@
+package io.mtpspark.engine.tensor;
+
+/**
+ * The numeric kernels the forward pass is built from, over flat row-major {@code float[]} tensors with explicit
+ * shapes and offsets. {@link ScalarBackend} is the plain single-threaded oracle; {@link CpuBackend} is the fast one
+ * (Vector API inner loops, rows of large matmuls spread over threads) and is tested against the oracle.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** A unit of parallel work over the index range [from, to). */
+    @FunctionalInterface
+    interface RangeTask {
+        void run(int from, int to);
+    }
+
+    String name();
+
+    /**
+     * {@code out[r*outDim + o] = dot(x[r*inDim ..], w[o*inDim ..])} for every row r < rows and output o < outDim: a
+     * Linear layer with weight {@code [outDim][inDim]} applied to {@code rows} input rows.
+     */
+    void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim);
+
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code y[yOff+i] += a * x[xOff+i]}. */
+    void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
+
+    /** RMSNorm of one row: {@code out = w * x / sqrt(mean(x^2) + eps)}. */
+    void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps);
+
+    /** Runs {@code task} over [0, n), in parallel when {@code workPerItem * n} is large enough to pay for it. */
+    void parallelFor(int n, long workPerItem, RangeTask task);
+
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,157 @@
+package io.mtpspark.engine.tensor;
+
+import java.util.logging.Logger;
+
+/**
+ * The fast CPU backend: SIMD inner loops through the JDK Vector API and large matmuls split over output rows across
+ * a worker pool, where each weight row is read once for up to four input rows (block forwards reuse weights).
+ * Small kernels stay on the calling thread, since a dispatch costs more than a 64-wide dot product. Without the
+ * {@code jdk.incubator.vector} module it falls back to scalar loops and says so loudly at start-up.
+ */
+public final class CpuBackend implements Backend {
+    private static final Logger LOG = Logger.getLogger(CpuBackend.class.getName());
+    /** Below this many multiply-adds a kernel runs on the calling thread. */
+    private static final long PARALLEL_THRESHOLD = 1L << 17;
+    private static final boolean VECTOR = vectorApiAvailable();
+    private static volatile boolean warned;
+
+    private final WorkerPool pool;
+    private final float[][] matmulArgs = new float[3][];
+    private int mmRows;
+    private int mmIn;
+    private int mmOut;
+    private final RangeTask matmulTask = this::matmulRange;
+
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this.pool = new WorkerPool(Math.max(1, threads));
+        if (!VECTOR && !warned) {
+            warned = true;
+            LOG.warning("JDK Vector API unavailable: start the JVM with --add-modules jdk.incubator.vector; "
+                    + "the CPU backend runs on scalar loops and is several times slower");
+        }
+    }
+
+    /** Whether SIMD kernels are active (the fast path). */
+    public static boolean vectorized() {
+        return VECTOR;
+    }
+
+    static boolean vectorApiAvailable() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return false;
+        }
+        try {
+            return VectorKernels.lanes() > 1;
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
+    public String name() {
+        return "cpu(" + pool.threads() + " threads, " + (VECTOR ? "SIMD " + VectorKernels.lanes() + " lanes" : "scalar")
+                + ")";
+    }
+
+    @Override
+    public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
+        matmulArgs[0] = out;
+        matmulArgs[1] = x;
+        matmulArgs[2] = w;
+        mmRows = rows;
+        mmIn = inDim;
+        mmOut = outDim;
+        if ((long) rows * inDim * outDim < PARALLEL_THRESHOLD || pool.threads() == 1) {
+            matmulRange(0, outDim);
+        } else {
+            pool.run(outDim, matmulTask);
+        }
+        matmulArgs[0] = matmulArgs[1] = matmulArgs[2] = null;
+    }
+
+    private void matmulRange(int from, int to) {
+        float[] out = matmulArgs[0];
+        float[] x = matmulArgs[1];
+        float[] w = matmulArgs[2];
+        int rows = mmRows;
+        int in = mmIn;
+        int outDim = mmOut;
+        for (int o = from; o < to; o++) {
+            int wOff = o * in;
+            int r = 0;
+            if (VECTOR) {
+                for (; r + 4 <= rows; r += 4) {
+                    VectorKernels.dot4(x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, w, wOff, in, out,
+                            r * outDim + o, outDim);
+                }
+            }
+            for (; r < rows; r++) {
+                out[r * outDim + o] = dot(x, r * in, w, wOff, in);
+            }
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (VECTOR) {
+            return VectorKernels.dot(a, aOff, b, bOff, n);
+        }
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            s0 += a[aOff + i] * b[bOff + i];
+            s1 += a[aOff + i + 1] * b[bOff + i + 1];
+            s2 += a[aOff + i + 2] * b[bOff + i + 2];
+            s3 += a[aOff + i + 3] * b[bOff + i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += a[aOff + i] * b[bOff + i];
+        }
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override
+    public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        if (VECTOR) {
+            VectorKernels.axpy(y, yOff, a, x, xOff, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        float ss = dot(x, xOff, x, xOff, n);
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = w[i] * (scale * x[xOff + i]);
+        }
+    }
+
+    @Override
+    public void parallelFor(int n, long workPerItem, RangeTask task) {
+        if (workPerItem * n < PARALLEL_THRESHOLD || pool.threads() == 1 || n < 2) {
+            task.run(0, n);
+        } else {
+            pool.run(n, task);
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,55 @@
+package io.mtpspark.engine.tensor;
+
+/**
+ * Plain scalar loops on one thread, written for obviousness: the reference every optimised backend is checked
+ * against.
+ */
+public final class ScalarBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < outDim; o++) {
+                out[r * outDim + o] = dot(x, r * inDim, w, o * inDim, inDim);
+            }
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    @Override
+    public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        float ss = 0f;
+        for (int i = 0; i < n; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = w[i] * (scale * x[xOff + i]);
+        }
+    }
+
+    @Override
+    public void parallelFor(int n, long workPerItem, RangeTask task) {
+        task.run(0, n);
+    }
+}

@@ -1,0 +1,88 @@
+package io.mtpspark.engine.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Inner loops on the JDK Vector API (SIMD). Only touched when the {@code jdk.incubator.vector} module is present,
+ * so that loading the engine without {@code --add-modules jdk.incubator.vector} still works (on scalar loops).
+ */
+final class VectorKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private VectorKernels() {
+    }
+
+    static int lanes() {
+        return S.length();
+    }
+
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float s;
+        if (n >= 2 * S.length()) {
+            FloatVector acc0 = FloatVector.zero(S);
+            FloatVector acc1 = FloatVector.zero(S);
+            int bound = n - n % (2 * S.length());
+            for (; i < bound; i += 2 * S.length()) {
+                acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
+                acc1 = FloatVector.fromArray(S, a, aOff + i + S.length())
+                        .fma(FloatVector.fromArray(S, b, bOff + i + S.length()), acc1);
+            }
+            s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        } else {
+            s = 0f;
+        }
+        for (; i < n; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** Four input rows against one weight row: the weight is loaded once per four dot products. */
+    static void dot4(float[] x, int x0, int x1, int x2, int x3, float[] w, int wOff, int n, float[] out, int o0,
+                     int stride) {
+        FloatVector a0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S);
+        FloatVector a2 = FloatVector.zero(S);
+        FloatVector a3 = FloatVector.zero(S);
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector wv = FloatVector.fromArray(S, w, wOff + i);
+            a0 = FloatVector.fromArray(S, x, x0 + i).fma(wv, a0);
+            a1 = FloatVector.fromArray(S, x, x1 + i).fma(wv, a1);
+            a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
+            a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wi = w[wOff + i];
+            s0 += x[x0 + i] * wi;
+            s1 += x[x1 + i] * wi;
+            s2 += x[x2 + i] * wi;
+            s3 += x[x3 + i] * wi;
+        }
+        out[o0] = s0;
+        out[o0 + stride] = s1;
+        out[o0 + 2 * stride] = s2;
+        out[o0 + 3 * stride] = s3;
+    }
+
+    static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector av = FloatVector.broadcast(S, a);
+        for (; i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.mtpspark.engine.tensor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed set of daemon threads that split an index range with the calling thread. Dispatch allocates nothing:
+ * the caller publishes the task in fields, bumps a generation counter and wakes the workers, who spin briefly
+ * before parking so that back-to-back dispatches in a decode loop do not pay for a park/unpark each time.
+ */
+final class WorkerPool implements AutoCloseable {
+    private static final int SPINS_BEFORE_PARK = 20_000;
+
+    private final Thread[] workers;
+    private final AtomicInteger nextChunk = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile long generation;
+    private volatile boolean closed;
+    private Backend.RangeTask task;
+    private int total;
+    private int chunkSize;
+    private int chunks;
+
+    WorkerPool(int threads) {
+        workers = new Thread[Math.max(0, threads - 1)];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "mtp-cpu-" + i);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    int threads() {
+        return workers.length + 1;
+    }
+
+    /** Runs the task over [0, n) on all threads; returns when every chunk is done. Not reentrant. */
+    void run(int n, Backend.RangeTask t) {
+        int c = Math.min(n, threads() * 4);
+        task = t;
+        total = n;
+        chunkSize = (n + c - 1) / c;
+        chunks = c;
+        pending.set(c);
+        nextChunk.set(0); // volatile write: publishes the fields above to workers that claim a chunk
+        generation++;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+        work();
+        while (pending.get() > 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private void work() {
+        int c;
+        while ((c = nextChunk.getAndIncrement()) < chunks) {
+            int from = c * chunkSize;
+            int to = Math.min(total, from + chunkSize);
+            if (from < to) {
+                task.run(from, to);
+            }
+            pending.decrementAndGet();
+        }
+    }
+
+    private void workerLoop() {
+        long seen = 0;
+        int idle = 0;
+        while (!closed) {
+            long g = generation;
+            if (g != seen) {
+                seen = g;
+                idle = 0;
+                work();
+            } else if (idle++ < SPINS_BEFORE_PARK) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+                idle = 0;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+    }
+}
