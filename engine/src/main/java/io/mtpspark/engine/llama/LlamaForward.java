@@ -171,10 +171,7 @@ public final class LlamaForward {
             }
             backend.matmul(hb, xb, n, lw.wGate(), dim, hid);
             backend.matmul(hb2, xb, n, lw.wUp(), dim, hid);
-            for (int i = 0, e = n * hid; i < e; i++) {
-                float g = hb[i];
-                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
-            }
+            backend.siluMul(hb, hb2, n * hid);
             backend.matmul(xb2, hb, n, lw.wDown(), hid, dim);
             addInPlace(x, 0, xb2, n * dim);
         }
@@ -205,14 +202,17 @@ public final class LlamaForward {
         float[] kc = attCache.keys(attLayer);
         float[] vc = attCache.values(attLayer);
         float scale = (float) (1.0 / Math.sqrt(hd));
+        boolean causal = attMask == AttentionMask.CAUSAL;
         for (int h = from; h < to; h++) {
             int kvOff = (h / group) * hd;
             int sOff = h * maxContext;
             for (int i = 0; i < n; i++) {
                 int qOff = i * qDim + h * hd;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < cols; t++) {
-                    if (attMask.allows(i, t, cacheLen)) {
+                // causal rows see a prefix; other masks are checked per column (-inf = not visible)
+                int visible = causal ? cacheLen + i + 1 : cols;
+                for (int t = 0; t < visible; t++) {
+                    if (causal || attMask.allows(i, t, cacheLen)) {
                         float s = backend.dot(q, qOff, kc, t * kvDim + kvOff, hd) * scale;
                         att[sOff + t] = s;
                         if (s > max) {
@@ -222,16 +222,10 @@ public final class LlamaForward {
                         att[sOff + t] = Float.NEGATIVE_INFINITY;
                     }
                 }
-                float sum = 0f;
-                for (int t = 0; t < cols; t++) {
-                    float s = att[sOff + t];
-                    float e = s == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(s - max);
-                    att[sOff + t] = e;
-                    sum += e;
-                }
+                float sum = backend.expShiftSum(att, sOff, visible, max);
                 float inv = 1.0f / sum;
                 java.util.Arrays.fill(attOut, qOff, qOff + hd, 0f);
-                for (int t = 0; t < cols; t++) {
+                for (int t = 0; t < visible; t++) {
                     float a = att[sOff + t];
                     if (a != 0f) {
                         backend.axpy(attOut, qOff, a * inv, vc, t * kvDim + kvOff, hd);

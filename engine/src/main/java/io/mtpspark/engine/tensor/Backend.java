@@ -29,6 +29,12 @@ public interface Backend extends AutoCloseable {
     /** RMSNorm of one row: {@code out = w * x / sqrt(mean(x^2) + eps)}. */
     void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps);
 
+    /** {@code a[off+i] = exp(a[off+i] - shift)} for i < n; returns the sum (a softmax numerator and denominator). */
+    float expShiftSum(float[] a, int off, int n, float shift);
+
+    /** SwiGLU activation in place: {@code h[i] = silu(h[i]) * g[i]} for i < n. */
+    void siluMul(float[] h, float[] g, int n);
+
     /** Runs {@code task} over [0, n), in parallel when {@code workPerItem * n} is large enough to pay for it. */
     void parallelFor(int n, long workPerItem, RangeTask task);
 

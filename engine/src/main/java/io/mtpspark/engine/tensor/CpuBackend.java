@@ -142,6 +142,32 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public float expShiftSum(float[] a, int off, int n, float shift) {
+        if (VECTOR) {
+            return VectorKernels.expShiftSum(a, off, n, shift);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    @Override
+    public void siluMul(float[] h, float[] g, int n) {
+        if (VECTOR) {
+            VectorKernels.siluMul(h, g, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            float x = h[i];
+            h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
+        }
+    }
+
+    @Override
     public void parallelFor(int n, long workPerItem, RangeTask task) {
         if (workPerItem * n < PARALLEL_THRESHOLD || pool.threads() == 1 || n < 2) {
             task.run(0, n);

@@ -49,6 +49,25 @@ public final class ScalarBackend implements Backend {
     }
 
     @Override
+    public float expShiftSum(float[] a, int off, int n, float shift) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    @Override
+    public void siluMul(float[] h, float[] g, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = h[i];
+            h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
+        }
+    }
+
+    @Override
     public void parallelFor(int n, long workPerItem, RangeTask task) {
         task.run(0, n);
     }

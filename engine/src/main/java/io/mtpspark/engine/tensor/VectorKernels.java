@@ -85,4 +85,36 @@ final class VectorKernels {
             y[yOff + i] += a * x[xOff + i];
         }
     }
+
+    static float expShiftSum(float[] a, int off, int n, float shift) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < bound; i += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            a[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    static void siluMul(float[] h, float[] g, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        for (; i < bound; i += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, h, i);
+            FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
+            x.div(sig).mul(FloatVector.fromArray(S, g, i)).intoArray(h, i);
+        }
+        for (; i < n; i++) {
+            float x = h[i];
+            h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
+        }
+    }
 }

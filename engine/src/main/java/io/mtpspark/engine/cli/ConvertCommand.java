@@ -1,0 +1,67 @@
+package io.mtpspark.engine.cli;
+
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.model.HfModelWriter;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.ModelLoader;
+import io.mtpspark.engine.safetensors.DType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code convert}: writes a model (typically a llama2.c checkpoint) as a Hugging Face directory with HF tensor names
+ * and rotate-half q/k layout, copying a llama2.c tokenizer found next to it as {@code tokenizer.bin}.
+ */
+@Command(name = "convert", description = "Convert a llama2.c checkpoint to a Hugging Face safetensors directory.")
+final class ConvertCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "llama2.c .bin checkpoint (or HF directory)")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "tokenizer to copy into the output (default: next to the model)")
+    Path tokenizer;
+
+    @Option(names = "--out", required = true, description = "output directory")
+    Path out;
+
+    @Option(names = "--dtype", defaultValue = "F32", description = "F32 | BF16 | F16")
+    String dtype;
+
+    @Option(names = "--verbose", description = "print stack traces for errors")
+    boolean verbose;
+
+    @Override
+    public Integer call() throws Exception {
+        DType type = DType.parse(dtype.toUpperCase(Locale.ROOT));
+        if (type == null) {
+            throw new IllegalArgumentException("--dtype: expected F32, BF16 or F16, got \"" + dtype + "\"");
+        }
+        LlamaModel m = ModelLoader.load(model);
+        HfModelWriter.write(m, out, type);
+        Path tok = tokenizer;
+        if (tok == null && !Files.isDirectory(model)) {
+            Path dir = model.toAbsolutePath().getParent();
+            for (String name : new String[]{"tok" + m.config().vocabSize() + ".bin", "tokenizer.bin"}) {
+                if (Files.isRegularFile(dir.resolve(name))) {
+                    tok = dir.resolve(name);
+                    break;
+                }
+            }
+        }
+        if (tok != null) {
+            if (!Files.isRegularFile(tok)) {
+                throw new EngineException(tok, "tokenizer file not found");
+            }
+            String target = tok.getFileName().toString().endsWith(".json") ? "tokenizer.json" : "tokenizer.bin";
+            Files.copy(tok, out.resolve(target), StandardCopyOption.REPLACE_EXISTING);
+        }
+        System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors") + " ("
+                + type + ")");
+        return 0;
+    }
+}

@@ -1,0 +1,88 @@
+package io.mtpspark.engine.cli;
+
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.tensor.CpuBackend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.File;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code mtp-engine.jar} command line: {@code generate}, {@code bench}, {@code convert}. User errors (bad files,
+ * bad options) print one line naming the input and exit with status 2; {@code --verbose} adds the stack trace.
+ * When started without the Vector API module it re-executes itself once with {@code --add-modules
+ * jdk.incubator.vector}, so {@code java -jar} gets the SIMD path without extra flags.
+ */
+@Command(name = "mtp-engine", mixinStandardHelpOptions = true, version = "mtp-engine 0.1.0",
+        description = "Java LLM engine with multi-token prediction decoding.",
+        subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class})
+public final class Main implements Runnable {
+    static final int EXIT_USER_ERROR = 2;
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    public static void main(String[] args) {
+        if (!CpuBackend.vectorized() && System.getenv("MTP_NO_RELAUNCH") == null) {
+            Integer code = relaunchWithVectorApi(args);
+            if (code != null) {
+                System.exit(code);
+            }
+        }
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI in this JVM and returns the exit status (tests call this directly). */
+    public static int execute(String... args) {
+        boolean verbose = Arrays.asList(args).contains("--verbose");
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            Throwable root = ex;
+            if (root instanceof EngineException || root instanceof IllegalArgumentException) {
+                commandLine.getErr().println("error: " + root.getMessage());
+                if (verbose) {
+                    root.printStackTrace(commandLine.getErr());
+                }
+                return EXIT_USER_ERROR;
+            }
+            commandLine.getErr().println("error: " + root);
+            if (verbose) {
+                root.printStackTrace(commandLine.getErr());
+            } else {
+                commandLine.getErr().println("(run with --verbose for the stack trace)");
+            }
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    private static Integer relaunchWithVectorApi(String[] args) {
+        try {
+            String java = ProcessHandle.current().info().command().orElse(null);
+            var source = Main.class.getProtectionDomain().getCodeSource();
+            if (java == null || source == null) {
+                return null;
+            }
+            String classpath = new File(source.getLocation().toURI()).getPath();
+            List<String> cmd = new ArrayList<>();
+            cmd.add(java);
+            cmd.add("--add-modules=jdk.incubator.vector");
+            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.add("-cp");
+            cmd.add(classpath);
+            cmd.add(Main.class.getName());
+            cmd.addAll(Arrays.asList(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+            pb.environment().put("MTP_NO_RELAUNCH", "1");
+            return pb.start().waitFor();
+        } catch (Exception e) {
+            return null; // fall back to running here on scalar loops (CpuBackend warns)
+        }
+    }
+}
