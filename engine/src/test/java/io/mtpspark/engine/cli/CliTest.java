@@ -1,0 +1,165 @@
+package io.mtpspark.engine.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mtpspark.engine.TestModels;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CLI contract: JSON field names, and one clear line plus exit status 2 for each kind of bad input. */
+class CliTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private PrintStream oldOut;
+    private PrintStream oldErr;
+
+    @BeforeEach
+    void capture() {
+        oldOut = System.out;
+        oldErr = System.err;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(oldOut);
+        System.setErr(oldErr);
+    }
+
+    private int run(String... args) {
+        return Main.execute(args);
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void generateJsonHasTheContractFields() throws Exception {
+        TestModels.Golden g = TestModels.greedyGoldens().get(0);
+        int rc = run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", g.prompt(),
+                "--max-tokens", "20", "--json");
+        assertEquals(0, rc, stderr());
+        JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertArrayEquals(g.promptIds(), TestModels.ints(n.get("prompt_ids")));
+        assertArrayEquals(Arrays.copyOf(g.generatedIds(), 20), TestModels.ints(n.get("generated_ids")));
+        assertTrue(g.runCStdout().startsWith(g.prompt() + n.get("text").asText()));
+        assertEquals(20, n.get("forward_passes").asInt());
+        assertTrue(n.get("tokens_per_second").asDouble() > 0);
+    }
+
+    @Test
+    void plainModePrintsTextAndStats() {
+        int rc = run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "Once upon a time",
+                "--max-tokens", "8");
+        assertEquals(0, rc, stderr());
+        String s = out.toString(StandardCharsets.UTF_8);
+        assertTrue(s.startsWith("Once upon a time, there was a little girl"), s);
+        assertTrue(s.contains("prompt tokens 5, generated tokens 8"), s);
+    }
+
+    @Test
+    void missingModelFile() {
+        assertEquals(2, run("generate", "--model", "/no/such/model.bin", "--prompt", "x"));
+        assertTrue(stderr().contains("/no/such/model.bin: model not found"), stderr());
+        assertFalse(stderr().contains("\tat "), "no stack trace without --verbose");
+    }
+
+    @Test
+    void truncatedAndPaddedCheckpoints(@TempDir Path dir) throws Exception {
+        byte[] bytes = Files.readAllBytes(TestModels.storiesBin());
+        Path cut = dir.resolve("cut.bin");
+        Files.write(cut, Arrays.copyOf(bytes, bytes.length - 1000));
+        Files.copy(TestModels.tok512(), dir.resolve("tok512.bin"));
+        assertEquals(2, run("generate", "--model", cut.toString(), "--prompt", "x"));
+        assertTrue(stderr().contains(cut + ": corrupt llama2.c checkpoint") && stderr().contains("truncated"),
+                stderr());
+        Path padded = dir.resolve("padded.bin");
+        Files.write(padded, Arrays.copyOf(bytes, bytes.length + 4));
+        assertEquals(2, run("generate", "--model", padded.toString(), "--prompt", "x"));
+        assertTrue(stderr().contains("trailing bytes"), stderr());
+        Path junk = dir.resolve("junk.bin");
+        Files.write(junk, new byte[]{1, 2, 3});
+        assertEquals(2, run("generate", "--model", junk.toString(), "--prompt", "x"));
+        assertTrue(stderr().contains(junk + ": truncated llama2.c checkpoint"), stderr());
+    }
+
+    @Test
+    void unknownArchitectureInHfDirectory(@TempDir Path dir) throws Exception {
+        assertEquals(0, run("convert", "--model", TestModels.storiesBin().toString(), "--out", dir.toString()));
+        Path cfg = dir.resolve("config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("LlamaForCausalLM", "FalconForCausalLM"));
+        assertEquals(2, run("generate", "--model", dir.toString(), "--prompt", "x"));
+        assertTrue(stderr().contains("config.json: unknown architecture FalconForCausalLM"), stderr());
+    }
+
+    @Test
+    void tokenizerThatDoesNotFitTheModel(@TempDir Path dir) throws Exception {
+        Path tok = dir.resolve("tok.bin");
+        byte[] bytes = Files.readAllBytes(TestModels.tok512());
+        // drop the last entry: "<len><bytes>" of the final token plus its score
+        int cut = bytes.length;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int pos = 4;
+        int last = 4;
+        while (pos < bytes.length) {
+            last = pos;
+            int len = b.getInt(pos + 4);
+            pos += 8 + len;
+        }
+        cut = last;
+        Files.write(tok, Arrays.copyOf(bytes, cut));
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--tokenizer", tok.toString(),
+                "--prompt", "x"));
+        assertTrue(stderr().contains("tokenizer/vocab size mismatch: the tokenizer has 511 entries but the model's "
+                + "vocab_size is 512"), stderr());
+    }
+
+    @Test
+    void promptLongerThanTheContext() {
+        String longPrompt = "the cat sat on the mat. ".repeat(120);
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", longPrompt));
+        assertTrue(stderr().contains("does not fit the context of 512 positions"), stderr());
+    }
+
+    @Test
+    void badOptionValue() {
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--top-p", "2"));
+        assertTrue(stderr().contains("top-p must be in (0, 1]"), stderr());
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--backend", "gpu9"));
+        assertTrue(stderr().contains("--backend"), stderr());
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        assertEquals(2, run("generate", "--model", "/no/such/model.bin", "--prompt", "x", "--verbose"));
+        assertTrue(stderr().contains("\tat "), stderr());
+    }
+
+    @Test
+    void benchPrintsAMedianAndAppendsHistory(@TempDir Path dir) throws Exception {
+        Path hist = dir.resolve("perf.jsonl");
+        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "40", "--warmup", "0",
+                "--repeats", "1", "--history", hist.toString()));
+        JsonNode line = new ObjectMapper().readTree(Files.readAllLines(hist).get(0));
+        assertTrue(line.at("/figures/decoders/autoregressive/tokens_per_second_median").asDouble() > 0, line.toString());
+        assertTrue(line.get("command").asText().startsWith("bench --model"));
+    }
+}

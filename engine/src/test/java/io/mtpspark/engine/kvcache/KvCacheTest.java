@@ -1,0 +1,58 @@
+package io.mtpspark.engine.kvcache;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class KvCacheTest {
+
+    private static KvCache filled(int rows) {
+        KvCache c = new KvCache(2, 3, 16);
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < rows; r++) {
+                for (int d = 0; d < 3; d++) {
+                    c.keys(l)[r * 3 + d] = 100 * l + 10 * r + d;
+                    c.values(l)[r * 3 + d] = -(100 * l + 10 * r + d);
+                }
+            }
+        }
+        c.append(rows);
+        return c;
+    }
+
+    @Test
+    void truncateDropsTheTail() {
+        KvCache c = filled(6);
+        c.truncate(4);
+        assertEquals(4, c.length());
+        assertThrows(IllegalArgumentException.class, () -> c.truncate(5));
+    }
+
+    @Test
+    void compactKeepsChosenRowsOfTheLastBlockInOrder() {
+        KvCache c = filled(9); // rows 0..2 committed, block of 6 at 3..8
+        c.compact(3, new int[]{0, 2, 5}, 3);
+        assertEquals(6, c.length());
+        int[] expectedSource = {0, 1, 2, 3, 5, 8};
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < 6; r++) {
+                assertEquals(100 * l + 10 * expectedSource[r], c.keys(l)[r * 3], 0f, "layer " + l + " row " + r);
+                assertEquals(-(100 * l + 10 * expectedSource[r] + 2), c.values(l)[r * 3 + 2], 0f);
+            }
+        }
+    }
+
+    @Test
+    void compactRejectsUnorderedOrOutOfBlockRows() {
+        KvCache c = filled(9);
+        assertThrows(IllegalArgumentException.class, () -> c.compact(3, new int[]{2, 1}, 2));
+        assertThrows(IllegalArgumentException.class, () -> c.compact(3, new int[]{6}, 1));
+    }
+
+    @Test
+    void appendPastCapacityFails() {
+        KvCache c = filled(10);
+        assertThrows(IllegalStateException.class, () -> c.append(7));
+    }
+}
