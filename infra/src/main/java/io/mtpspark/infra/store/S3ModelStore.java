@@ -156,8 +156,9 @@ public final class S3ModelStore implements ModelStore {
     private Path fetchUnderLock(S3Location loc, Path cacheDir, String entryName) {
         Path entryDir = cacheDir.resolve(entryName);
         Path lockFile = cacheDir.resolve(entryName + ".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = lock(channel, loc)) {
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            // Held until the channel closes at the end of this block; closing a channel releases its locks.
+            lock(channel, loc);
             if (Files.isDirectory(entryDir)) {
                 Optional<Path> reused = reuse(entryDir, loc);
                 if (reused.isPresent()) {
@@ -186,13 +187,12 @@ public final class S3ModelStore implements ModelStore {
         }
     }
 
-    private static FileLock lock(FileChannel channel, S3Location loc) throws IOException {
+    private static void lock(FileChannel channel, S3Location loc) throws IOException {
         FileLock lock = channel.tryLock();
         if (lock == null) {
             LOG.log(Level.INFO, "another process is downloading {0}; waiting for it", loc);
-            lock = channel.lock();
+            channel.lock();
         }
-        return lock;
     }
 
     /** Downloads into {@code tmp}; returns the path of the result relative to it ("" for a directory). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mtpspark.infra.testing.LockHolder;
 import io.mtpspark.infra.testing.ModelFixture;
 import io.mtpspark.infra.testing.S3ProxyServer;
 import java.io.IOException;
@@ -138,6 +139,30 @@ class S3ModelStoreTest {
         assertEquals(6, totalDownloads());
         assertArrayEquals(Files.readAllBytes(model.resolve(ModelFixture.WEIGHTS)),
                 Files.readAllBytes(third.resolve(ModelFixture.WEIGHTS)));
+    }
+
+    @Test
+    void anotherProcessHoldingTheEntryLockMakesUsWait() throws Exception {
+        S3ModelStore store = store(false);
+        Files.createDirectories(cache);
+        Path lockFile = cache.toRealPath().resolve(store.entryName(modelUri) + ".lock");
+        Process other = LockHolder.start(lockFile);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Path> resolving = pool.submit(() -> store.resolve(modelUri));
+            Thread.sleep(700);
+            assertFalse(resolving.isDone(), "resolve must wait while another JVM holds the entry lock");
+            assertEquals(0, totalDownloads());
+
+            other.getOutputStream().close(); // the other JVM finishes and releases the lock
+            Path local = resolving.get(30, TimeUnit.SECONDS);
+            assertArrayEquals(Files.readAllBytes(model.resolve(ModelFixture.WEIGHTS)),
+                    Files.readAllBytes(local.resolve(ModelFixture.WEIGHTS)));
+            assertEquals(3, totalDownloads());
+        } finally {
+            pool.shutdownNow();
+            other.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
