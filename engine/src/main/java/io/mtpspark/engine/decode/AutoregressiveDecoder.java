@@ -66,8 +66,10 @@ public final class AutoregressiveDecoder implements Decoder {
             }
         }
         long t2 = System.nanoTime();
+        DecodeStats stats = new DecodeStats(name(), 0, new long[]{Math.max(0, passes - 1)}, new long[0], new long[0],
+                t2 - t0, 0, 0);
         return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), reason, passes, t1 - t0,
-                t2 - t1);
+                t2 - t1, stats);
     }
 
     /**

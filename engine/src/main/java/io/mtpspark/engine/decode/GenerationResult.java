@@ -2,7 +2,7 @@ package io.mtpspark.engine.decode;
 
 /**
  * One finished generation: the prompt ids, the generated ids (a stop token, when one ended the sequence, is the last
- * element, as Hugging Face reports EOS), why it ended, how many forward passes it took and where the time went.
+ * element, as Hugging Face reports EOS), why it ended, how many forward passes it took, where the time went and how drafts fared.
  */
 public record GenerationResult(
         int[] promptIds,
@@ -10,7 +10,8 @@ public record GenerationResult(
         FinishReason finishReason,
         int forwardPasses,
         long prefillNanos,
-        long decodeNanos) {
+        long decodeNanos,
+        DecodeStats stats) {
 
     public long totalNanos() {
         return prefillNanos + decodeNanos;

@@ -1,0 +1,47 @@
+package io.mtpspark.engine.decode;
+
+import java.util.Arrays;
+
+/**
+ * How a generation was decoded: decoder name and k, the accepted-length histogram (index a = steps that accepted a
+ * drafts, 0..k), drafts proposed and accepted per draft position (1..k, stored at index 0..k-1) and where the time
+ * went (forward passes, sampler/drafting, verification and KV bookkeeping). Autoregressive decoding has k = 0.
+ */
+public record DecodeStats(
+        String decoder,
+        int k,
+        long[] acceptHistogram,
+        long[] draftsProposed,
+        long[] draftsAccepted,
+        long forwardNanos,
+        long samplerNanos,
+        long bookkeepingNanos) {
+
+    public static DecodeStats empty(String decoder, int k) {
+        return new DecodeStats(decoder, k, new long[k + 1], new long[k], new long[k], 0, 0, 0);
+    }
+
+    /** Acceptance rate of draft position j (1-based): accepted / proposed, or 0 when never proposed. */
+    public double acceptanceRate(int j) {
+        return draftsProposed[j - 1] == 0 ? 0 : draftsAccepted[j - 1] / (double) draftsProposed[j - 1];
+    }
+
+    /** Sums two statistics of the same decoder and k (e.g. the rows of one Spark task). */
+    public DecodeStats plus(DecodeStats o) {
+        if (!decoder.equals(o.decoder) || k != o.k) {
+            throw new IllegalArgumentException("cannot add stats of " + decoder + "/k=" + k + " and " + o.decoder
+                    + "/k=" + o.k);
+        }
+        return new DecodeStats(decoder, k, add(acceptHistogram, o.acceptHistogram), add(draftsProposed,
+                o.draftsProposed), add(draftsAccepted, o.draftsAccepted), forwardNanos + o.forwardNanos,
+                samplerNanos + o.samplerNanos, bookkeepingNanos + o.bookkeepingNanos);
+    }
+
+    private static long[] add(long[] a, long[] b) {
+        long[] out = Arrays.copyOf(a, a.length);
+        for (int i = 0; i < out.length; i++) {
+            out[i] += b[i];
+        }
+        return out;
+    }
+}
