@@ -119,7 +119,7 @@ resource "aws_iam_instance_profile" "emr_ec2" {
 }
 
 data "aws_iam_policy_document" "emr_ec2" {
-  # Listing is limited to the prefix of each location.
+  # Listing is limited to the prefix of each location in the single-bucket layout.
   dynamic "statement" {
     for_each = var.locations
 
@@ -128,10 +128,15 @@ data "aws_iam_policy_document" "emr_ec2" {
       actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
       resources = [statement.value.bucket_arn]
 
-      condition {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["${statement.value.prefix}*"]
+      # a bucket of its own ("" prefix) may be listed from its root; a shared bucket only under the purpose's prefix
+      dynamic "condition" {
+        for_each = statement.value.prefix == "" ? [] : [statement.value.prefix]
+
+        content {
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = [condition.value, "${condition.value}*"]
+        }
       }
     }
   }
