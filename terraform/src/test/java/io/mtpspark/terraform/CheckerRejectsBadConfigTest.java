@@ -205,6 +205,29 @@ class CheckerRejectsBadConfigTest {
     assertMentions(v, "fmt.tf:4", "indented 4 spaces");
   }
 
+  /** The rules also bite on the repository's own for_each patterns: weaken a copy of the real files. */
+  @Test
+  void weakenedCopiesOfTheRealModulesAreRejected() throws IOException {
+    Path src = Hcl.terraformDir().resolve("modules");
+    String storage = Files.readString(src.resolve("storage/main.tf"))
+        .replace("sse_algorithm     = \"aws:kms\"", "sse_algorithm     = \"AES256\"")
+        .replace("block_public_acls       = true", "block_public_acls       = false")
+        .replace("status = \"Enabled\"\n  }\n}", "status = \"Suspended\"\n  }\n}");
+    String network = Files.readString(src.resolve("network/main.tf"))
+        .replace("referenced_security_group_id = aws_security_group.primary.id\n  ip_protocol                  = \"tcp\"\n"
+            + "  from_port                    = 9443", "cidr_ipv4                    = \"0.0.0.0/0\"\n"
+            + "  ip_protocol                  = \"tcp\"\n  from_port                    = 9443");
+    Files.writeString(dir.resolve("network.tf"), network);
+    TfTree t = write("storage.tf", storage);
+    assertEquals(List.of(), Checks.parseErrors(t));
+    List<String> s3 = Checks.bucketsLockedDown(t);
+    assertMentions(s3, "storage.tf", "aws_s3_bucket.this", "SSE-KMS");
+    assertMentions(s3, "storage.tf", "aws_s3_bucket.this", "public access block");
+    assertMentions(s3, "storage.tf", "aws_s3_bucket.this", "versioning");
+    assertMentions(Checks.noOpenIngress(t), "network.tf",
+        "aws_vpc_security_group_ingress_rule.service_access_from_primary", "0.0.0.0/0");
+  }
+
   @Test
   void wellFormedSnippetPassesTheLayoutCheck() throws IOException {
     TfTree t = write("ok.tf", """
