@@ -23,7 +23,7 @@ public final class AutoregressiveDecoder implements Decoder {
 
     public AutoregressiveDecoder(LlamaForward forward) {
         this.forward = forward;
-        this.cache = new KvCache(forward.model().config(), forward.maxContext());
+        this.cache = new KvCache(forward.model().config(), forward.maxContext() + forward.maxRows());
         this.stop = StopRule.of(forward.model().config());
     }
 

@@ -16,7 +16,9 @@ public interface AttentionMask {
      * the shape MTP blocks need. The array is used as given, not copied, so one instance can be reused per step.
      */
     static AttentionMask cachePlusLocal(boolean[] local, int n) {
-        return (row, column, cacheLength) -> column < cacheLength || local[row * n + column - cacheLength];
+        BlockLocalMask m = new BlockLocalMask(local);
+        m.resize(n);
+        return m;
     }
 
     /** A dense mask over {@code rows × columns}, for arbitrary patterns (tests, custom layouts). */

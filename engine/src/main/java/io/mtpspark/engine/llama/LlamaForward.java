@@ -5,6 +5,9 @@ import io.mtpspark.engine.model.LayerWeights;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.model.LlamaWeights;
+import io.mtpspark.engine.mtp.LoraTarget;
+import io.mtpspark.engine.mtp.LoraWeights;
+import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
 
 /**
@@ -12,6 +15,11 @@ import io.mtpspark.engine.tensor.Backend;
  * to each other through an explicit {@link AttentionMask}. Writes the new tokens' keys/values into the cache
  * (which grows by n), leaves the final-norm hidden states of all n rows in {@link #hidden()} and the logits of the
  * requested rows in {@link #logits()}. Single-token decoding is the n = 1 case.
+ *
+ * <p>With an {@link MtpAdapter}, token ids {@code vocab .. vocab+K-1} are mask tokens (embedded from the adapter)
+ * and rows whose gate is set get the gated-LoRA branch added to each of the seven linears. The branch is computed only
+ * for gated rows and added to them (a select, never a multiply by zero), so ungated rows are bit-for-bit the plain
+ * model whatever the adapter holds.
  *
  * <p>An instance owns its scratch buffers (sized for {@code maxRows} rows and {@code maxContext} positions) and is
  * used by one thread at a time; the model's weights are shared. The forward allocates nothing.
@@ -38,6 +46,11 @@ public final class LlamaForward {
     private final float[] hidden; // [rows][dim] final-norm hidden states
     private final float[] gathered; // [rows][dim] hidden rows whose logits are asked for
     private final float[] logits; // [rows][vocab]
+    // gated-LoRA scratch: gathered inputs of gated rows, their low-rank projection and branch output
+    private final int[] gatedRows;
+    private final float[] loraIn;
+    private final float[] loraOut;
+    private float[] loraLow = new float[0];
 
     // arguments of the attention call, in fields so the parallel task needs no allocation
     private int attLayer;
@@ -65,10 +78,15 @@ public final class LlamaForward {
         attOut = new float[maxRows * c.qDim()];
         hb = new float[maxRows * c.hiddenDim()];
         hb2 = new float[maxRows * c.hiddenDim()];
-        att = new float[c.nHeads() * this.maxContext];
+        // speculative blocks may hold more rows than positions, so scores cover context + one block
+        att = new float[c.nHeads() * (this.maxContext + maxRows)];
         hidden = new float[maxRows * c.dim()];
         gathered = new float[maxRows * c.dim()];
         logits = new float[maxRows * c.vocabSize()];
+        int widest = Math.max(Math.max(c.dim(), c.qDim()), c.hiddenDim());
+        gatedRows = new int[maxRows];
+        loraIn = new float[maxRows * widest];
+        loraOut = new float[maxRows * widest];
     }
 
     public LlamaModel model() {
@@ -83,7 +101,10 @@ public final class LlamaForward {
         return maxRows;
     }
 
-    /** Largest position + 1 this forward can process (the RoPE table and score buffers are sized for it). */
+    /**
+     * Largest position + 1 this forward can process (the RoPE table is sized for it). A KV cache for speculative
+     * decoding needs {@code maxContext + maxRows} rows of capacity, since a block can hold more rows than positions.
+     */
     public int maxContext() {
         return maxContext;
     }
@@ -111,28 +132,51 @@ public final class LlamaForward {
      */
     public void forward(int[] tokens, int[] positions, int n, AttentionMask mask, KvCache cache, int[] logitRows,
                         int nLogits) {
+        forward(tokens, positions, n, mask, cache, logitRows, nLogits, null, null);
+    }
+
+    /**
+     * The gated block forward: as {@link #forward(int[], int[], int, AttentionMask, KvCache, int[], int)}, plus
+     * mask-token ids and the adapter's LoRA branch on rows with {@code gate[i]} set.
+     */
+    public void forward(int[] tokens, int[] positions, int n, AttentionMask mask, KvCache cache, int[] logitRows,
+                        int nLogits, boolean[] gate, MtpAdapter adapter) {
         if (n < 1 || n > maxRows) {
             throw new IllegalArgumentException("block of " + n + " rows; this forward holds 1.." + maxRows);
         }
         int cacheLen = cache.length();
-        if (cacheLen + n > cache.capacity() || cacheLen + n > maxContext) {
+        if (cacheLen + n > cache.capacity() || cacheLen + n > maxContext + maxRows) {
             throw new IllegalArgumentException("block of " + n + " rows after " + cacheLen
-                    + " cached positions exceeds the context (" + Math.min(cache.capacity(), maxContext) + ")");
+                    + " cached rows exceeds the KV cache (" + Math.min(cache.capacity(), maxContext + maxRows) + ")");
         }
         int dim = c.dim();
         int kvDim = c.kvDim();
         int qDim = c.qDim();
         int hid = c.hiddenDim();
         float eps = c.rmsNormEps();
+        int vocab = c.vocabSize();
+        int masks = adapter == null ? 0 : adapter.k();
+        int gated = 0;
         for (int i = 0; i < n; i++) {
             int t = tokens[i];
-            if (t < 0 || t >= c.vocabSize()) {
-                throw new IllegalArgumentException("token id " + t + " outside vocabulary of " + c.vocabSize());
+            if (t < 0 || t >= vocab + masks) {
+                throw new IllegalArgumentException("token id " + t + " outside vocabulary of " + vocab
+                        + (masks > 0 ? " + " + masks + " mask tokens" : ""));
             }
             if (positions[i] < 0 || positions[i] >= maxContext) {
                 throw new IllegalArgumentException("position " + positions[i] + " outside [0, " + maxContext + ")");
             }
-            System.arraycopy(w.tokenEmbedding(), t * dim, x, i * dim, dim);
+            if (t < vocab) {
+                System.arraycopy(w.tokenEmbedding(), t * dim, x, i * dim, dim);
+            } else {
+                System.arraycopy(adapter.maskEmbeddings(), (t - vocab) * dim, x, i * dim, dim);
+            }
+            if (adapter != null && gate != null && gate[i]) {
+                gatedRows[gated++] = i;
+            }
+        }
+        if (gated > 0 && loraLow.length < gated * adapter.config().rank()) {
+            loraLow = new float[maxRows * adapter.config().rank()]; // once per adapter rank, not per step
         }
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layers()[l];
@@ -142,6 +186,11 @@ public final class LlamaForward {
             backend.matmul(q, xb, n, lw.wq(), dim, qDim);
             backend.matmul(k, xb, n, lw.wk(), dim, kvDim);
             backend.matmul(v, xb, n, lw.wv(), dim, kvDim);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
+                lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
+                lora(adapter, l, LoraTarget.V_PROJ, xb, v, gated);
+            }
             if (lw.bq() != null) {
                 for (int i = 0; i < n; i++) {
                     addInPlace(q, i * qDim, lw.bq(), qDim);
@@ -165,14 +214,24 @@ public final class LlamaForward {
             attCache = cache;
             backend.parallelFor(c.nHeads(), (long) n * (cacheLen + n) * c.headDim() * 2, attentionTask);
             backend.matmul(xb2, attOut, n, lw.wo(), qDim, dim);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
+            }
             addInPlace(x, 0, xb2, n * dim);
             for (int i = 0; i < n; i++) {
                 backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
             }
             backend.matmul(hb, xb, n, lw.wGate(), dim, hid);
             backend.matmul(hb2, xb, n, lw.wUp(), dim, hid);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
+                lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
+            }
             backend.siluMul(hb, hb2, n * hid);
             backend.matmul(xb2, hb, n, lw.wDown(), hid, dim);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
+            }
             addInPlace(x, 0, xb2, n * dim);
         }
         attMask = null;
@@ -187,6 +246,28 @@ public final class LlamaForward {
                 System.arraycopy(hidden, logitRows[j] * dim, gathered, j * dim, dim);
             }
             backend.matmul(logits, gathered, nLogits, w.classifier(), dim, c.vocabSize());
+        }
+    }
+
+    /**
+     * Adds {@code scaling · up(down(in_row))} to {@code out_row} for the gated rows only: their inputs are gathered,
+     * projected through the low-rank pair, and the result added back row by row.
+     */
+    private void lora(MtpAdapter adapter, int layer, LoraTarget target, float[] in, float[] out, int gated) {
+        LoraWeights lw = adapter.lora(layer, target);
+        if (lw == null) {
+            return;
+        }
+        int inDim = lw.in();
+        int outDim = lw.out();
+        for (int j = 0; j < gated; j++) {
+            System.arraycopy(in, gatedRows[j] * inDim, loraIn, j * inDim, inDim);
+        }
+        backend.matmul(loraLow, loraIn, gated, lw.down(), inDim, lw.rank());
+        backend.matmul(loraOut, loraLow, gated, lw.up(), lw.rank(), outDim);
+        float scaling = adapter.config().scaling();
+        for (int j = 0; j < gated; j++) {
+            backend.axpy(out, gatedRows[j] * outDim, scaling, loraOut, j * outDim, outDim);
         }
     }
 
@@ -205,7 +286,7 @@ public final class LlamaForward {
         boolean causal = attMask == AttentionMask.CAUSAL;
         for (int h = from; h < to; h++) {
             int kvOff = (h / group) * hd;
-            int sOff = h * maxContext;
+            int sOff = h * (maxContext + maxRows);
             for (int i = 0; i < n; i++) {
                 int qOff = i * qDim + h * hd;
                 float max = Float.NEGATIVE_INFINITY;

@@ -3,6 +3,8 @@ package io.mtpspark.engine.session;
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.decode.LinearDecoder;
+import io.mtpspark.engine.decode.QuadraticDecoder;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -42,7 +44,9 @@ public final class DecoderFactory {
                     throw new EngineException("--k " + k + " is outside 1.." + adapter.k()
                             + " (the adapter was trained with " + adapter.k() + " mask tokens)");
                 }
-                throw new EngineException("decoder " + name + " is not built yet (in progress)");
+                LlamaForward forward = new LlamaForward(model, backend, Math.max(64, (k + 1) * (k + 1)), ctx);
+                return name.equals("linear") ? new LinearDecoder(forward, adapter, k)
+                        : new QuadraticDecoder(forward, adapter, k);
             default:
                 throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", NAMES)
                         + ", got \"" + name + "\"");

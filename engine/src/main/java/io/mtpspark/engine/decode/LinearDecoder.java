@@ -1,0 +1,60 @@
+package io.mtpspark.engine.decode;
+
+import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.mtp.Drafter;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.SamplerHeadDrafter;
+
+/**
+ * Linear decoding (spec §5.2), the paper's baseline: block {@code [r_0, d_1..d_d, m_1..m_k]} at positions P..P+d+k,
+ * plain causal attention (the masks come last, so no real row sees them). Fresh drafts exist only when every draft
+ * was accepted (the trailing masks then saw only accepted tokens); otherwise the next step has no drafts and runs
+ * {@code [bonus, m_1..m_k]}.
+ */
+public final class LinearDecoder extends MtpDecoder {
+
+    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
+        this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
+    }
+
+    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
+        super(forward, adapter, k, drafter);
+    }
+
+    @Override
+    public String name() {
+        return "linear";
+    }
+
+    @Override
+    protected int blockRows(int d, int m) {
+        return d + 1 + m;
+    }
+
+    @Override
+    protected AttentionMask layout(int r0, int[] drafts, int d, int m, int p) {
+        for (int g = 0; g <= d; g++) {
+            tokens[g] = g == 0 ? r0 : drafts[g - 1];
+            positions[g] = p + g;
+            gate[g] = false;
+            realRows[g] = g;
+        }
+        for (int j = 1; j <= m; j++) {
+            tokens[d + j] = MtpAdapter.maskId(vocab, j);
+            positions[d + j] = p + d + j;
+            gate[d + j] = true;
+        }
+        return AttentionMask.CAUSAL;
+    }
+
+    @Override
+    protected void commitKv(int p, int a) {
+        cache.truncate(p + a + 1); // real rows come first, so the accepted ones are already contiguous
+    }
+
+    @Override
+    protected int nextDraftRow(int a, int d, int m) {
+        return a == d && m > 0 ? d + 1 : -1;
+    }
+}
