@@ -3,8 +3,13 @@ package io.mtpspark.engine.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.model.LlamaConfig;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.RandomModel;
+import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.sampling.SamplingOptions;
@@ -52,24 +57,87 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--history", description = "append the result as one JSON line to this file")
     Path history;
 
+    @Option(names = "--decoders", defaultValue = "autoregressive", split = ",",
+            description = "decoders to compare on the same prompts, e.g. autoregressive,linear,quadratic")
+    List<String> decoders;
+
+    @Option(names = "--block-cost", description = "instead of generating, time one block forward of each row count "
+            + "in --block-rows (with a prefilled cache of --block-cache positions) relative to one row")
+    boolean blockCost;
+
+    @Option(names = "--block-rows", defaultValue = "1,9,17,81", split = ",", description = "rows for --block-cost")
+    List<Integer> blockRows;
+
+    @Option(names = "--block-cache", defaultValue = "128", description = "cached positions for --block-cost")
+    int blockCache;
+
+    @Option(names = "--random-model", description = "benchmark a random model instead of --model weights: "
+            + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000)")
+    String randomModel;
+
     @Override
     public Integer call() throws Exception {
-        List<String> texts = prompts == null ? DEFAULT_PROMPTS
-                : Files.readAllLines(prompts, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
-        ModelBundle bundle = engine.load();
-        List<int[]> ids = texts.stream().map(bundle.tokenizer()::encode).toList();
+        LlamaModel model;
+        List<int[]> ids;
+        if (randomModel != null) {
+            model = randomModel(randomModel);
+            ids = new ArrayList<>();
+            java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+            for (int i = 0; i < 4; i++) {
+                int[] p = new int[8];
+                p[0] = 1;
+                for (int j = 1; j < p.length; j++) {
+                    p[j] = 3 + rng.nextInt(model.config().vocabSize() - 3);
+                }
+                ids.add(p);
+            }
+        } else {
+            List<String> texts = prompts == null ? DEFAULT_PROMPTS
+                    : Files.readAllLines(prompts, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
+            ModelBundle bundle = engine.load();
+            model = bundle.model();
+            ids = texts.stream().map(bundle.tokenizer()::encode).toList();
+        }
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode out = mapper.createObjectNode();
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
-            LlamaForward forward = new LlamaForward(bundle.model(), backend, 64, bundle.model().config().seqLen());
-            Decoder decoder = new AutoregressiveDecoder(forward);
-            out.put("model", bundle.model().source());
+            // without --adapter, MTP timings use a random adapter: same cost, tokens/pass ~1
+            MtpAdapter adapter = engine.adapter != null ? engine.loadAdapter(model)
+                    : MtpAdapter.random(model, Math.max(1, engine.k > 0 ? engine.k : 8), 16, 1);
+            out.put("adapter", engine.adapter != null ? engine.adapter.toString() : "random(rank 16)");
+            out.put("model", randomModel != null ? "random:" + randomModel : model.source());
             out.put("backend", backend.name());
-            out.put("prompts", ids.size());
-            out.put("steps", steps);
-            out.put("warmup", warmup);
-            out.put("repeats", repeats);
-            ObjectNode dec = out.putObject("decoders").putObject(decoder.name());
+            if (blockCost) {
+                blockCost(out, model, backend, adapter);
+            } else {
+                generation(out, model, ids, backend, adapter);
+            }
+        }
+        String line = mapper.writeValueAsString(out);
+        System.out.println(line);
+        if (history != null) {
+            ObjectNode h = mapper.createObjectNode();
+            h.put("time", Instant.now().toString());
+            h.put("commit", gitCommit());
+            h.put("machine", machine());
+            h.put("command", "bench " + String.join(" ", commandLine()));
+            h.set("figures", out);
+            Files.writeString(history, mapper.writeValueAsString(h) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        }
+        return 0;
+    }
+
+    private void generation(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend, MtpAdapter adapter) {
+        out.put("prompts", ids.size());
+        out.put("steps", steps);
+        out.put("warmup", warmup);
+        out.put("repeats", repeats);
+        ObjectNode decs = out.putObject("decoders");
+        double arTokensPerSecond = 0;
+        for (String name : decoders) {
+            Decoder decoder = engine.decoder(name, model, backend, adapter);
+            ObjectNode dec = decs.putObject(name);
             double[] rounds = new double[repeats];
             long tokens = 0;
             long passes = 0;
@@ -89,38 +157,141 @@ final class BenchCommand implements Callable<Integer> {
                     tokens = generated;
                 }
             }
-            double[] sorted = rounds.clone();
-            Arrays.sort(sorted);
+            double median = median(rounds);
+            if (name.equals("autoregressive")) {
+                arTokensPerSecond = median;
+            }
+            if (!name.equals("autoregressive")) {
+                dec.put("k", engine.effectiveK(adapter));
+            }
             dec.put("generated_tokens_per_round", tokens);
             dec.put("forward_passes_per_round", passes);
             dec.put("tokens_per_pass", tokens / (double) passes);
-            dec.put("tokens_per_second_median", sorted[sorted.length / 2]);
+            dec.put("tokens_per_second_median", median);
+            if (arTokensPerSecond > 0) {
+                dec.put("speedup_vs_autoregressive", median / arTokensPerSecond);
+            }
             ArrayNode all = dec.putArray("tokens_per_second_rounds");
             for (double r : rounds) {
                 all.add(Math.round(r * 10) / 10.0);
             }
         }
-        String line = mapper.writeValueAsString(out);
-        System.out.println(line);
-        if (history != null) {
-            ObjectNode h = mapper.createObjectNode();
-            h.put("time", Instant.now().toString());
-            h.put("commit", gitCommit());
-            h.put("machine", machine());
-            h.put("command", "bench " + String.join(" ", commandLine()));
-            h.set("figures", out);
-            Files.writeString(history, mapper.writeValueAsString(h) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /**
+     * Cost of one block forward of n rows relative to one row, after a prefilled cache. Rows beyond the first are
+     * laid out as in quadratic decoding when n is a square (k+1)², otherwise as a causal run with the last rows
+     * gated as masks: what linear decoding (k+1, 2k+1 rows) sends.
+     */
+    private void blockCost(ObjectNode out, LlamaModel model, Backend backend, MtpAdapter adapter) {
+        int maxRows = blockRows.stream().mapToInt(Integer::intValue).max().orElse(1);
+        LlamaForward forward = new LlamaForward(model, backend, Math.max(maxRows, blockCache),
+                Math.min(model.config().seqLen(), blockCache + maxRows + 8));
+        KvCache cache = new KvCache(model.config(), blockCache + 2 * maxRows + 8);
+        int vocab = model.config().vocabSize();
+        int[] prefix = new int[blockCache];
+        int[] prefixPos = new int[blockCache];
+        for (int i = 0; i < blockCache; i++) {
+            prefix[i] = 3 + i % (vocab - 3);
+            prefixPos[i] = i;
         }
-        return 0;
+        forward.forward(prefix, prefixPos, blockCache, AttentionMask.CAUSAL, cache, null, 0);
+        out.put("cache_positions", blockCache);
+        out.put("repeats", repeats);
+        ObjectNode rows = out.putObject("block_ms");
+        double one = 0;
+        for (int n : blockRows) {
+            int[] tokens = new int[n];
+            int[] pos = new int[n];
+            boolean[] gate = new boolean[n];
+            int k1 = (int) Math.round(Math.sqrt(n));
+            boolean square = k1 * k1 == n && n > 1;
+            boolean[] local = new boolean[n * n];
+            int real = 0;
+            for (int i = 0; i < n; i++) {
+                boolean mask = square ? i % k1 != 0 : i > n / 2;
+                int g = square ? i / k1 : i;
+                int j = square ? i % k1 : i - n / 2;
+                tokens[i] = mask && adapter != null ? MtpAdapter.maskId(vocab, 1 + (j - 1) % adapter.k())
+                        : 3 + i % (vocab - 3);
+                pos[i] = blockCache + (square ? g + j : i);
+                gate[i] = mask && adapter != null;
+                real += mask ? 0 : 1;
+                for (int c = 0; c < n; c++) {
+                    local[i * n + c] = square ? (c % k1 == 0 ? c / k1 <= g : c / k1 == g && j >= c % k1) : c <= i;
+                }
+            }
+            int[] realRows = new int[real];
+            for (int i = 0, r = 0; i < n; i++) {
+                if (!(square ? i % k1 != 0 : i > n / 2)) {
+                    realRows[r++] = i;
+                }
+            }
+            AttentionMask mask = AttentionMask.cachePlusLocal(local, n);
+            // each measured round is the mean of enough forwards to fill ~50 ms; warm-up rounds are discarded
+            int perRound = 1;
+            double[] times = new double[repeats];
+            for (int round = -warmup; round < repeats; round++) {
+                long t0 = System.nanoTime();
+                for (int it = 0; it < perRound; it++) {
+                    forward.forward(tokens, pos, n, mask, cache, realRows, real, gate, adapter);
+                    cache.truncate(blockCache);
+                }
+                long t = System.nanoTime() - t0;
+                if (round >= 0) {
+                    times[round] = t / 1e6 / perRound;
+                } else {
+                    perRound = (int) Math.max(1, Math.min(100_000, 50_000_000L * perRound / Math.max(1, t)));
+                }
+            }
+            double med = median(times);
+            if (n == 1) {
+                one = med;
+            }
+            ObjectNode r = rows.putObject(String.valueOf(n));
+            r.put("median_ms", med);
+            if (one > 0) {
+                r.put("relative_to_1_row", med / one);
+            }
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] sorted = v.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    private static LlamaModel randomModel(String spec) {
+        String[] f = spec.split(",");
+        if (f.length != 6) {
+            throw new IllegalArgumentException("--random-model: expected dim,hidden,layers,heads,kv_heads,vocab, got \""
+                    + spec + "\"");
+        }
+        int[] v = Arrays.stream(f).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", v[0], v[1], v[2], v[3], v[4], v[5], 4096, v[0] / v[3],
+                10000.0, 1e-5f, null, false, false, 1, 2, false);
+        return RandomModel.create(c, 1);
     }
 
     private List<String> commandLine() {
-        List<String> args = new ArrayList<>(List.of("--model", String.valueOf(engine.model), "--backend",
+        List<String> args = new ArrayList<>(List.of("--model", String.valueOf(engine.model), "--decoders",
+                String.join(",", decoders), "--k", String.valueOf(engine.k), "--backend",
                 engine.backend, "--threads", String.valueOf(engine.threads), "--steps", String.valueOf(steps),
                 "--warmup", String.valueOf(warmup), "--repeats", String.valueOf(repeats)));
         if (prompts != null) {
             args.addAll(List.of("--prompts", prompts.toString()));
+        }
+        if (engine.adapter != null) {
+            args.addAll(List.of("--adapter", engine.adapter.toString()));
+        }
+        if (randomModel != null) {
+            args.addAll(List.of("--random-model", randomModel));
+        }
+        if (blockCost) {
+            args.addAll(List.of("--block-cost", "--block-rows",
+                    String.join(",", blockRows.stream().map(String::valueOf).toList()), "--block-cache",
+                    String.valueOf(blockCache)));
         }
         return args;
     }

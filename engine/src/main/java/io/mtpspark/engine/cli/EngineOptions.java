@@ -1,6 +1,11 @@
 package io.mtpspark.engine.cli;
 
+import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.session.BackendChoice;
+import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.session.ModelBundle;
 import picocli.CommandLine.Option;
 
@@ -8,7 +13,8 @@ import java.nio.file.Path;
 
 /** Options shared by the commands that load a model. */
 final class EngineOptions {
-    @Option(names = "--model", required = true, description = "llama2.c .bin checkpoint or Hugging Face directory")
+    @Option(names = "--model", description = "llama2.c .bin checkpoint or Hugging Face directory (required unless a "
+            + "command says otherwise)")
     Path model;
 
     @Option(names = "--tokenizer", description = "tokenizer file (llama2.c .bin or tokenizer.json); default: next "
@@ -24,8 +30,34 @@ final class EngineOptions {
     @Option(names = "--verbose", description = "print stack traces for errors")
     boolean verbose;
 
+    @Option(names = "--adapter", description = "MTP adapter (.safetensors) for the linear/quadratic decoders")
+    Path adapter;
+
+    @Option(names = "--k", defaultValue = "0", description = "mask tokens per step for MTP decoders "
+            + "(0 = all of the adapter's)")
+    int k;
+
+    @Option(names = "--context", defaultValue = "0", description = "positions per sequence (0 = the model's, at most "
+            + "4096)")
+    int context;
+
     ModelBundle load() {
+        if (model == null) {
+            throw new IllegalArgumentException("--model is required");
+        }
         return ModelBundle.load(model, tokenizer);
+    }
+
+    MtpAdapter loadAdapter(LlamaModel base) {
+        return adapter == null ? null : MtpAdapter.load(adapter, base);
+    }
+
+    int effectiveK(MtpAdapter a) {
+        return k > 0 ? k : a == null ? 0 : a.k();
+    }
+
+    Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a) {
+        return DecoderFactory.create(name, model, backend, a, effectiveK(a), context);
     }
 
     BackendChoice backendChoice() {

@@ -2,9 +2,8 @@ package io.mtpspark.engine.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.GenerationResult;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.session.TextGeneration;
@@ -43,6 +42,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
+    @Option(names = "--decoder", defaultValue = "autoregressive",
+            description = "autoregressive | linear | quadratic (default: ${DEFAULT-VALUE})")
+    String decoder;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens < 0) {
@@ -51,8 +54,9 @@ final class GenerateCommand implements Callable<Integer> {
         SamplingOptions sampling = new SamplingOptions(temperature, topK, topP, seed);
         ModelBundle bundle = engine.load();
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
-            LlamaForward forward = new LlamaForward(bundle.model(), backend, 64, bundle.model().config().seqLen());
-            TextGenerator generator = new TextGenerator(bundle, new AutoregressiveDecoder(forward));
+            MtpAdapter adapter = engine.loadAdapter(bundle.model());
+            TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
+                    adapter));
             TextGeneration g = generator.generate(prompt, maxTokens, sampling);
             GenerationResult r = g.result();
             if (json) {
@@ -67,13 +71,16 @@ final class GenerateCommand implements Callable<Integer> {
                 n.put("forward_passes", r.forwardPasses());
                 n.put("tokens_per_second", r.tokensPerSecond());
                 n.put("decoder", generator.decoder().name());
+                n.put("k", r.stats().k());
+                n.put("tokens_per_pass", r.tokensPerPass());
+                n.putPOJO("accept_histogram", r.stats().acceptHistogram());
                 n.put("backend", backend.name());
                 System.out.println(mapper.writeValueAsString(n));
             } else {
                 System.out.println(prompt + g.text());
-                System.out.printf("[prompt tokens %d, generated tokens %d, %.1f tokens/s, %s, %s]%n",
-                        r.promptIds().length, r.generatedIds().length, r.tokensPerSecond(), r.finishReason().label(),
-                        backend.name());
+                System.out.printf("[prompt tokens %d, generated tokens %d, %.1f tokens/s, %.2f tokens/pass, %s, %s, "
+                                + "%s]%n", r.promptIds().length, r.generatedIds().length, r.tokensPerSecond(),
+                        r.tokensPerPass(), r.finishReason().label(), generator.decoder().name(), backend.name());
             }
         }
         return 0;

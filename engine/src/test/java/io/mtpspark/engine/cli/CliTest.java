@@ -64,6 +64,37 @@ class CliTest {
     }
 
     @Test
+    void mtpDecodersThroughTheCliGiveTheSameIdsAndReportStats(@TempDir Path dir) throws Exception {
+        Path adapter = dir.resolve("adapter.safetensors");
+        io.mtpspark.engine.mtp.MtpAdapter.random(TestModels.stories(), 4, 4, 9).save(adapter, TestModels.stories());
+        ObjectMapper json = new ObjectMapper();
+        int[] expected = null;
+        for (String decoder : new String[]{"autoregressive", "linear", "quadratic"}) {
+            out.reset();
+            int rc = run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "Once upon a time",
+                    "--max-tokens", "30", "--json", "--decoder", decoder, "--adapter", adapter.toString(), "--k", "3");
+            assertEquals(0, rc, stderr());
+            JsonNode n = json.readTree(out.toString(StandardCharsets.UTF_8));
+            assertEquals(decoder, n.get("decoder").asText());
+            int[] ids = TestModels.ints(n.get("generated_ids"));
+            if (expected == null) {
+                expected = ids;
+            } else {
+                assertArrayEquals(expected, ids, decoder);
+                assertEquals(3, n.get("k").asInt());
+                assertEquals(4, n.get("accept_histogram").size());
+                assertTrue(n.get("tokens_per_pass").asDouble() >= 1.0);
+            }
+        }
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--decoder", "quadratic"));
+        assertTrue(stderr().contains("needs an MTP adapter"), stderr());
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--decoder", "quadratic", "--adapter", adapter.toString(), "--k", "5"));
+        assertTrue(stderr().contains("--k 5 is outside 1..4"), stderr());
+    }
+
+    @Test
     void plainModePrintsTextAndStats() {
         int rc = run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "Once upon a time",
                 "--max-tokens", "8");
