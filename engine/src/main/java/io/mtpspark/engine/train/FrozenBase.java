@@ -1,0 +1,89 @@
+package io.mtpspark.engine.train;
+
+import io.mtpspark.engine.model.LayerWeights;
+import io.mtpspark.engine.model.LlamaConfig;
+import io.mtpspark.engine.model.LlamaModel;
+
+/**
+ * Double-precision copies of the frozen base weights the training graph multiplies by, plus a double RoPE table.
+ * Made once per trainer and shared read-only by every worker thread.
+ */
+final class FrozenBase {
+    final LlamaConfig c;
+    final double[] embedding;
+    final double[] classifier;
+    final double[] finalNorm;
+    final double[][] attnNorm;
+    final double[][] ffnNorm;
+    final double[][] wq;
+    final double[][] wk;
+    final double[][] wv;
+    final double[][] wo;
+    final double[][] bq;
+    final double[][] bk;
+    final double[][] bv;
+    final double[][] wGate;
+    final double[][] wUp;
+    final double[][] wDown;
+    final double[] cos;
+    final double[] sin;
+
+    FrozenBase(LlamaModel model, int positions) {
+        c = model.config();
+        embedding = toDouble(model.weights().tokenEmbedding());
+        classifier = model.weights().classifier() == model.weights().tokenEmbedding() ? embedding
+                : toDouble(model.weights().classifier());
+        finalNorm = toDouble(model.weights().finalNorm());
+        int n = c.nLayers();
+        attnNorm = new double[n][];
+        ffnNorm = new double[n][];
+        wq = new double[n][];
+        wk = new double[n][];
+        wv = new double[n][];
+        wo = new double[n][];
+        bq = new double[n][];
+        bk = new double[n][];
+        bv = new double[n][];
+        wGate = new double[n][];
+        wUp = new double[n][];
+        wDown = new double[n][];
+        for (int l = 0; l < n; l++) {
+            LayerWeights w = model.weights().layers()[l];
+            attnNorm[l] = toDouble(w.attnNorm());
+            ffnNorm[l] = toDouble(w.ffnNorm());
+            wq[l] = toDouble(w.wq());
+            wk[l] = toDouble(w.wk());
+            wv[l] = toDouble(w.wv());
+            wo[l] = toDouble(w.wo());
+            bq[l] = w.bq() == null ? null : toDouble(w.bq());
+            bk[l] = w.bk() == null ? null : toDouble(w.bk());
+            bv[l] = w.bv() == null ? null : toDouble(w.bv());
+            wGate[l] = toDouble(w.wGate());
+            wUp[l] = toDouble(w.wUp());
+            wDown[l] = toDouble(w.wDown());
+        }
+        int half = c.headDim() / 2;
+        cos = new double[positions * half];
+        sin = new double[positions * half];
+        for (int m = 0; m < half; m++) {
+            double inv = 1.0 / Math.pow(c.ropeTheta(), (2 * m) / (double) c.headDim());
+            if (c.ropeScaling() != null) {
+                inv = c.ropeScaling().scale(inv);
+            }
+            double freq = (float) inv; // the engine's forward rounds frequencies to float; match it
+            for (int p = 0; p < positions; p++) {
+                double angle = (float) (p * (float) freq);
+                cos[p * half + m] = Math.cos(angle);
+                sin[p * half + m] = Math.sin(angle);
+            }
+        }
+    }
+
+    static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+}
