@@ -12,14 +12,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The {@code mtp-engine.jar} command line: {@code generate}, {@code bench}, {@code convert}. User errors (bad files,
+ * The {@code mtp-engine.jar} command line: {@code generate}, {@code bench}, {@code convert}, {@code train},
+ * {@code eval}. User errors (bad files,
  * bad options) print one line naming the input and exit with status 2; {@code --verbose} adds the stack trace.
  * When started without the Vector API module it re-executes itself once with {@code --add-modules
  * jdk.incubator.vector}, so {@code java -jar} gets the SIMD path without extra flags.
  */
 @Command(name = "mtp-engine", mixinStandardHelpOptions = true, version = "mtp-engine 0.1.0",
         description = "Java LLM engine with multi-token prediction decoding.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class, TrainCommand.class,
+                EvalCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_USER_ERROR = 2;
 

@@ -25,6 +25,15 @@ final class FrozenBase {
     final double[][] wGate;
     final double[][] wUp;
     final double[][] wDown;
+    // transposes ([in][out]) of the frozen matrices: input gradients become plain row products
+    final double[] classifierT;
+    final double[][] wqT;
+    final double[][] wkT;
+    final double[][] wvT;
+    final double[][] woT;
+    final double[][] wGateT;
+    final double[][] wUpT;
+    final double[][] wDownT;
     final double[] cos;
     final double[] sin;
 
@@ -61,6 +70,23 @@ final class FrozenBase {
             wGate[l] = toDouble(w.wGate());
             wUp[l] = toDouble(w.wUp());
             wDown[l] = toDouble(w.wDown());
+        }
+        classifierT = DoubleKernels.transpose(classifier, c.vocabSize(), c.dim());
+        wqT = new double[n][];
+        wkT = new double[n][];
+        wvT = new double[n][];
+        woT = new double[n][];
+        wGateT = new double[n][];
+        wUpT = new double[n][];
+        wDownT = new double[n][];
+        for (int l = 0; l < n; l++) {
+            wqT[l] = DoubleKernels.transpose(wq[l], c.qDim(), c.dim());
+            wkT[l] = DoubleKernels.transpose(wk[l], c.kvDim(), c.dim());
+            wvT[l] = DoubleKernels.transpose(wv[l], c.kvDim(), c.dim());
+            woT[l] = DoubleKernels.transpose(wo[l], c.dim(), c.qDim());
+            wGateT[l] = DoubleKernels.transpose(wGate[l], c.hiddenDim(), c.dim());
+            wUpT[l] = DoubleKernels.transpose(wUp[l], c.hiddenDim(), c.dim());
+            wDownT[l] = DoubleKernels.transpose(wDown[l], c.dim(), c.hiddenDim());
         }
         int half = c.headDim() / 2;
         cos = new double[positions * half];

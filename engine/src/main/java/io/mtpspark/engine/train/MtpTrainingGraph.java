@@ -406,12 +406,19 @@ final class MtpTrainingGraph {
                 int qOff = r * qd + hh * hd;
                 int pOff = attOff[r] + hh * len;
                 double max = Double.NEGATIVE_INFINITY;
+                double[] qv = q[l];
                 for (int ti = 0; ti < len; ti++) {
-                    double s = ti <= b
-                            ? DoubleKernels.dot(q[l], qOff, kc[l], ti * kvd + kvOff, hd) * scale
-                            : DoubleKernels.dot(q[l], qOff, kk[l], (first + ti - b - 1) * kvd + kvOff, hd) * scale;
-                    p[pOff + ti] = s;
-                    max = Math.max(max, s);
+                    // keys: the real prefix (constants) then this block's earlier masks; loops inlined because
+                    // head_dim is small and a call per 8-wide dot costs more than the dot
+                    double[] keys = ti <= b ? kc[l] : kk[l];
+                    int kOff = (ti <= b ? ti : first + ti - b - 1) * kvd + kvOff;
+                    double sdot = 0;
+                    for (int e = 0; e < hd; e++) {
+                        sdot += qv[qOff + e] * keys[kOff + e];
+                    }
+                    double sc = sdot * scale;
+                    p[pOff + ti] = sc;
+                    max = Math.max(max, sc);
                 }
                 double sum = 0;
                 for (int ti = 0; ti < len; ti++) {
@@ -419,13 +426,14 @@ final class MtpTrainingGraph {
                     p[pOff + ti] = e;
                     sum += e;
                 }
+                double[] av = a[l];
                 for (int ti = 0; ti < len; ti++) {
                     double w = p[pOff + ti] / sum;
                     p[pOff + ti] = w;
-                    if (ti <= b) {
-                        DoubleKernels.axpy(a[l], qOff, w, vc[l], ti * kvd + kvOff, hd);
-                    } else {
-                        DoubleKernels.axpy(a[l], qOff, w, v[l], (first + ti - b - 1) * kvd + kvOff, hd);
+                    double[] vals = ti <= b ? vc[l] : v[l];
+                    int vOff = (ti <= b ? ti : first + ti - b - 1) * kvd + kvOff;
+                    for (int e = 0; e < hd; e++) {
+                        av[qOff + e] += w * vals[vOff + e];
                     }
                 }
             }
@@ -448,7 +456,7 @@ final class MtpTrainingGraph {
             baseCe += softmaxCe(logits, r * vocab, vocab, label, loss.baseCeWeight() * scaleAll);
         }
         if (backward && loss.baseCeWeight() != 0) {
-            DoubleKernels.matmulBackInput(dz, logits, rows, base.classifier, d, vocab);
+            DoubleKernels.matmulAdd(dz, logits, rows, base.classifierT, vocab, d);
         }
         // reported only: base CE at real loss positions (no trainable parameter touches it)
         int n = seq.ntpPositions();
@@ -565,6 +573,7 @@ final class MtpTrainingGraph {
             for (int o = 0; o < vocab; o++) {
                 logits[s * vocab + o] = DoubleKernels.dot(sOut, s * d, base.classifier, o * d, d);
             }
+            // (one row at a time: in chained mode the next row's input depends on this row's argmax)
             if (loss.chainSampler()) {
                 int best = 0;
                 for (int o = 1; o < vocab; o++) {
@@ -588,12 +597,8 @@ final class MtpTrainingGraph {
         double[] dS = new double[d];
         double[] dIn = new double[2 * d];
         for (int s = 0; s < total; s++) {
-            java.util.Arrays.fill(dOut, 0);
-            for (int o = 0; o < vocab; o++) {
-                double gl = logits[s * vocab + o];
-                if (gl != 0) {
-                    DoubleKernels.axpy(dOut, 0, gl, base.classifier, o * d, d);
-                }
+            for (int i = 0; i < d; i++) {
+                dOut[i] = DoubleKernels.dot(logits, s * vocab, base.classifierT, i * vocab, vocab);
             }
             // h2 = rmsnorm(silu(a2)); out = h2 (+ h1)
             for (int i = 0; i < d; i++) {
@@ -676,7 +681,7 @@ final class MtpTrainingGraph {
         int hid = c.hiddenDim();
         // out = x1 + down(h): dx (w.r.t. out) flows to x1 and to the down projection
         java.util.Arrays.fill(dh, 0, rows * hid, 0);
-        linearBackward(l, LoraTarget.DOWN_PROJ, h[l], dx, dh, base.wDown[l], hid, d);
+        linearBackward(l, LoraTarget.DOWN_PROJ, h[l], dx, dh, base.wDownT[l], hid, d);
         for (int i = 0; i < rows * hid; i++) {
             double gv = g[l][i];
             double sg = 1 / (1 + Math.exp(-gv));
@@ -685,15 +690,15 @@ final class MtpTrainingGraph {
             dg[i] = dh[i] * u[l][i] * sg * (1 + gv * (1 - sg));
         }
         java.util.Arrays.fill(dxn, 0, rows * d, 0);
-        linearBackward(l, LoraTarget.GATE_PROJ, xn2[l], dg, dxn, base.wGate[l], d, hid);
-        linearBackward(l, LoraTarget.UP_PROJ, xn2[l], du, dxn, base.wUp[l], d, hid);
+        linearBackward(l, LoraTarget.GATE_PROJ, xn2[l], dg, dxn, base.wGateT[l], d, hid);
+        linearBackward(l, LoraTarget.UP_PROJ, xn2[l], du, dxn, base.wUpT[l], d, hid);
         // dx1 = dx (residual) + norm backward of dxn
         for (int r = 0; r < rows; r++) {
             rmsnormBackwardRow(dx, r * d, dxn, r * d, x1[l], r * d, rms2[l][r], base.ffnNorm[l], d);
         }
         // x1 = x0 + o(a): dx now holds dL/dx1
         java.util.Arrays.fill(da, 0, rows * qd, 0);
-        linearBackward(l, LoraTarget.O_PROJ, a[l], dx, da, base.wo[l], qd, d);
+        linearBackward(l, LoraTarget.O_PROJ, a[l], dx, da, base.woT[l], qd, d);
         attentionBackward(l);
         for (int r = 0; r < rows; r++) {
             int pos = rowBlock[r] + rowSlot[r];
@@ -701,9 +706,9 @@ final class MtpTrainingGraph {
             rope(dk, r * kvd, c.nKvHeads(), pos, true);
         }
         java.util.Arrays.fill(dxn, 0, rows * d, 0);
-        linearBackward(l, LoraTarget.Q_PROJ, xn[l], dq, dxn, base.wq[l], d, qd);
-        linearBackward(l, LoraTarget.K_PROJ, xn[l], dk, dxn, base.wk[l], d, kvd);
-        linearBackward(l, LoraTarget.V_PROJ, xn[l], dv, dxn, base.wv[l], d, kvd);
+        linearBackward(l, LoraTarget.Q_PROJ, xn[l], dq, dxn, base.wqT[l], d, qd);
+        linearBackward(l, LoraTarget.K_PROJ, xn[l], dk, dxn, base.wkT[l], d, kvd);
+        linearBackward(l, LoraTarget.V_PROJ, xn[l], dv, dxn, base.wvT[l], d, kvd);
         for (int r = 0; r < rows; r++) {
             rmsnormBackwardRow(dx, r * d, dxn, r * d, x0[l], r * d, rms1[l][r], base.attnNorm[l], d);
         }
@@ -711,10 +716,11 @@ final class MtpTrainingGraph {
 
     /**
      * Backward of {@code y = x W^T + s·(x D^T) U^T}: dx += dy W + s·(dy U) D, dU += s·dy^T L, dD += s·(dy U)^T x.
+     * {@code wT} is the frozen W transposed ([in][out]).
      */
-    private void linearBackward(int l, LoraTarget target, double[] x, double[] dy, double[] dxOut, double[] w, int in,
+    private void linearBackward(int l, LoraTarget target, double[] x, double[] dy, double[] dxOut, double[] wT, int in,
                                 int out) {
-        DoubleKernels.matmulBackInput(dxOut, dy, rows, w, in, out);
+        DoubleKernels.matmulAdd(dxOut, dy, rows, wT, out, in);
         TrainableParams.Param down = params.loraDown[l][target.ordinal()];
         if (down == null) {
             return;
@@ -761,23 +767,35 @@ final class MtpTrainingGraph {
                 int qOff = r * qd + hh * hd;
                 int pOff = attOff[r] + hh * len;
                 double dot = 0;
-                // dP_t = dA · V_t, kept in tmp; then dS_t = P_t (dP_t - Σ P dP)
+                // dP_t = dA · V_t, kept in attScratch; then dS_t = P_t (dP_t - Σ P dP)
                 for (int ti = 0; ti < len; ti++) {
-                    double dp = ti <= b ? DoubleKernels.dot(da, qOff, vc[l], ti * kvd + kvOff, hd)
-                            : DoubleKernels.dot(da, qOff, v[l], (first + ti - b - 1) * kvd + kvOff, hd);
+                    double[] vals = ti <= b ? vc[l] : v[l];
+                    int vOff = (ti <= b ? ti : first + ti - b - 1) * kvd + kvOff;
+                    double dp = 0;
+                    for (int e = 0; e < hd; e++) {
+                        dp += da[qOff + e] * vals[vOff + e];
+                    }
                     attScratch[ti] = dp;
                     dot += p[pOff + ti] * dp;
                 }
+                double[] qv = q[l];
                 for (int ti = 0; ti < len; ti++) {
                     double pt = p[pOff + ti];
                     double ds = pt * (attScratch[ti] - dot) * scale;
                     if (ti <= b) {
-                        DoubleKernels.axpy(dq, qOff, ds, kc[l], ti * kvd + kvOff, hd);
+                        int kOff = ti * kvd + kvOff;
+                        double[] keys = kc[l];
+                        for (int e = 0; e < hd; e++) {
+                            dq[qOff + e] += ds * keys[kOff + e];
+                        }
                     } else {
-                        int kr = first + ti - b - 1;
-                        DoubleKernels.axpy(dq, qOff, ds, kk[l], kr * kvd + kvOff, hd);
-                        DoubleKernels.axpy(dk, kr * kvd + kvOff, ds, q[l], qOff, hd);
-                        DoubleKernels.axpy(dv, kr * kvd + kvOff, pt, da, qOff, hd);
+                        int kOff = (first + ti - b - 1) * kvd + kvOff;
+                        double[] keys = kk[l];
+                        for (int e = 0; e < hd; e++) {
+                            dq[qOff + e] += ds * keys[kOff + e];
+                            dk[kOff + e] += ds * qv[qOff + e];
+                            dv[kOff + e] += pt * da[qOff + e];
+                        }
                     }
                 }
             }

@@ -1,0 +1,136 @@
+package io.mtpspark.engine.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.decode.AutoregressiveDecoder;
+import io.mtpspark.engine.decode.DecodeStats;
+import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.decode.GenerationResult;
+import io.mtpspark.engine.decode.LinearDecoder;
+import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.mtp.Drafter;
+import io.mtpspark.engine.mtp.MaskLogitDrafter;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.SamplerHeadDrafter;
+import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.engine.tensor.Backend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code eval}: acceptance of an adapter on a prompt set, like the paper's Table 1 — tokens per forward pass for each
+ * k and decoder (greedy, a fixed number of new tokens), the accepted-length histogram, and a check that every MTP
+ * output equals autoregressive greedy decoding.
+ */
+@Command(name = "eval", description = "Tokens per forward pass of an adapter, per k and decoder (paper Table 1).")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--prompts", required = true, description = "prompts, one per line") Path prompts;
+    @Option(names = "--ks", defaultValue = "1,2,3,4,5,6,7,8", split = ",", description = "mask counts to evaluate")
+    List<Integer> ks;
+    @Option(names = "--decoders", defaultValue = "linear,quadratic", split = ",") List<String> decoders;
+    @Option(names = "--max-tokens", defaultValue = "200") int maxTokens;
+    @Option(names = "--limit", defaultValue = "0", description = "use only the first N prompts (0 = all)") int limit;
+    @Option(names = "--no-sampler", description = "draft without the sampler head (LM head on each mask)")
+    boolean noSampler;
+    @Option(names = "--json", description = "also print the results as one JSON object") boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (engine.adapter == null) {
+            throw new IllegalArgumentException("--adapter is required");
+        }
+        if (!Files.isRegularFile(prompts)) {
+            throw new EngineException(prompts, "prompts file not found");
+        }
+        ModelBundle bundle = engine.load();
+        MtpAdapter adapter = engine.loadAdapter(bundle.model());
+        List<String> texts = Files.readAllLines(prompts, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank())
+                .toList();
+        if (limit > 0 && texts.size() > limit) {
+            texts = texts.subList(0, limit);
+        }
+        List<int[]> ids = texts.stream().map(bundle.tokenizer()::encode).toList();
+        int maxK = ks.stream().mapToInt(Integer::intValue).max().orElse(1);
+        if (maxK > adapter.k()) {
+            throw new EngineException("--ks goes up to " + maxK + " but the adapter has k=" + adapter.k());
+        }
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode result = mapper.createObjectNode();
+        result.put("prompts", ids.size());
+        result.put("max_tokens", maxTokens);
+        result.put("sampler", !noSampler);
+        try (Backend backend = engine.backendChoice().create(engine.threads)) {
+            int ctx = bundle.model().config().seqLen();
+            AutoregressiveDecoder ar = new AutoregressiveDecoder(new LlamaForward(bundle.model(), backend, 64, ctx));
+            List<int[]> reference = new ArrayList<>();
+            for (int[] p : ids) {
+                reference.add(ar.generate(p, maxTokens, SamplingOptions.GREEDY).generatedIds());
+            }
+            LlamaForward forward = new LlamaForward(bundle.model(), backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx);
+            Drafter drafter = noSampler ? new MaskLogitDrafter(bundle.model(), backend, adapter.k())
+                    : new SamplerHeadDrafter(bundle.model(), adapter, backend);
+            System.out.printf("%-4s", "k");
+            for (String d : decoders) {
+                System.out.printf(" %12s", d);
+            }
+            System.out.println("   (tokens per forward pass)");
+            ObjectNode table = result.putObject("tokens_per_pass");
+            ObjectNode histograms = result.putObject("accept_histogram");
+            int mismatches = 0;
+            for (int k : ks) {
+                System.out.printf("%-4d", k);
+                for (String name : decoders) {
+                    Decoder dec = switch (name) {
+                        case "linear" -> new LinearDecoder(forward, adapter, k, drafter);
+                        case "quadratic" -> new QuadraticDecoder(forward, adapter, k, drafter);
+                        default -> throw new IllegalArgumentException("--decoders: expected linear or quadratic, got \""
+                                + name + "\"");
+                    };
+                    long tokens = 0;
+                    long passes = 0;
+                    DecodeStats stats = DecodeStats.empty(name, k);
+                    for (int i = 0; i < ids.size(); i++) {
+                        GenerationResult r = dec.generate(ids.get(i), maxTokens, SamplingOptions.GREEDY);
+                        if (!Arrays.equals(r.generatedIds(), reference.get(i))) {
+                            mismatches++;
+                        }
+                        tokens += r.generatedIds().length;
+                        passes += r.forwardPasses();
+                        stats = stats.plus(r.stats());
+                    }
+                    double tpp = tokens / (double) passes;
+                    System.out.printf(" %12.3f", tpp);
+                    table.with(name).put(String.valueOf(k), tpp);
+                    histograms.with(name).putPOJO(String.valueOf(k), stats.acceptHistogram());
+                }
+                System.out.println();
+            }
+            for (String name : decoders) {
+                System.out.println("accepted-length histogram, " + name + " k=" + maxK + ": "
+                        + histograms.get(name).get(String.valueOf(maxK)));
+            }
+            result.put("mismatches_vs_autoregressive", mismatches);
+            System.out.println("outputs identical to autoregressive greedy: " + (mismatches == 0 ? "yes"
+                    : "NO (" + mismatches + " mismatching generations)"));
+            if (json) {
+                System.out.println(mapper.writeValueAsString(result));
+            }
+            return mismatches == 0 ? 0 : 1;
+        }
+    }
+}
