@@ -105,7 +105,8 @@ public final class GenerateRun {
         Map<String, String> restore = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
         try {
             rows.write().mode(SaveMode.Append).partitionBy("run_id").parquet(generations);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Spark rethrows executor failures as SparkException, a checked exception Scala throws undeclared.
             throw JobFailedException.from(e);
         } finally {
             restoreSqlConf(restore);
