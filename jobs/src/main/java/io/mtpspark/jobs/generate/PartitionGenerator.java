@@ -31,9 +31,11 @@ import java.util.function.Consumer;
  * when the input is exhausted closes the backend and hands the task's {@link TaskStats} to the callback. A row
  * problem never ends the task; only the injected test failure and JVM errors do.
  *
- * <p>Speedup sample: every {@code round(1 / fraction)}-th row, starting with the first, is also decoded by an
- * autoregressive decoder on the same prompt and settings; which of the two runs first alternates so JIT warm-up
- * does not favour either.
+ * <p>Speedup sample: with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} are also
+ * decoded by an autoregressive decoder on the same prompt and settings, and so is the task's last row when the task
+ * was too short to reach a sampled row, so every non-empty task measures something. Sampling starts mid-stride
+ * because the first rows of a JVM run before the JIT has compiled the forward pass, which would make whichever
+ * decoder ran first look slow; which of the two runs first also alternates.
  */
 public final class PartitionGenerator {
     private final GenerationSettings options;
@@ -113,7 +115,8 @@ public final class PartitionGenerator {
                         + task.attempt() + " after " + produced + " rows (--inject-failure)");
             }
             PromptRow row = rows.next();
-            boolean sample = sampleStride > 0 && produced % sampleStride == 0;
+            boolean sample = sampleStride > 0 && (produced % sampleStride == sampleStride / 2
+                    || sampled == 0 && !rows.hasNext());
             produced++;
             return generateRow(row, sample);
         }
