@@ -222,15 +222,17 @@ public final class GenerateRun {
         for (RecordComponent c : GenerateOptions.class.getRecordComponents()) {
             try {
                 Object v = c.getAccessor().invoke(options);
-                out.put(c.getName(), v instanceof java.util.Optional<?> o ? o.orElse(null) : v);
+                // Keys as users type them on the command line (max-tokens), values as bound.
+                out.put(c.getName().replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT),
+                        v instanceof java.util.Optional<?> o ? o.orElse(null) : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException(e);
             }
         }
         // Infra settings without credentials: the endpoint and region say where data went, keys never appear.
-        s3Settings.endpoint().ifPresent(e -> out.put("s3Endpoint", e.toString()));
-        out.put("s3Region", s3Settings.region());
-        out.put("s3Credentials", s3Settings.credentials().toString());
+        s3Settings.endpoint().ifPresent(e -> out.put("s3-endpoint", e.toString()));
+        out.put("s3-region", s3Settings.region());
+        out.put("s3-credentials", s3Settings.credentials().toString());
         return out;
     }
 

@@ -94,7 +94,7 @@ class GenerateJobLocalTest {
         assertEquals(30, m.get("rows").get("generated").asInt());
         assertEquals(30, m.get("rows").get("run_total").asInt());
         assertEquals(g.getString(g.fieldIndex("model_fingerprint")), m.get("model_fingerprint").asText());
-        assertEquals(24, m.get("options").get("maxTokens").asInt());
+        assertEquals(24, m.get("options").get("max-tokens").asInt());
         assertEquals(result.summary().rows(), 30);
         assertEquals(4, result.summary().domains().size());
     }
