@@ -1,7 +1,7 @@
 package io.mtpspark.jobs.cli;
 
 import io.mtpspark.infra.config.ConfigException;
-import io.mtpspark.jobs.generate.GenerateJob;
+import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.jobs.generate.InputRejectedException;
 import io.mtpspark.jobs.generate.JobFailedException;
 import io.mtpspark.infra.store.ModelManifest;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mtpspark.infra.config.ConfigBinder;
+import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.infra.config.ConfigException;
 import io.mtpspark.infra.s3.S3Settings;
 import io.mtpspark.jobs.cli.GenerateOptions;

@@ -3,7 +3,7 @@ package io.mtpspark.jobs.testing;
 import io.mtpspark.infra.config.ConfigBinder;
 import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.jobs.cli.GenerateOptions;
-import io.mtpspark.jobs.generate.GenerateJob;
+import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.jobs.generate.RunResult;
 import java.util.ArrayList;
 import java.util.List;

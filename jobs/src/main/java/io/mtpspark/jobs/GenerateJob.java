@@ -1,10 +1,12 @@
-package io.mtpspark.jobs.generate;
+package io.mtpspark.jobs;
 
 import com.google.inject.Guice;
 import io.mtpspark.infra.config.ConfigBinder;
 import io.mtpspark.infra.config.ConfigSource;
 import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.jobs.cli.GenerateOptions;
+import io.mtpspark.jobs.generate.GenerateRun;
+import io.mtpspark.jobs.generate.RunResult;
 import io.mtpspark.jobs.inject.InfraKeys;
 import io.mtpspark.jobs.inject.JobsModule;
 import java.util.ArrayList;
@@ -12,10 +14,11 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The bulk-generation Spark job: {@code spark-submit --class io.mtpspark.jobs.generate.GenerateJob
+ * The bulk-generation Spark job: {@code spark-submit --class io.mtpspark.jobs.GenerateJob
  * mtp-jobs-assembly.jar --input … --output … --model …}. It only parses options, gets the session spark-submit
  * configured (or a local one when {@code --master} is given, as {@code ./mtp} does), wires the services with Guice
- * and runs one {@link GenerateRun}; everything else lives in plain classes.
+ * and runs one {@link GenerateRun}; everything else lives in plain classes. Job mains live in this package, under
+ * the class names the deployment (terraform/) submits.
  */
 public final class GenerateJob {
     private GenerateJob() {
