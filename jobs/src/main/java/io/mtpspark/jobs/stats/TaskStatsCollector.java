@@ -49,12 +49,12 @@ public final class TaskStatsCollector {
     }
 
     /** A sampled row: the same prompt decoded by the job's decoder and autoregressively. */
-    public void sampled(GenerationResult mtp, GenerationResult ar) {
+    public void sampled(int mtpTokens, long mtpNanos, int arTokens, long arNanos) {
         sampleRows++;
-        sampleMtpTokens += mtp.generatedIds().length;
-        sampleMtpNanos += mtp.totalNanos();
-        sampleArTokens += ar.generatedIds().length;
-        sampleArNanos += ar.totalNanos();
+        sampleMtpTokens += mtpTokens;
+        sampleMtpNanos += mtpNanos;
+        sampleArTokens += arTokens;
+        sampleArNanos += arNanos;
     }
 
     public long rows() {
