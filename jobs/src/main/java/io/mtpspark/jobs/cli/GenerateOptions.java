@@ -1,0 +1,119 @@
+package io.mtpspark.jobs.cli;
+
+import io.mtpspark.infra.config.DefaultValue;
+import io.mtpspark.infra.config.Positive;
+import io.mtpspark.engine.session.BackendChoice;
+import io.mtpspark.engine.session.DecoderFactory;
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Options of the generation job, bound from the command line ({@code --input …}), a properties file or
+ * {@code MTP_*} environment variables by {@link io.mtpspark.infra.config.ConfigBinder}. Per-row columns of the input
+ * ({@code max_tokens}, {@code temperature}, {@code seed}) override the job-wide defaults held here. The record is
+ * serialised into Spark tasks, so it holds only plain values; S3 keys are not part of it (they stay in the infra
+ * configuration and are never written to the manifest).
+ *
+ * @param input          Parquet or JSONL input ({@code file:}, plain path, {@code s3a://})
+ * @param output         output root; datasets {@code generations/} and {@code task_stats/} and {@code manifests/} go below it
+ * @param inputFormat    {@code auto} (by extension: {@code .jsonl}/{@code .json} = JSON lines, else Parquet), {@code parquet}, {@code jsonl}
+ * @param model          model location: a llama2.c {@code .bin}, a Hugging Face directory, or a directory holding one {@code .bin}
+ * @param partitions     number of tasks; 0 = derived from the row count and the cluster's default parallelism
+ * @param threadsPerTask CPU threads per task backend; 0 = {@code spark.task.cpus}
+ * @param speedupSample  fraction of each task's rows also decoded autoregressively to measure the speedup (0 = off)
+ * @param context        positions per sequence; 0 = the model's own (capped by the engine)
+ * @param master         Spark master for local runs ({@code ./mtp}); absent = whatever spark-submit set
+ * @param injectFailure  testing aid {@code PARTITION:ROWS}: attempt 0 of that partition throws after that many rows
+ */
+public record GenerateOptions(
+        String input,
+        String output,
+        @DefaultValue("auto") String inputFormat,
+        String model,
+        Optional<String> tokenizer,
+        Optional<String> adapter,
+        @DefaultValue("autoregressive") String decoder,
+        @DefaultValue("0") int k,
+        @DefaultValue("auto") String backend,
+        @DefaultValue("0") int threadsPerTask,
+        @DefaultValue("0") int partitions,
+        Optional<String> runId,
+        @DefaultValue("false") boolean resume,
+        @Positive @DefaultValue("128") int maxTokens,
+        @DefaultValue("0") double temperature,
+        @DefaultValue("0") int topK,
+        @DefaultValue("1") double topP,
+        @DefaultValue("0") long seed,
+        @DefaultValue("0") int context,
+        @DefaultValue("0.05") double speedupSample,
+        Optional<String> master,
+        Optional<String> injectFailure) implements Serializable {
+
+    public GenerateOptions {
+        inputFormat = inputFormat.toLowerCase(Locale.ROOT);
+        if (!inputFormat.equals("auto") && !inputFormat.equals("parquet") && !inputFormat.equals("jsonl")) {
+            throw new IllegalArgumentException("--input-format: expected auto, parquet or jsonl, got \"" + inputFormat + "\"");
+        }
+        if (!DecoderFactory.NAMES.contains(decoder)) {
+            throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", DecoderFactory.NAMES)
+                    + ", got \"" + decoder + "\"");
+        }
+        if (!decoder.equals("autoregressive")) {
+            if (adapter.isEmpty()) {
+                throw new IllegalArgumentException("--decoder " + decoder + " needs --adapter");
+            }
+            if (k < 1) {
+                throw new IllegalArgumentException("--decoder " + decoder + " needs --k >= 1, got " + k);
+            }
+        }
+        BackendChoice.parse(backend);
+        if (threadsPerTask < 0 || partitions < 0 || context < 0 || k < 0 || topK < 0) {
+            throw new IllegalArgumentException("--threads-per-task, --partitions, --context, --k and --top-k must be >= 0");
+        }
+        if (!(speedupSample >= 0 && speedupSample <= 1)) {
+            throw new IllegalArgumentException("--speedup-sample must be in [0, 1], got " + speedupSample);
+        }
+        if (!(temperature >= 0) || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("--temperature must be >= 0 and --top-p in (0, 1]");
+        }
+        runId.ifPresent(id -> {
+            if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+                throw new IllegalArgumentException("--run-id may use letters, digits, '.', '_' and '-' (max 128), got \"" + id + "\"");
+            }
+        });
+        injectFailure.ifPresent(FailurePlan::parse);
+    }
+
+    /** k as decoders see it: 0 for autoregressive decoding. */
+    public int effectiveK() {
+        return decoder.equals("autoregressive") ? 0 : k;
+    }
+
+    /** Whether the input is read as JSON lines. */
+    public boolean jsonInput() {
+        return inputFormat.equals("jsonl")
+                || inputFormat.equals("auto") && (input.endsWith(".jsonl") || input.endsWith(".json"));
+    }
+
+    /**
+     * The testing-aid failure plan: attempt 0 of {@code partition} throws after {@code rows} rows were produced.
+     */
+    public record FailurePlan(int partition, int rows) implements Serializable {
+        public static FailurePlan parse(String spec) {
+            String[] parts = spec.split(":");
+            try {
+                if (parts.length == 2) {
+                    return new FailurePlan(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+                }
+            } catch (NumberFormatException ignored) {
+                // fall through to the message below
+            }
+            throw new IllegalArgumentException("--inject-failure: expected PARTITION:ROWS, got \"" + spec + "\"");
+        }
+    }
+
+    public Optional<FailurePlan> failurePlan() {
+        return injectFailure.map(FailurePlan::parse);
+    }
+}

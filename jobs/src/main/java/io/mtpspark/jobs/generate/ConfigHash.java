@@ -1,0 +1,41 @@
+package io.mtpspark.jobs.generate;
+
+import io.mtpspark.jobs.cli.GenerateOptions;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Hash of everything that decides what a row's output is: model, tokenizer and adapter locations, decoder, k,
+ * context and the default sampling settings. Resume matches existing rows on (id, config hash), so changing any of
+ * these reruns the rows while a plain rerun skips them. Model locations are treated as immutable (infra publishes a
+ * changed model under a new prefix), which is why the location stands in for the weights here: the driver never
+ * loads them. Per-row overrides in the input ({@code max_tokens}, {@code temperature}, {@code seed}) are not part of
+ * it; a row's id names its settings.
+ */
+public final class ConfigHash {
+    private ConfigHash() {
+    }
+
+    public static String of(GenerateOptions o) {
+        String canonical = String.join("\n",
+                "model=" + o.model(),
+                "tokenizer=" + o.tokenizer().orElse(""),
+                "adapter=" + o.adapter().orElse(""),
+                "decoder=" + o.decoder(),
+                "k=" + o.effectiveK(),
+                "context=" + o.context(),
+                "max_tokens=" + o.maxTokens(),
+                "temperature=" + o.temperature(),
+                "top_k=" + o.topK(),
+                "top_p=" + o.topP(),
+                "seed=" + o.seed());
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

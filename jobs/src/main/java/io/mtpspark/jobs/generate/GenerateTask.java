@@ -1,0 +1,90 @@
+package io.mtpspark.jobs.generate;
+
+import io.mtpspark.jobs.schema.OutputSchemas;
+import io.mtpspark.jobs.schema.PromptRow;
+import io.mtpspark.jobs.stats.TaskIdentity;
+import io.mtpspark.jobs.stats.TaskStats;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.CollectionAccumulator;
+
+/**
+ * The Spark side of one generation task: reads the task's identity and the GPU Spark assigned it (if any) from
+ * {@link TaskContext}, gets this executor's shared engine from {@link EngineCache}, and adapts rows to and from
+ * {@link PartitionGenerator}. The task's statistics go into an accumulator, which Spark merges on the driver only
+ * for the attempt that succeeded, i.e. the one whose output was committed.
+ */
+public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    private final GenerationSettings options;
+    private final String runId;
+    private final String configHash;
+    private final Map<String, String> infraConfig;
+    private final CollectionAccumulator<TaskStats> statsAccumulator;
+
+    public GenerateTask(GenerationSettings options, String runId, String configHash, Map<String, String> infraConfig,
+                        CollectionAccumulator<TaskStats> statsAccumulator) {
+        this.options = options;
+        this.runId = runId;
+        this.configHash = configHash;
+        this.infraConfig = Map.copyOf(infraConfig);
+        this.statsAccumulator = statsAccumulator;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        TaskContext tc = TaskContext.get();
+        SparkEnv env = SparkEnv.get();
+        TaskIdentity task = new TaskIdentity(runId, tc.stageId(), tc.partitionId(), tc.attemptNumber(),
+                env.executorId(), env.blockManager().blockManagerId().host());
+        LoadedEngine engine = EngineCache.engine(infraConfig, options.model(), options.tokenizerLocation(),
+                options.adapterLocation());
+        int threads = options.threadsPerTask() > 0 ? options.threadsPerTask() : Math.max(1, tc.cpus());
+        PartitionGenerator generator = new PartitionGenerator(options, engine, configHash, task,
+                device(tc.resourcesJMap()), threads);
+        Iterator<PromptRow> prompts = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return input.hasNext();
+            }
+
+            @Override
+            public PromptRow next() {
+                Row r = input.next();
+                return new PromptRow(r.getString(0), r.isNullAt(1) ? null : (byte[]) r.get(1),
+                        r.isNullAt(2) ? null : r.getString(2), r.isNullAt(3) ? null : r.getInt(3),
+                        r.isNullAt(4) ? null : r.getDouble(4), r.isNullAt(5) ? null : r.getLong(5));
+            }
+        };
+        Iterator<io.mtpspark.jobs.schema.GenerationRecord> out = generator.generate(prompts, statsAccumulator::add);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return out.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                return OutputSchemas.toRow(out.next());
+            }
+        };
+    }
+
+    /**
+     * The device this task runs on. With GPU scheduling Spark hands the task its GPU addresses; this build has
+     * only CPU backends, so the GPU is recorded and the task runs on the CPU, which the device string says.
+     */
+    static String device(Map<String, ResourceInformation> resources) {
+        ResourceInformation gpu = resources == null ? null : resources.get("gpu");
+        if (gpu == null || gpu.addresses().length == 0) {
+            return "cpu";
+        }
+        return "gpu " + String.join(",", gpu.addresses()) + " assigned; no CUDA backend in this build, ran on cpu";
+    }
+}

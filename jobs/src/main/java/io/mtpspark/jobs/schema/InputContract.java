@@ -1,0 +1,91 @@
+package io.mtpspark.jobs.schema;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * What the job needs from its input: {@code id} (string, unique, not null) and {@code prompt} (string or binary),
+ * optionally {@code max_tokens}, {@code temperature}, {@code seed} (numbers) and {@code domain} (string). Column
+ * names match case-insensitively, as Spark resolves them. {@link #problems} names every missing or mistyped column
+ * so the job can refuse to start with one message; {@link #normalise} turns any valid input into the fixed shape
+ * the generator reads ({@code prompt} as raw bytes so invalid UTF-8 survives to be reported per row).
+ */
+public final class InputContract {
+    public static final List<String> REQUIRED = List.of("id", "prompt");
+    public static final List<String> OPTIONAL = List.of("max_tokens", "temperature", "domain", "seed");
+
+    private static final Set<DataType> NUMERIC = Set.of(DataTypes.ByteType, DataTypes.ShortType,
+            DataTypes.IntegerType, DataTypes.LongType, DataTypes.FloatType, DataTypes.DoubleType);
+
+    private InputContract() {
+    }
+
+    /** Problems with the input's columns, empty when it can be used. */
+    public static List<String> problems(StructType schema) {
+        List<String> problems = new ArrayList<>();
+        List<String> missing = REQUIRED.stream().filter(c -> field(schema, c) == null).toList();
+        if (!missing.isEmpty()) {
+            problems.add("missing required column" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+                    + " (input has: " + String.join(", ", schema.fieldNames()) + ")");
+        }
+        expect(schema, "id", problems, "a string", t -> t.equals(DataTypes.StringType));
+        expect(schema, "prompt", problems, "a string", t -> t.equals(DataTypes.StringType) || t.equals(DataTypes.BinaryType));
+        expect(schema, "domain", problems, "a string", t -> t.equals(DataTypes.StringType));
+        for (String numeric : List.of("max_tokens", "temperature", "seed")) {
+            expect(schema, numeric, problems, "a number", NUMERIC::contains);
+        }
+        return problems;
+    }
+
+    /**
+     * The input reduced to {@code id, prompt (binary), domain, max_tokens (int), temperature (double), seed (long)},
+     * with nulls for absent optional columns.
+     */
+    public static Dataset<Row> normalise(Dataset<Row> input) {
+        StructType schema = input.schema();
+        return input.select(
+                col(name(schema, "id")).as("id"),
+                col(name(schema, "prompt")).cast(DataTypes.BinaryType).as("prompt"),
+                optional(schema, "domain", DataTypes.StringType),
+                optional(schema, "max_tokens", DataTypes.IntegerType),
+                optional(schema, "temperature", DataTypes.DoubleType),
+                optional(schema, "seed", DataTypes.LongType));
+    }
+
+    private static Column optional(StructType schema, String column, DataType type) {
+        StructField f = field(schema, column);
+        return (f == null ? lit(null) : col(f.name())).cast(type).as(column);
+    }
+
+    private static String name(StructType schema, String column) {
+        return field(schema, column).name();
+    }
+
+    private static StructField field(StructType schema, String column) {
+        for (StructField f : schema.fields()) {
+            if (f.name().equalsIgnoreCase(column)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    private static void expect(StructType schema, String column, List<String> problems, String what,
+                               java.util.function.Predicate<DataType> ok) {
+        StructField f = field(schema, column);
+        if (f != null && !ok.test(f.dataType())) {
+            problems.add("column " + f.name() + " must be " + what + ", got " + f.dataType().simpleString());
+        }
+    }
+}

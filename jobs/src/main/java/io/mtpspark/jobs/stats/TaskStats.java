@@ -1,0 +1,50 @@
+package io.mtpspark.jobs.stats;
+
+import java.io.Serializable;
+
+/**
+ * Statistics of one successful Spark task of a generation run (one row of {@code task_stats}). The speedup fields
+ * come from the task's sample: rows decoded both with the job's decoder and autoregressively; they are null when
+ * the sample is empty. Instances travel from executors to the driver inside an accumulator, which Spark merges only
+ * for the attempt that finished successfully (and so committed its output).
+ */
+public record TaskStats(
+        String runId,
+        int stageId,
+        int partitionId,
+        int attempt,
+        String executorId,
+        String host,
+        String backend,
+        String device,
+        String decoder,
+        int k,
+        long rows,
+        long failedRows,
+        long promptTokens,
+        long generatedTokens,
+        long forwardPasses,
+        long[] acceptHistogram,
+        double wallMs,
+        long sampleRows,
+        Double sampleMtpTokensPerSecond,
+        Double sampleArTokensPerSecond,
+        String modelFingerprint,
+        String adapterFingerprint) implements Serializable {
+
+    public double tokensPerPass() {
+        return forwardPasses == 0 ? 0 : generatedTokens / (double) forwardPasses;
+    }
+
+    public double generatedTokensPerSecond() {
+        return wallMs <= 0 ? 0 : generatedTokens * 1000.0 / wallMs;
+    }
+
+    /** MTP tokens/s ÷ AR tokens/s on the sample; null without a sample. */
+    public Double measuredSpeedup() {
+        if (sampleMtpTokensPerSecond == null || sampleArTokensPerSecond == null || sampleArTokensPerSecond == 0) {
+            return null;
+        }
+        return sampleMtpTokensPerSecond / sampleArTokensPerSecond;
+    }
+}

@@ -1,0 +1,101 @@
+package io.mtpspark.jobs.generate;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.jobs.manifest.RunManifestWriter;
+import io.mtpspark.jobs.testing.Inputs;
+import io.mtpspark.jobs.testing.JobRunner;
+import io.mtpspark.jobs.testing.SharedSpark;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End to end on the shipped stories260K model: JSONL in, both Parquet datasets and the manifest out. */
+class GenerateJobLocalTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void generatesEveryRowWithTheGoldenGreedyCompletionAndConsistentTaskStats() throws Exception {
+        JsonNode golden = JSON.readTree(SharedSpark.modelDir().resolve("golden/greedy_0.json").toFile());
+        int[] goldenIds = new int[golden.get("generated_ids").size()];
+        for (int i = 0; i < goldenIds.length; i++) {
+            goldenIds[i] = golden.get("generated_ids").get(i).asInt();
+        }
+        List<Map<String, Object>> rows = Inputs.rows(29);
+        rows.add(Map.of("id", "golden", "prompt", golden.get("prompt").asText(), "domain", "golden",
+                "max_tokens", goldenIds.length, "temperature", 0.0));
+        Path input = Inputs.writeJsonl(tmp.resolve("in/prompts.jsonl"), rows);
+        Path out = tmp.resolve("out");
+
+        RunResult result = JobRunner.run("--input", input.toString(), "--output", out.toString(),
+                "--model", SharedSpark.modelDir().resolve("stories260K.bin").toString(), "--run-id", "e2e",
+                "--max-tokens", "24", "--partitions", "3", "--speedup-sample", "0.25");
+
+        SparkSession spark = SharedSpark.session();
+        Dataset<Row> gens = spark.read().parquet(out.resolve("generations").toString()).where(col("run_id").equalTo("e2e"));
+        assertEquals(30, gens.count());
+        assertEquals(30, gens.select("id").distinct().count());
+        assertEquals(0, gens.where(col("finish_reason").equalTo("error")).count());
+
+        Row g = gens.where(col("id").equalTo("golden")).first();
+        ModelBundle bundle = ModelBundle.load(SharedSpark.modelDir().resolve("stories260K.bin"), null);
+        int lastPromptId = golden.get("prompt_ids").get(golden.get("prompt_ids").size() - 1).asInt();
+        String expected = bundle.tokenizer().decode(lastPromptId, goldenIds);
+        assertEquals(expected, g.getString(g.fieldIndex("completion")));
+        assertTrue(expected.startsWith(", there was a little girl named Lily"), expected);
+        assertEquals(goldenIds.length, g.getInt(g.fieldIndex("completion_tokens")));
+        assertEquals("length", g.getString(g.fieldIndex("finish_reason")));
+        assertEquals(5, g.getInt(g.fieldIndex("prompt_tokens")));
+        assertEquals("autoregressive", g.getString(g.fieldIndex("decoder")));
+        assertEquals(goldenIds.length, g.getInt(g.fieldIndex("forward_passes")));
+        assertNotNull(g.getString(g.fieldIndex("model_fingerprint")));
+        assertNull(g.get(g.fieldIndex("adapter_fingerprint")));
+
+        Row other = gens.where(col("id").equalTo("r001")).first();
+        assertEquals(24, other.getInt(other.fieldIndex("completion_tokens")));
+        assertEquals("play", other.getString(other.fieldIndex("domain")));
+
+        Dataset<Row> stats = spark.read().parquet(out.resolve("task_stats").toString()).where(col("run_id").equalTo("e2e"));
+        assertEquals(3, stats.count(), "one row per task");
+        Row sums = stats.selectExpr("sum(rows)", "sum(failed_rows)", "sum(generated_tokens)", "sum(prompt_tokens)",
+                "sum(sample_rows)", "min(measured_speedup)").first();
+        assertEquals(30L, sums.getLong(0), "sum of task rows = input rows");
+        assertEquals(0L, sums.getLong(1));
+        long genTokens = gens.selectExpr("sum(completion_tokens)").first().getLong(0);
+        assertEquals(genTokens, sums.getLong(2));
+        assertEquals(gens.selectExpr("sum(prompt_tokens)").first().getLong(0), sums.getLong(3));
+        assertEquals(gens.where(col("speedup_sample")).count(), sums.getLong(4));
+        assertTrue(sums.getLong(4) >= 3, "every task samples its first row");
+        assertTrue(sums.getDouble(5) > 0);
+        Row task = stats.first();
+        assertEquals("cpu", task.getString(task.fieldIndex("device")));
+        assertTrue(task.getString(task.fieldIndex("backend")).startsWith("cpu("), task.getString(task.fieldIndex("backend")));
+
+        Path manifest = Path.of(RunManifestWriter.location(out.toString(), "e2e"));
+        JsonNode m = JSON.readTree(Files.readString(manifest));
+        assertEquals("e2e", m.get("run_id").asText());
+        assertEquals(30, m.get("rows").get("input").asInt());
+        assertEquals(30, m.get("rows").get("generated").asInt());
+        assertEquals(30, m.get("rows").get("run_total").asInt());
+        assertEquals(g.getString(g.fieldIndex("model_fingerprint")), m.get("model_fingerprint").asText());
+        assertEquals(24, m.get("options").get("max-tokens").asInt());
+        assertEquals(result.summary().rows(), 30);
+        assertEquals(4, result.summary().domains().size());
+    }
+}
