@@ -24,6 +24,13 @@ import java.util.logging.Logger;
  * {@code parallelFor} runs its tasks on the calling thread, since they call back into this backend, whose stream and
  * staging buffers belong to one thread. Not run on a GPU yet.
  *
+ * <p><b>Small elementwise calls stay on the host.</b> A synchronous round trip (copy in, launch, copy out, wait) costs
+ * tens of microseconds, more than RMSNorm of one 4096-wide row or the softmax numerator of one attention row on the
+ * CPU, and the forward makes such calls per row and per head. So {@code rmsnorm}, {@code siluMul} and
+ * {@code expShiftSum} go to their kernels only from {@code minDeviceElements} elements (default
+ * {@value #DEFAULT_MIN_DEVICE_ELEMENTS}, or the system property {@code mtp.cuda.minDeviceElements}); the GPU tests
+ * set it to 0 so every call exercises the kernels.
+ *
  * <p><b>Weights.</b> Every distinct weight array passed to {@link #matmul} or {@link #rmsnorm} is uploaded once, in
  * F32, and cached by identity: the arrays must not change while this backend lives (call {@link #forget} after
  * changing one). An 8B model takes 32 GB of device memory this way; BF16 weights (half that, with
@@ -43,9 +50,11 @@ public final class CudaBackend implements Backend {
     private static final int THREADS = 256;
     /** Weights are uploaded through the pinned staging buffer in chunks of this many floats (16 MiB). */
     private static final int UPLOAD_CHUNK = 1 << 22;
+    static final int DEFAULT_MIN_DEVICE_ELEMENTS = 1 << 16;
 
     private final GpuStatus gpu;
     private final CpuBackend host;
+    private final int minDeviceElements;
     private final CUstream_st stream = new CUstream_st();
     private final cublasContext blas = new cublasContext();
     private KernelModule kernels;
@@ -70,8 +79,9 @@ public final class CudaBackend implements Backend {
     private final FloatPointer zero = new FloatPointer(0f);
     private final KernelArgs args = new KernelArgs(16);
 
-    private CudaBackend(GpuStatus gpu) {
+    private CudaBackend(GpuStatus gpu, int minDeviceElements) {
         this.gpu = gpu;
+        this.minDeviceElements = Math.max(0, minDeviceElements);
         this.host = new CpuBackend(1); // dot and axpy run on the calling thread anyway
         try {
             bindThread();
@@ -97,11 +107,16 @@ public final class CudaBackend implements Backend {
      * for CUDA.
      */
     public static CudaBackend open() {
+        return open(Integer.getInteger("mtp.cuda.minDeviceElements", DEFAULT_MIN_DEVICE_ELEMENTS));
+    }
+
+    /** As {@link #open()}, with elementwise calls of at least {@code minDeviceElements} elements on the GPU. */
+    public static CudaBackend open(int minDeviceElements) {
         GpuStatus s = GpuDetector.detect();
         if (!s.available()) {
             throw new EngineException("no usable CUDA GPU: " + s.reason());
         }
-        return new CudaBackend(s);
+        return new CudaBackend(s, minDeviceElements);
     }
 
     public GpuStatus gpu() {
@@ -130,7 +145,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda(" + gpu.deviceName() + ", cuBLAS SGEMM F32, per-op copies)";
+        return "cuda(" + gpu.deviceName() + ", cuBLAS SGEMM F32, per-op copies, elementwise on GPU from "
+                + minDeviceElements + " elements)";
     }
 
     @Override
@@ -165,6 +181,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        if (n < minDeviceElements) {
+            host.rmsnorm(out, outOff, x, xOff, w, n, eps);
+            return;
+        }
         bindThread();
         long dw = weight(w);
         toDevice(dA, hIn, x, xOff, n);
@@ -178,8 +198,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized float expShiftSum(float[] a, int off, int n, float shift) {
-        if (n <= 0) {
-            return 0f;
+        if (n <= 0 || n < minDeviceElements) {
+            return host.expShiftSum(a, off, n, shift);
         }
         bindThread();
         toDevice(dA, hIn, a, off, n);
@@ -195,7 +215,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void siluMul(float[] h, float[] g, int n) {
-        if (n <= 0) {
+        if (n <= 0 || n < minDeviceElements) {
+            host.siluMul(h, g, n);
             return;
         }
         bindThread();
