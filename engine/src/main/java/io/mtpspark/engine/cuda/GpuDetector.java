@@ -35,13 +35,35 @@ public final class GpuDetector {
             // cudart initialised) only inside this try, so every linkage failure lands in the catch below.
             return NativeProbe.probe();
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-            return GpuStatus.unavailable("CUDA libraries could not be loaded (" + describe(e) + ")");
+            LOG.fine(() -> "CUDA libraries could not be loaded: " + describe(e));
+            return GpuStatus.unavailable("CUDA libraries could not be loaded: " + summarize(e));
         } catch (RuntimeException e) {
             return GpuStatus.unavailable("CUDA probe failed: " + describe(e));
         }
     }
 
-    /** The innermost useful message: Bytedeco puts the dlopen reason (e.g. libcuda.so.1 missing) in the cause. */
+    /**
+     * The root cause in a few words: the dlopen message of the library that is really missing (Bytedeco wraps it in
+     * a "no jniX in java.library.path" error), without the JNI library's cache path, plus a hint for the common
+     * case of no driver.
+     */
+    static String summarize(Throwable e) {
+        Throwable root = e;
+        for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 5; depth++) {
+            root = root.getCause();
+        }
+        String msg = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        int so = msg.indexOf(".so: ");
+        if (so > 0 && msg.lastIndexOf('/', so) >= 0) {
+            msg = msg.substring(so + ".so: ".length()); // "/path/libjnicudart.so: libcuda.so.1: cannot open ..."
+        }
+        if (msg.contains("libcuda.so")) {
+            msg += " (no NVIDIA driver on this machine)";
+        }
+        return msg;
+    }
+
+    /** The whole chain of messages: Bytedeco puts the dlopen reason (e.g. libcuda.so.1 missing) in the cause. */
     static String describe(Throwable e) {
         StringBuilder sb = new StringBuilder(e.getClass().getSimpleName());
         if (e.getMessage() != null) {

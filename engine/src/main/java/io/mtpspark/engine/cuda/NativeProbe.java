@@ -41,14 +41,14 @@ final class NativeProbe {
         try {
             Loader.load(cublas.class);
         } catch (UnsatisfiedLinkError e) {
-            return GpuStatus.unavailable("found " + name + " but cuBLAS could not be loaded ("
-                    + GpuDetector.describe(e) + ")");
+            return GpuStatus.unavailable("found " + name + " but cuBLAS could not be loaded: "
+                    + GpuDetector.summarize(e));
         }
         try {
             Loader.load(nvrtc.class);
         } catch (UnsatisfiedLinkError e) {
-            return GpuStatus.unavailable("found " + name + " but NVRTC could not be loaded ("
-                    + GpuDetector.describe(e) + ")");
+            return GpuStatus.unavailable("found " + name + " but NVRTC could not be loaded: "
+                    + GpuDetector.summarize(e));
         }
         return GpuStatus.found(name, major[0], minor[0]);
     }

@@ -100,5 +100,12 @@ class GpuDetectionTest {
         e.initCause(new UnsatisfiedLinkError("libcuda.so.1: cannot open shared object file"));
         String d = GpuDetector.describe(e);
         assertTrue(d.contains("jnicudart") && d.contains("libcuda.so.1"), d);
+        UnsatisfiedLinkError wrapped = new UnsatisfiedLinkError("no jnicudart in java.library.path: /usr/lib");
+        wrapped.initCause(new UnsatisfiedLinkError("/root/.javacpp/cache/x.jar/org/bytedeco/cuda/linux-x86_64/"
+                + "libjnicudart.so: libcuda.so.1: cannot open shared object file: No such file or directory"));
+        assertEquals("libcuda.so.1: cannot open shared object file: No such file or directory (no NVIDIA driver on "
+                + "this machine)", GpuDetector.summarize(wrapped));
+        assertEquals("libcublas.so.13: cannot open shared object file", GpuDetector.summarize(
+                new UnsatisfiedLinkError("libcublas.so.13: cannot open shared object file")));
     }
 }
