@@ -14,11 +14,12 @@ import java.util.List;
  * Test-side access to single kernels: device arrays from host arrays and back (synchronous copies), and launches by
  * entry name through the same {@link KernelModule} the backend uses. GPU only; the caller checks detection first.
  */
-final class DeviceHarness implements AutoCloseable {
+final class DeviceHarness implements KernelDevice {
     private final CUstream_st stream = new CUstream_st();
     private final KernelModule kernels;
     private final List<Long> allocations = new ArrayList<>();
     private final KernelArgs args = new KernelArgs(16);
+    private TestArgs pending = new TestArgs();
     private final DeviceView view = new DeviceView();
 
     DeviceHarness() {
@@ -35,21 +36,24 @@ final class DeviceHarness implements AutoCloseable {
         return p.address();
     }
 
-    long floats(float[] a) {
+    @Override
+    public long floats(float[] a) {
         long d = alloc((long) a.length * Float.BYTES);
         CudaErrors.checkRuntime(cudart.cudaMemcpy(view.at(d), new FloatPointer(a), (long) a.length * Float.BYTES,
                 cudart.cudaMemcpyHostToDevice), "cudaMemcpy");
         return d;
     }
 
-    long ints(int[] a) {
+    @Override
+    public long ints(int[] a) {
         long d = alloc((long) a.length * Integer.BYTES);
         CudaErrors.checkRuntime(cudart.cudaMemcpy(view.at(d), new IntPointer(a), (long) a.length * Integer.BYTES,
                 cudart.cudaMemcpyHostToDevice), "cudaMemcpy");
         return d;
     }
 
-    long bytes(boolean[] a) {
+    @Override
+    public long bytes(boolean[] a) {
         byte[] b = new byte[a.length];
         for (int i = 0; i < a.length; i++) {
             b[i] = (byte) (a[i] ? 1 : 0);
@@ -60,7 +64,8 @@ final class DeviceHarness implements AutoCloseable {
         return d;
     }
 
-    float[] readFloats(long d, int n) {
+    @Override
+    public float[] readFloats(long d, int n) {
         sync();
         FloatPointer h = new FloatPointer(n);
         CudaErrors.checkRuntime(cudart.cudaMemcpy(h, view.at(d), (long) n * Float.BYTES,
@@ -70,7 +75,8 @@ final class DeviceHarness implements AutoCloseable {
         return out;
     }
 
-    int[] readInts(long d, int n) {
+    @Override
+    public int[] readInts(long d, int n) {
         sync();
         IntPointer h = new IntPointer(n);
         CudaErrors.checkRuntime(cudart.cudaMemcpy(h, view.at(d), (long) n * Integer.BYTES,
@@ -80,11 +86,23 @@ final class DeviceHarness implements AutoCloseable {
         return out;
     }
 
-    KernelArgs args() {
-        return args.reset();
+    @Override
+    public TestArgs args() {
+        pending = new TestArgs();
+        return pending;
     }
 
-    void launch(String entry, int gridX, int gridY, int block) {
+    @Override
+    public void launch(String entry, int gridX, int gridY, int block) {
+        args.reset();
+        for (TestArgs.Value v : pending.values) {
+            switch (v.type()) {
+                case BUFFER -> args.ptr(v.bits());
+                case INT -> args.i32((int) v.bits());
+                case FLOAT -> args.f32(Float.intBitsToFloat((int) v.bits()));
+                case LONG -> args.i64(v.bits());
+            }
+        }
         kernels.launch(entry, gridX, gridY, block, stream, args);
         sync();
     }
