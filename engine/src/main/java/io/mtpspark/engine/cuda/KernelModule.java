@@ -86,8 +86,11 @@ final class KernelModule implements AutoCloseable {
         if (fn == null) {
             throw new IllegalArgumentException("no CUDA kernel " + entry);
         }
-        CudaErrors.checkDriver(cudart.cuLaunchKernel(fn, gridX, gridY, 1, block, 1, 1, 0, stream, args.params(),
-                (PointerPointer<?>) null), "cuLaunchKernel(" + entry + ")");
+        int err = cudart.cuLaunchKernel(fn, gridX, gridY, 1, block, 1, 1, 0, stream, args.params(),
+                (PointerPointer<?>) null);
+        if (err != cudart.CUDA_SUCCESS) { // the message is built only on failure: launches allocate nothing
+            CudaErrors.checkDriver(err, "cuLaunchKernel(" + entry + ")");
+        }
     }
 
     @Override

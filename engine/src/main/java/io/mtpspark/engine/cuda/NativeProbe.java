@@ -57,8 +57,12 @@ final class NativeProbe {
         if (cudart.cuInit(0) != cudart.CUDA_SUCCESS) {
             return "CUDA device 0";
         }
+        int[] device = new int[1];
+        if (cudart.cuDeviceGet(device, 0) != cudart.CUDA_SUCCESS) {
+            return "CUDA device 0";
+        }
         byte[] buf = new byte[256];
-        if (cudart.cuDeviceGetName(buf, buf.length, 0) != cudart.CUDA_SUCCESS) {
+        if (cudart.cuDeviceGetName(buf, buf.length, device[0]) != cudart.CUDA_SUCCESS) {
             return "CUDA device 0";
         }
         int len = 0;
