@@ -42,7 +42,8 @@ import java.util.logging.Logger;
  * {@code outDim × rows} matrix {@code outᵀ = w · xᵀ}: with {@code w} read as column-major {@code inDim × outDim}
  * ({@code = wᵀ}, lda = inDim) and transposed back ({@code CUBLAS_OP_T}), and {@code x} read as column-major
  * {@code inDim × rows} ({@code = xᵀ}, ldb = inDim) untouched ({@code CUBLAS_OP_N}), the call is
- * {@code Sgemm(T, N, m = outDim, n = rows, k = inDim, w, inDim, x, inDim, out, outDim)}. The math mode stays
+ * {@code Sgemm(T, N, m = outDim, n = rows, k = inDim, w, inDim, x, inDim, out, outDim)} ({@link GemmShape}, checked
+ * against a reference column-major GEMM in tests). The math mode stays
  * {@code CUBLAS_DEFAULT_MATH} (true FP32, no TF32), so logits track the CPU backends to float rounding.
  */
 public final class CudaBackend implements Backend {
@@ -161,9 +162,10 @@ public final class CudaBackend implements Backend {
         int on = rows * outDim;
         toDevice(dA, hIn, x, 0, xn);
         dC.ensure(on);
-        CudaErrors.checkCublas(cublas.cublasSgemm_v2(blas, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, outDim, rows,
-                inDim, one, va.at(dw), inDim, vb.at(dA.address), inDim, zero, vc.at(dC.address), outDim),
-                "cublasSgemm");
+        GemmShape g = GemmShape.forMatmul(rows, inDim, outDim);
+        CudaErrors.checkCublas(cublas.cublasSgemm_v2(blas, g.transA() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
+                g.transB() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, g.m(), g.n(), g.k(), one, va.at(dw), g.lda(),
+                vb.at(dA.address), g.ldb(), zero, vc.at(dC.address), g.ldc()), "cublasSgemm");
         fromDevice(hOut, dC, on);
         sync();
         hOut.floats.get(out, 0, on);
