@@ -48,7 +48,7 @@ import java.util.logging.Logger;
  */
 public final class CudaBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(CudaBackend.class.getName());
-    private static final int THREADS = 256;
+    static final int THREADS = 256;
     /** Weights are uploaded through the pinned staging buffer in chunks of this many floats (16 MiB). */
     private static final int UPLOAD_CHUNK = 1 << 22;
     static final int DEFAULT_MIN_DEVICE_ELEMENTS = 1 << 16;
@@ -191,8 +191,8 @@ public final class CudaBackend implements Backend {
         long dw = weight(w);
         toDevice(dA, hIn, x, xOff, n);
         dC.ensure(n);
-        kernels.launch("rmsnorm_rows", 1, 1, THREADS, stream,
-                args.reset().ptr(dC.address).ptr(dA.address).ptr(dw).i32(1).i32(n).f32(eps));
+        rmsnormArgs(args.reset(), dC.address, dA.address, dw, n, eps);
+        kernels.launch("rmsnorm_rows", 1, 1, THREADS, stream, args);
         fromDevice(hOut, dC, n);
         sync();
         hOut.floats.get(out, outOff, n);
@@ -206,8 +206,8 @@ public final class CudaBackend implements Backend {
         bindThread();
         toDevice(dA, hIn, a, off, n);
         dC.ensure(1);
-        kernels.launch("exp_shift_sum", 1, 1, THREADS, stream,
-                args.reset().ptr(dA.address).i32(n).f32(shift).ptr(dC.address));
+        expShiftSumArgs(args.reset(), dA.address, n, shift, dC.address);
+        kernels.launch("exp_shift_sum", 1, 1, THREADS, stream, args);
         fromDevice(hOut, dA, n);
         fromDevice(hSum, dC, 1);
         sync();
@@ -224,11 +224,42 @@ public final class CudaBackend implements Backend {
         bindThread();
         toDevice(dA, hIn, h, 0, n);
         toDevice(dB, hIn2, g, 0, n);
-        int grid = Math.min((n + THREADS - 1) / THREADS, 65_535);
-        kernels.launch("silu_mul", grid, 1, THREADS, stream, args.reset().ptr(dA.address).ptr(dB.address).i32(n));
+        siluMulArgs(args.reset(), dA.address, dB.address, n);
+        kernels.launch("silu_mul", siluMulGrid(n), 1, THREADS, stream, args);
         fromDevice(hOut, dA, n);
         sync();
         hOut.floats.get(h, 0, n);
+    }
+
+    // Argument lists of the three kernels this backend launches, in one place so tests run them in the emulator.
+
+    /** {@code rmsnorm_rows(out, x, w, rows = 1, dim, eps)}; grid 1, block {@link #THREADS}. */
+    static void rmsnormArgs(ArgSink a, long out, long x, long w, int n, float eps) {
+        a.ptr(out);
+        a.ptr(x);
+        a.ptr(w);
+        a.i32(1);
+        a.i32(n);
+        a.f32(eps);
+    }
+
+    /** {@code exp_shift_sum(a, n, shift, sum)}; grid 1, block {@link #THREADS}. */
+    static void expShiftSumArgs(ArgSink a, long values, int n, float shift, long sum) {
+        a.ptr(values);
+        a.i32(n);
+        a.f32(shift);
+        a.ptr(sum);
+    }
+
+    /** {@code silu_mul(h, g, n)}; grid {@link #siluMulGrid}, block {@link #THREADS}. */
+    static void siluMulArgs(ArgSink a, long h, long g, int n) {
+        a.ptr(h);
+        a.ptr(g);
+        a.i32(n);
+    }
+
+    static int siluMulGrid(int n) {
+        return Math.min((n + THREADS - 1) / THREADS, 65_535); // the kernel's grid-stride loop covers the rest
     }
 
     @Override

@@ -11,7 +11,7 @@ import org.bytedeco.javacpp.PointerPointer;
  * device pointer or {@code long long}, 4 for {@code int}/{@code float}, which sit in the cell's first bytes on a
  * little-endian host). Refilling instead of allocating keeps launches free of native allocations. Not thread-safe.
  */
-final class KernelArgs {
+final class KernelArgs implements ArgSink {
     private final LongPointer[] cells;
     private final IntPointer[] ints;
     private final FloatPointer[] floats;
@@ -37,24 +37,24 @@ final class KernelArgs {
     }
 
     /** A device pointer, as its address. */
-    KernelArgs ptr(long deviceAddress) {
+    @Override
+    public void ptr(long deviceAddress) {
         cells[next()].put(deviceAddress);
-        return this;
     }
 
-    KernelArgs i32(int v) {
+    @Override
+    public void i32(int v) {
         ints[next()].put(v);
-        return this;
     }
 
-    KernelArgs i64(long v) {
+    @Override
+    public void i64(long v) {
         cells[next()].put(v);
-        return this;
     }
 
-    KernelArgs f32(float v) {
+    @Override
+    public void f32(float v) {
         floats[next()].put(v);
-        return this;
     }
 
     int count() {

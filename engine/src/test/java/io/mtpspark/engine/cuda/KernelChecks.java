@@ -353,4 +353,36 @@ abstract class KernelChecks {
             assertArrayEquals(cache.values(l), v, "values of layer " + l);
         }
     }
+
+    /** The argument lists and launch shapes {@link CudaBackend} uses, run as the backend runs them. */
+    @Test
+    void backendArgumentListsFitTheKernels() {
+        ScalarBackend ref = new ScalarBackend();
+        int n = 700;
+        float[] x = random(n, 3);
+        float[] w = random(n, 1);
+        long out = dev().floats(new float[n]);
+        CudaBackend.rmsnormArgs(dev().args().sink(), out, dev().floats(x), dev().floats(w), n, 1e-5f);
+        dev().launch("rmsnorm_rows", 1, 1, CudaBackend.THREADS);
+        float[] expected = new float[n];
+        ref.rmsnorm(expected, 0, x, 0, w, n, 1e-5f);
+        assertClose(expected, dev().readFloats(out, n), TOL, "backend rmsnorm");
+
+        float[] a = random(n, 4);
+        long da = dev().floats(a);
+        long sum = dev().floats(new float[1]);
+        CudaBackend.expShiftSumArgs(dev().args().sink(), da, n, 1.5f, sum);
+        dev().launch("exp_shift_sum", 1, 1, CudaBackend.THREADS);
+        float s = ref.expShiftSum(a, 0, n, 1.5f);
+        assertClose(a, dev().readFloats(da, n), TOL, "backend expShiftSum");
+        assertEquals(s, dev().readFloats(sum, 1)[0], 1e-5f * s, "backend expShiftSum sum");
+
+        float[] h = random(n, 5);
+        float[] g = random(n, 1);
+        long dh = dev().floats(h);
+        CudaBackend.siluMulArgs(dev().args().sink(), dh, dev().floats(g), n);
+        dev().launch("silu_mul", CudaBackend.siluMulGrid(n), 1, CudaBackend.THREADS);
+        ref.siluMul(h, g, n);
+        assertClose(h, dev().readFloats(dh, n), TOL, "backend siluMul");
+    }
 }

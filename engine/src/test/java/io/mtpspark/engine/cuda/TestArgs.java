@@ -31,4 +31,29 @@ final class TestArgs {
         values.add(new Value(Type.LONG, v));
         return this;
     }
+
+    /** This list as the sink the backend's argument builders write to. */
+    ArgSink sink() {
+        return new ArgSink() {
+            @Override
+            public void ptr(long buffer) {
+                TestArgs.this.ptr(buffer);
+            }
+
+            @Override
+            public void i32(int v) {
+                TestArgs.this.i32(v);
+            }
+
+            @Override
+            public void f32(float v) {
+                TestArgs.this.f32(v);
+            }
+
+            @Override
+            public void i64(long v) {
+                TestArgs.this.i64(v);
+            }
+        };
+    }
 }
