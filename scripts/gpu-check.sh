@@ -43,7 +43,7 @@ fi
 # from the CUDA install or, failing that, from the Python wheels (nvidia-cublas, nvidia-cuda-nvrtc).
 libdirs=""
 for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libnvrtc.so.13 libnvrtc-builtins.so.13.0; do
-    f=$(find /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
+    f=$(find -H /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
         /usr/local/lib /opt -name "$lib" 2>/dev/null | head -1)
     echo "$lib: ${f:-NOT FOUND}"
     if [ -n "$f" ]; then
