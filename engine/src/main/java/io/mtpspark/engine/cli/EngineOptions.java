@@ -21,7 +21,8 @@ final class EngineOptions {
             + "to the model")
     Path tokenizer;
 
-    @Option(names = "--backend", defaultValue = "auto", description = "auto | cpu | scalar (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "auto | cuda | cpu | scalar (default: ${DEFAULT-VALUE})")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)")

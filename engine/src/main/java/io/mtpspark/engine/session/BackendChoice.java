@@ -1,15 +1,25 @@
 package io.mtpspark.engine.session;
 
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.cuda.CudaBackend;
+import io.mtpspark.engine.cuda.GpuDetector;
+import io.mtpspark.engine.cuda.GpuStatus;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.engine.tensor.ScalarBackend;
 
+import java.util.logging.Logger;
+
 /**
- * The {@code --backend} option: {@code auto} (the best available; the CPU backend until a GPU backend exists),
- * {@code cpu} (SIMD + threads) or {@code scalar} (the single-threaded reference oracle).
+ * The {@code --backend} option: {@code auto} (CUDA when a usable GPU is found, else the CPU backend, saying why in
+ * one log line), {@code cuda} (the GPU or a clear error), {@code cpu} (SIMD + threads) or {@code scalar} (the
+ * single-threaded reference oracle). Only {@code auto} and {@code cuda} probe for a GPU; {@code cpu} and
+ * {@code scalar} never load CUDA classes.
  */
 public enum BackendChoice {
-    AUTO, CPU, SCALAR;
+    AUTO, CUDA, CPU, SCALAR;
+
+    private static final Logger LOG = Logger.getLogger(BackendChoice.class.getName());
 
     public static BackendChoice parse(String s) {
         for (BackendChoice b : values()) {
@@ -17,14 +27,43 @@ public enum BackendChoice {
                 return b;
             }
         }
-        throw new IllegalArgumentException("--backend: expected auto, cpu or scalar, got \"" + s + "\"");
+        throw new IllegalArgumentException("--backend: expected auto, cuda, cpu or scalar, got \"" + s + "\"");
     }
 
-    /** Creates a backend; {@code threads <= 0} means one per available processor. */
+    /**
+     * Creates a backend; {@code threads <= 0} means one per available processor (CPU backend).
+     *
+     * @throws EngineException for {@code cuda} when no usable GPU is found, naming the reason
+     */
     public Backend create(int threads) {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return switch (this) {
-            case AUTO, CPU -> new CpuBackend(t);
+            case AUTO -> {
+                GpuStatus gpu = GpuDetector.detect();
+                String why = gpu.reason();
+                if (gpu.available()) {
+                    try {
+                        Backend cuda = CudaBackend.open();
+                        LOG.info("--backend auto: using " + cuda.name());
+                        yield cuda;
+                    } catch (EngineException | LinkageError e) {
+                        // a GPU that fails to start (kernel compile, cuBLAS init) must not stop a CPU-capable run
+                        why = "found " + gpu.deviceName() + " but the CUDA backend failed to start: " + e.getMessage();
+                    }
+                }
+                CpuBackend cpu = new CpuBackend(t);
+                LOG.info("--backend auto: no usable GPU (" + why + "); using " + cpu.name());
+                yield cpu;
+            }
+            case CUDA -> {
+                GpuStatus gpu = GpuDetector.detect();
+                if (!gpu.available()) {
+                    throw new EngineException("--backend cuda: no usable GPU: " + gpu.reason()
+                            + " (use --backend cpu, or auto to fall back to the CPU)");
+                }
+                yield CudaBackend.open();
+            }
+            case CPU -> new CpuBackend(t);
             case SCALAR -> new ScalarBackend();
         };
     }

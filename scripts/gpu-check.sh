@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (H100/H200) from the bundle made by scripts/gpu-prepare.sh: the CUDA tests, then the
+# benchmarks, with every result under $OUT (at most 8 files come back: env.txt, log.txt, junit/…, bench.jsonl).
+# Each step has its own time limit and a failed step does not stop the next; the exit status says whether all passed.
+# Sized for about 8 minutes of a 15-minute device budget. STEPS picks a subset (default "tests stories 8b").
+# See docs/GPU.md.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/out/gpu}
+mkdir -p "$OUT"
+B=.gpu
+STEPS=${STEPS:-tests stories 8b}
+want() { [[ " $STEPS " == *" $1 "* ]]; }
+exec > >(tee -a "$OUT/log.txt") 2>&1
+failed=0
+step() { echo; echo "== $(date -u +%H:%M:%S) $*"; }
+run() { # run LIMIT_SECONDS NAME COMMAND...: records failure, carries on
+    local limit=$1 name=$2
+    shift 2
+    step "$name"
+    timeout "$limit" "$@"
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+        echo "!! $name failed (exit $rc$([ $rc -eq 124 ] && echo ', timed out after '"$limit"'s'))"
+        failed=1
+    fi
+    return $rc
+}
+
+step environment
+{ nvidia-smi; nvcc --version; uname -a; free -g; nproc; } > "$OUT/env.txt" 2>&1
+head -20 "$OUT/env.txt"
+
+# Java: the machine's own if it is 17 or newer, else the bundled runtime
+if command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then
+    JAVA=java
+else
+    tar -xJf "$B/jre.tar.xz" -C /tmp && JAVA=/tmp/jre/bin/java
+fi
+"$JAVA" -version
+
+# CUDA libraries the JNI bindings link against: the driver is on the default path; cudart, cuBLAS(Lt) and NVRTC come
+# from the CUDA install or, failing that, from the Python wheels (nvidia-cublas, nvidia-cuda-nvrtc).
+libdirs=""
+for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libnvrtc.so.13 libnvrtc-builtins.so.13.0; do
+    f=$(find -H /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
+        /usr/local/lib /opt -name "$lib" 2>/dev/null | head -1)
+    echo "$lib: ${f:-NOT FOUND}"
+    if [ -n "$f" ]; then
+        libdirs="$libdirs:$(dirname "$f")"
+    fi
+done
+export LD_LIBRARY_PATH="${libdirs#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+
+FLAGS=(--add-modules=jdk.incubator.vector -XX:+IgnoreUnrecognizedVMOptions -Dmtp.repo.root="$PWD")
+ENGINE=("$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/mtp-engine.jar")
+BIG=("$JAVA" "${FLAGS[@]}" -Xmx48g -jar "$B/mtp-engine.jar") # 8B in F32: 32 GB of host arrays
+RANDOM_8B=4096,14336,32,32,8,128256
+STORIES=(--model models/stories260K/stories260K.bin)
+
+# 1. tests: detection, kernel compile (nvcc), every kernel against Java references, CUDA backend against the CPU
+#    (logits, greedy goldens, MTP exactness)
+if want tests; then
+    run 300 "CUDA tests" "$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/junit-console.jar" execute \
+        -cp "$B/mtp-engine.jar:$B/test-classes" --include-engine=junit-jupiter \
+        --select-class io.mtpspark.engine.cuda.GpuDetectionTest \
+        --select-class io.mtpspark.engine.cuda.KernelCompileTest \
+        --select-class io.mtpspark.engine.cuda.CudaKernelsTest \
+        --select-class io.mtpspark.engine.cuda.CudaBackendTest \
+        --details=tree --disable-ansi-colors --disable-banner --reports-dir "$OUT/junit"
+    # on a GPU machine a skipped CUDA test means detection failed there: that is a failure, not a pass
+    if nvidia-smi -L >/dev/null 2>&1 && grep -q '<skipped' "$OUT/junit/TEST-junit-jupiter.xml" 2>/dev/null; then
+        echo "!! a GPU is present but CUDA tests were skipped (detection said no: see the skip messages)"
+        failed=1
+    fi
+fi
+
+# 2. stories260K: CUDA against the CPU on the same machine (small model: launch and copy overhead dominate)
+cuda_ok=0
+if want stories; then
+    run 150 "bench stories260K cuda" "${ENGINE[@]}" bench "${STORIES[@]}" --backend cuda \
+        --decoders autoregressive,quadratic --k 8 --steps 96 --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
+    cuda_ok=$?
+    run 150 "bench stories260K cpu" "${ENGINE[@]}" bench "${STORIES[@]}" --backend cpu --threads 16 \
+        --decoders autoregressive,quadratic --k 8 --steps 96 --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
+fi
+
+# 3. 8B-shaped random model on CUDA: block cost (how much a k=8 quadratic block of 81 rows costs against one row)
+#    and generation. Building the random model takes about a minute of host time per run, so these are skipped when
+#    the CUDA backend did not even run stories260K (no GPU, missing library): that would only burn device time.
+if want 8b && [ $cuda_ok -ne 0 ]; then
+    step "8B benchmarks skipped: the CUDA backend failed on stories260K (see above)"
+elif want 8b; then
+    run 240 "bench 8B block cost cuda" "${BIG[@]}" bench --block-cost --block-rows 1,9,17,81 --block-cache 128 \
+        --backend cuda --random-model "$RANDOM_8B" --k 8 --warmup 1 --repeats 3 --history "$OUT/bench.jsonl"
+    run 300 "bench 8B generation cuda" "${BIG[@]}" bench --backend cuda --random-model "$RANDOM_8B" \
+        --decoders autoregressive,quadratic --k 8 --steps 48 --warmup 1 --repeats 1 --history "$OUT/bench.jsonl"
+fi
+
+step "done: $([ $failed -eq 0 ] && echo 'all steps passed' || echo 'SOME STEPS FAILED')"
+exit $failed
