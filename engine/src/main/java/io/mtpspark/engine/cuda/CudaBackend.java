@@ -216,19 +216,19 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized void siluMul(float[] h, float[] g, int n) {
+    public synchronized void siluMul(float[] h, float[] g, int off, int n) {
         if (n <= 0 || n < minDeviceElements) {
-            host.siluMul(h, g, n);
+            host.siluMul(h, g, off, n);
             return;
         }
         bindThread();
-        toDevice(dA, hIn, h, 0, n);
-        toDevice(dB, hIn2, g, 0, n);
+        toDevice(dA, hIn, h, off, n);
+        toDevice(dB, hIn2, g, off, n);
         siluMulArgs(args.reset(), dA.address, dB.address, n);
         kernels.launch("silu_mul", siluMulGrid(n), 1, THREADS, stream, args);
         fromDevice(hOut, dA, n);
         sync();
-        hOut.floats.get(h, 0, n);
+        hOut.floats.get(h, off, n);
     }
 
     // Argument lists of the three kernels this backend launches, in one place so tests run them in the emulator.

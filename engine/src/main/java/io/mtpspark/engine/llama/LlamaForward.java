@@ -42,7 +42,8 @@ public final class LlamaForward {
     private final float[] attOut; // [rows][qDim]
     private final float[] hb;     // [rows][hiddenDim]
     private final float[] hb2;    // [rows][hiddenDim]
-    private final float[] att;    // [nHeads][maxContext] attention scores, one row per head
+    private final float[] att;    // [nHeads][maxContext + maxRows] scores of the visible columns, one row per head
+    private final int[] visibleCols; // the column index of each gathered score
     private final float[] hidden; // [rows][dim] final-norm hidden states
     private final float[] gathered; // [rows][dim] hidden rows whose logits are asked for
     private final float[] logits; // [rows][vocab]
@@ -80,6 +81,7 @@ public final class LlamaForward {
         hb2 = new float[maxRows * c.hiddenDim()];
         // speculative blocks may hold more rows than positions, so scores cover context + one block
         att = new float[c.nHeads() * (this.maxContext + maxRows)];
+        visibleCols = new int[c.nHeads() * (this.maxContext + maxRows)];
         hidden = new float[maxRows * c.dim()];
         gathered = new float[maxRows * c.dim()];
         logits = new float[maxRows * c.vocabSize()];
@@ -227,7 +229,10 @@ public final class LlamaForward {
                 lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
                 lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
             }
-            backend.siluMul(hb, hb2, n * hid);
+            for (int i = 0; i < n; i++) {
+                // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
+                backend.siluMul(hb, hb2, i * hid, hid);
+            }
             backend.matmul(xb2, hb, n, lw.wDown(), hid, dim);
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
@@ -290,26 +295,29 @@ public final class LlamaForward {
             for (int i = 0; i < n; i++) {
                 int qOff = i * qDim + h * hd;
                 float max = Float.NEGATIVE_INFINITY;
-                // causal rows see a prefix; other masks are checked per column (-inf = not visible)
-                int visible = causal ? cacheLen + i + 1 : cols;
-                for (int t = 0; t < visible; t++) {
+                // Visible columns are gathered in order into a contiguous run (scores in att, indices in cols), so
+                // the softmax and weighted sum depend only on which keys a row sees, not on where they sit in the
+                // block: a real row inside an MTP block computes exactly what it computes in single-token decoding.
+                int m = 0;
+                int limit = causal ? cacheLen + i + 1 : cols;
+                for (int t = 0; t < limit; t++) {
                     if (causal || attMask.allows(i, t, cacheLen)) {
-                        float s = backend.dot(q, qOff, kc, t * kvDim + kvOff, hd) * scale;
-                        att[sOff + t] = s;
-                        if (s > max) {
-                            max = s;
+                        float sc = backend.dot(q, qOff, kc, t * kvDim + kvOff, hd) * scale;
+                        att[sOff + m] = sc;
+                        visibleCols[sOff + m] = t;
+                        m++;
+                        if (sc > max) {
+                            max = sc;
                         }
-                    } else {
-                        att[sOff + t] = Float.NEGATIVE_INFINITY;
                     }
                 }
-                float sum = backend.expShiftSum(att, sOff, visible, max);
+                float sum = backend.expShiftSum(att, sOff, m, max);
                 float inv = 1.0f / sum;
                 java.util.Arrays.fill(attOut, qOff, qOff + hd, 0f);
-                for (int t = 0; t < visible; t++) {
-                    float a = att[sOff + t];
+                for (int j = 0; j < m; j++) {
+                    float a = att[sOff + j];
                     if (a != 0f) {
-                        backend.axpy(attOut, qOff, a * inv, vc, t * kvDim + kvOff, hd);
+                        backend.axpy(attOut, qOff, a * inv, vc, visibleCols[sOff + j] * kvDim + kvOff, hd);
                     }
                 }
             }

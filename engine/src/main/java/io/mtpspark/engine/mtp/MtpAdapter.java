@@ -70,14 +70,24 @@ public final class MtpAdapter {
         return vocab + j - 1;
     }
 
+    /** How {@link #build} initialises the trainable weights. */
+    private enum Init {
+        /** random everything, LoRA up included, so the branch is active (tests of exactness and shapes) */
+        RANDOM,
+        /** zero LoRA and sampler matrices: the branch adds nothing */
+        ZERO,
+        /** standard LoRA init: down random, up zero, so the branch starts at exactly 0 */
+        TRAINING
+    }
+
     /** Random weights everywhere (LoRA up too, so the branch is active): for tests of exactness and shapes. */
     public static MtpAdapter random(LlamaModel base, int k, int rank, long seed) {
-        return create(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), seed, false);
+        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), seed, Init.RANDOM);
     }
 
     /** All-zero LoRA and sampler weights, random mask embeddings: adds nothing to mask rows' projections. */
     public static MtpAdapter zero(LlamaModel base, int k, int rank) {
-        return create(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), 0, true);
+        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), 0, Init.ZERO);
     }
 
     /**
@@ -86,43 +96,29 @@ public final class MtpAdapter {
      * linears U(±1/√fan_in) and norm weights 1.
      */
     public static MtpAdapter initialForTraining(LlamaModel base, MtpAdapterConfig config, long seed) {
-        LlamaConfig c = base.config();
-        SplittableRandom rng = new SplittableRandom(seed);
-        float embScale = rms(base.weights().tokenEmbedding());
-        float[] masks = uniform(rng, config.k() * c.dim(), embScale * (float) Math.sqrt(3));
-        LoraWeights[][] lora = new LoraWeights[c.nLayers()][LoraTarget.values().length];
-        for (int l = 0; l < c.nLayers(); l++) {
-            for (LoraTarget t : config.targets()) {
-                int in = t.inDim(c);
-                int out = t.outDim(c);
-                lora[l][t.ordinal()] = new LoraWeights(uniform(rng, config.rank() * in, (float) (1 / Math.sqrt(in))),
-                        new float[out * config.rank()], config.rank(), in, out);
-            }
-        }
-        int d = c.dim();
-        SamplerHead head = new SamplerHead(uniform(rng, d * 2 * d, (float) (1 / Math.sqrt(2 * d))), ones(d),
-                uniform(rng, d * d, (float) (1 / Math.sqrt(d))), ones(d), config.sampler());
-        return new MtpAdapter(config, masks, lora, head);
+        return build(base, config, seed, Init.TRAINING);
     }
 
-    private static MtpAdapter create(LlamaModel base, MtpAdapterConfig config, long seed, boolean zero) {
+    private static MtpAdapter build(LlamaModel base, MtpAdapterConfig config, long seed, Init init) {
         LlamaConfig c = base.config();
         SplittableRandom rng = new SplittableRandom(seed);
         float embScale = rms(base.weights().tokenEmbedding());
         float[] masks = uniform(rng, config.k() * c.dim(), embScale * (float) Math.sqrt(3));
+        int rank = config.rank();
         LoraWeights[][] lora = new LoraWeights[c.nLayers()][LoraTarget.values().length];
         for (int l = 0; l < c.nLayers(); l++) {
             for (LoraTarget t : config.targets()) {
                 int in = t.inDim(c);
                 int out = t.outDim(c);
-                lora[l][t.ordinal()] = new LoraWeights(
-                        zero ? new float[config.rank() * in] : uniform(rng, config.rank() * in, (float) (1 / Math.sqrt(in))),
-                        zero ? new float[out * config.rank()] : uniform(rng, out * config.rank(),
-                                (float) (1 / Math.sqrt(config.rank()))),
-                        config.rank(), in, out);
+                float[] down = init == Init.ZERO ? new float[rank * in]
+                        : uniform(rng, rank * in, (float) (1 / Math.sqrt(in)));
+                float[] up = init == Init.RANDOM ? uniform(rng, out * rank, (float) (1 / Math.sqrt(rank)))
+                        : new float[out * rank];
+                lora[l][t.ordinal()] = new LoraWeights(down, up, rank, in, out);
             }
         }
         int d = c.dim();
+        boolean zero = init == Init.ZERO;
         SamplerHead head = new SamplerHead(
                 zero ? new float[d * 2 * d] : uniform(rng, d * 2 * d, (float) (1 / Math.sqrt(2 * d))), ones(d),
                 zero ? new float[d * d] : uniform(rng, d * d, (float) (1 / Math.sqrt(d))), ones(d), config.sampler());

@@ -32,8 +32,13 @@ public interface Backend extends AutoCloseable {
     /** {@code a[off+i] = exp(a[off+i] - shift)} for i < n; returns the sum (a softmax numerator and denominator). */
     float expShiftSum(float[] a, int off, int n, float shift);
 
-    /** SwiGLU activation in place: {@code h[i] = silu(h[i]) * g[i]} for i < n. */
-    void siluMul(float[] h, float[] g, int n);
+    /** SwiGLU activation in place: {@code h[i] = silu(h[i]) * g[i]} for {@code off <= i < off + n}. */
+    void siluMul(float[] h, float[] g, int off, int n);
+
+    /** {@link #siluMul(float[], float[], int, int)} from index 0. */
+    default void siluMul(float[] h, float[] g, int n) {
+        siluMul(h, g, 0, n);
+    }
 
     /** Runs {@code task} over [0, n), in parallel when {@code workPerItem * n} is large enough to pay for it. */
     void parallelFor(int n, long workPerItem, RangeTask task);

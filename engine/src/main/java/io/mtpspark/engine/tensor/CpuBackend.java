@@ -143,27 +143,16 @@ public final class CpuBackend implements Backend {
 
     @Override
     public float expShiftSum(float[] a, int off, int n, float shift) {
-        if (VECTOR) {
-            return VectorKernels.expShiftSum(a, off, n, shift);
-        }
-        float sum = 0f;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
-            a[off + i] = e;
-            sum += e;
-        }
-        return sum;
+        return VECTOR ? VectorKernels.expShiftSum(a, off, n, shift)
+                : ScalarBackend.expShiftSumScalar(a, off, n, shift);
     }
 
     @Override
-    public void siluMul(float[] h, float[] g, int n) {
+    public void siluMul(float[] h, float[] g, int off, int n) {
         if (VECTOR) {
-            VectorKernels.siluMul(h, g, n);
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            float x = h[i];
-            h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
+            VectorKernels.siluMul(h, g, off, n);
+        } else {
+            ScalarBackend.siluMulScalar(h, g, off, n);
         }
     }
 

@@ -50,6 +50,11 @@ public final class ScalarBackend implements Backend {
 
     @Override
     public float expShiftSum(float[] a, int off, int n, float shift) {
+        return expShiftSumScalar(a, off, n, shift);
+    }
+
+    /** The scalar loop, shared with {@link CpuBackend}'s fallback without the Vector API. */
+    static float expShiftSumScalar(float[] a, int off, int n, float shift) {
         float sum = 0f;
         for (int i = 0; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
@@ -60,8 +65,12 @@ public final class ScalarBackend implements Backend {
     }
 
     @Override
-    public void siluMul(float[] h, float[] g, int n) {
-        for (int i = 0; i < n; i++) {
+    public void siluMul(float[] h, float[] g, int off, int n) {
+        siluMulScalar(h, g, off, n);
+    }
+
+    static void siluMulScalar(float[] h, float[] g, int off, int n) {
+        for (int i = off; i < off + n; i++) {
             float x = h[i];
             h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
         }

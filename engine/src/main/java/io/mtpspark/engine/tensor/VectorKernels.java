@@ -40,26 +40,47 @@ final class VectorKernels {
         return s;
     }
 
-    /** Four input rows against one weight row: the weight is loaded once per four dot products. */
+    /**
+     * Four input rows against one weight row: the weight is loaded once per four dot products. Each row's sum is
+     * formed exactly as {@link #dot} forms it (same chunking, accumulators, reduction and tail order), so a row's
+     * result does not depend on how many rows share the block: real tokens inside an MTP block get bit-identical
+     * logits to single-token decoding, which is what keeps greedy MTP exactly equal to autoregressive decoding.
+     */
     static void dot4(float[] x, int x0, int x1, int x2, int x3, float[] w, int wOff, int n, float[] out, int o0,
                      int stride) {
-        FloatVector a0 = FloatVector.zero(S);
-        FloatVector a1 = FloatVector.zero(S);
-        FloatVector a2 = FloatVector.zero(S);
-        FloatVector a3 = FloatVector.zero(S);
+        int l = S.length();
         int i = 0;
-        int bound = S.loopBound(n);
-        for (; i < bound; i += S.length()) {
-            FloatVector wv = FloatVector.fromArray(S, w, wOff + i);
-            a0 = FloatVector.fromArray(S, x, x0 + i).fma(wv, a0);
-            a1 = FloatVector.fromArray(S, x, x1 + i).fma(wv, a1);
-            a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
-            a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        if (n >= 2 * l) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector b1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector b2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            FloatVector b3 = FloatVector.zero(S);
+            int bound = n - n % (2 * l);
+            for (; i < bound; i += 2 * l) {
+                FloatVector we = FloatVector.fromArray(S, w, wOff + i);
+                FloatVector wo = FloatVector.fromArray(S, w, wOff + i + l);
+                a0 = FloatVector.fromArray(S, x, x0 + i).fma(we, a0);
+                b0 = FloatVector.fromArray(S, x, x0 + i + l).fma(wo, b0);
+                a1 = FloatVector.fromArray(S, x, x1 + i).fma(we, a1);
+                b1 = FloatVector.fromArray(S, x, x1 + i + l).fma(wo, b1);
+                a2 = FloatVector.fromArray(S, x, x2 + i).fma(we, a2);
+                b2 = FloatVector.fromArray(S, x, x2 + i + l).fma(wo, b2);
+                a3 = FloatVector.fromArray(S, x, x3 + i).fma(we, a3);
+                b3 = FloatVector.fromArray(S, x, x3 + i + l).fma(wo, b3);
+            }
+            s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
+            s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+            s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
+            s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float wi = w[wOff + i];
             s0 += x[x0 + i] * wi;
@@ -104,17 +125,17 @@ final class VectorKernels {
         return sum;
     }
 
-    static void siluMul(float[] h, float[] g, int n) {
+    static void siluMul(float[] h, float[] g, int off, int n) {
         int i = 0;
         int bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, h, i);
+            FloatVector x = FloatVector.fromArray(S, h, off + i);
             FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
-            x.div(sig).mul(FloatVector.fromArray(S, g, i)).intoArray(h, i);
+            x.div(sig).mul(FloatVector.fromArray(S, g, off + i)).intoArray(h, off + i);
         }
         for (; i < n; i++) {
-            float x = h[i];
-            h[i] = x / (1.0f + (float) Math.exp(-x)) * g[i];
+            float x = h[off + i];
+            h[off + i] = x / (1.0f + (float) Math.exp(-x)) * g[off + i];
         }
     }
 }
