@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mtpspark.jobs.testing.SharedSpark;
+import java.nio.file.Files;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The shipped price table, price files, and how a run's instance type and day are chosen. */
@@ -20,6 +24,15 @@ class PriceTableTest {
         }
         assertEquals(8, t.priceOf("p5.48xlarge").slots());
         assertEquals("cpu", t.priceOf("local-cpu").kind());
+    }
+
+    @Test
+    void theDeploymentsDefaultGpuInstanceTypeHasAPrice() throws Exception {
+        String variables = Files.readString(SharedSpark.repoRoot().resolve("terraform/variables.tf"));
+        Matcher m = Pattern.compile("variable \"gpu_instance_type\" \\{[^}]*?default\\s*=\\s*\"([^\"]+)\"",
+                Pattern.DOTALL).matcher(variables);
+        assertTrue(m.find(), "no default for gpu_instance_type in terraform/variables.tf");
+        assertEquals("gpu", PriceTable.shipped().priceOf(m.group(1)).kind(), m.group(1));
     }
 
     @Test

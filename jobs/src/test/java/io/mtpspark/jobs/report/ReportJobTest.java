@@ -85,61 +85,61 @@ class ReportJobTest {
         assertEquals("gpu", a.getAs("device_kind"));
         assertEquals(3L, (long) a.getAs("rows"));
         assertEquals(300L, (long) a.getAs("generated_tokens"));
-        assertEquals(2.0, a.getAs("tokens_per_pass"), EPS);
-        assertEquals(3600.0, a.getAs("compute_seconds"), EPS);
-        assertEquals(1.0, a.getAs("compute_hours"), EPS);
-        assertEquals(300 / 3600.0, a.getAs("tokens_per_s"), EPS);
-        assertEquals(2.0, a.getAs("measured_speedup"), EPS);
+        assertEquals(2.0, dbl(a, "tokens_per_pass"), EPS);
+        assertEquals(3600.0, dbl(a, "compute_seconds"), EPS);
+        assertEquals(1.0, dbl(a, "compute_hours"), EPS);
+        assertEquals(300 / 3600.0, dbl(a, "tokens_per_s"), EPS);
+        assertEquals(2.0, dbl(a, "measured_speedup"), EPS);
         assertFalse((boolean) a.getAs("speedup_assumed"));
-        assertEquals(1.0, a.getAs("cost_usd"), EPS);
-        assertEquals(1e6 / 300, a.getAs("usd_per_1m_tokens"), 1e-6);
-        assertEquals(2.0, a.getAs("ar_compute_hours"), EPS);
-        assertEquals(2.0, a.getAs("ar_cost_usd"), EPS);
-        assertEquals(1.0, a.getAs("savings_usd"), EPS);
-        assertEquals(0.0, a.getAs("error_rate"), EPS);
+        assertEquals(1.0, dbl(a, "cost_usd"), EPS);
+        assertEquals(1e6 / 300, dbl(a, "usd_per_1m_tokens"), 1e-6);
+        assertEquals(2.0, dbl(a, "ar_compute_hours"), EPS);
+        assertEquals(2.0, dbl(a, "ar_cost_usd"), EPS);
+        assertEquals(1.0, dbl(a, "savings_usd"), EPS);
+        assertEquals(0.0, dbl(a, "error_rate"), EPS);
 
         Row b = one(byRunDomain.where(col("domain").equalTo("b")));
-        assertEquals(0.5, b.getAs("error_rate"), EPS);
-        assertEquals(1.0, b.getAs("cost_usd"), EPS);
-        assertEquals(1.0, b.getAs("ar_cost_usd"), EPS, "no sample: speedup counts as 1");
-        assertEquals(0.0, b.getAs("savings_usd"), EPS);
+        assertEquals(0.5, dbl(b, "error_rate"), EPS);
+        assertEquals(1.0, dbl(b, "cost_usd"), EPS);
+        assertEquals(1.0, dbl(b, "ar_cost_usd"), EPS, "no sample: speedup counts as 1");
+        assertEquals(0.0, dbl(b, "savings_usd"), EPS);
         assertTrue((boolean) b.getAs("speedup_assumed"));
 
         Dataset<Row> byRun = spark.read().parquet(out.resolve("by_run").toString());
         Row run1 = one(byRun.where(col("run_id").equalTo("2026-11-01")));
         assertEquals(5L, (long) run1.getAs("rows"));
-        assertEquals(0.2, run1.getAs("error_rate"), EPS);
-        assertEquals(7200.0, run1.getAs("compute_seconds"), EPS);
-        assertEquals(2.0, run1.getAs("cost_usd"), EPS);
-        assertEquals(3.0, run1.getAs("ar_cost_usd"), EPS);
-        assertEquals(1.0, run1.getAs("savings_usd"), EPS);
-        assertEquals(1.5, run1.getAs("measured_speedup"), EPS);
+        assertEquals(0.2, dbl(run1, "error_rate"), EPS);
+        assertEquals(7200.0, dbl(run1, "compute_seconds"), EPS);
+        assertEquals(2.0, dbl(run1, "cost_usd"), EPS);
+        assertEquals(3.0, dbl(run1, "ar_cost_usd"), EPS);
+        assertEquals(1.0, dbl(run1, "savings_usd"), EPS);
+        assertEquals(1.5, dbl(run1, "measured_speedup"), EPS);
         assertTrue((boolean) run1.getAs("speedup_assumed"));
         assertNull(run1.getAs("domain"));
         Row r2 = one(byRun.where(col("run_id").equalTo("r2")));
         assertEquals("2026-11-02", r2.getAs("day"));
         assertEquals("test-cpu", r2.getAs("instance_type"));
-        assertEquals(0.25, r2.getAs("usd_per_task_hour"), EPS);
-        assertEquals(1.0, r2.getAs("cost_usd"), EPS);
-        assertEquals(4.0, r2.getAs("measured_speedup"), EPS);
-        assertEquals(4.0, r2.getAs("ar_cost_usd"), EPS);
-        assertEquals(3.0, r2.getAs("savings_usd"), EPS);
+        assertEquals(0.25, dbl(r2, "usd_per_task_hour"), EPS);
+        assertEquals(1.0, dbl(r2, "cost_usd"), EPS);
+        assertEquals(4.0, dbl(r2, "measured_speedup"), EPS);
+        assertEquals(4.0, dbl(r2, "ar_cost_usd"), EPS);
+        assertEquals(3.0, dbl(r2, "savings_usd"), EPS);
         Row r3 = one(byRun.where(col("run_id").equalTo("r3")));
         assertEquals(RunInfo.UNKNOWN_DAY, r3.getAs("day"));
-        assertEquals(7200.0, r3.getAs("compute_seconds"), EPS, "no task_stats: billed by the rows' own time");
-        assertEquals(0.5, r3.getAs("cost_usd"), EPS);
-        assertEquals(0.0, r3.getAs("savings_usd"), EPS);
+        assertEquals(7200.0, dbl(r3, "compute_seconds"), EPS, "no task_stats: billed by the rows' own time");
+        assertEquals(0.5, dbl(r3, "cost_usd"), EPS);
+        assertEquals(0.0, dbl(r3, "savings_usd"), EPS);
 
         Dataset<Row> byDay = spark.read().parquet(out.resolve("by_day").toString());
         assertEquals(3, byDay.count());
-        assertEquals(3.0, one(byDay.where(col("day").equalTo("2026-11-01"))).<Double>getAs("ar_cost_usd"), EPS);
-        assertEquals(4.0, one(byDay.where(col("day").equalTo("2026-11-02"))).<Double>getAs("ar_cost_usd"), EPS);
+        assertEquals(3.0, dbl(one(byDay.where(col("day").equalTo("2026-11-01"))), "ar_cost_usd"), EPS);
+        assertEquals(4.0, dbl(one(byDay.where(col("day").equalTo("2026-11-02"))), "ar_cost_usd"), EPS);
 
         Dataset<Row> byDomain = spark.read().parquet(out.resolve("by_domain").toString());
         Row da = one(byDomain.where(col("domain").equalTo("a")));
-        assertEquals(2.0, da.getAs("cost_usd"), EPS);
-        assertEquals(6.0, da.getAs("ar_cost_usd"), EPS);
-        assertEquals((7200.0 + 57600) / 18000, da.getAs("measured_speedup"), EPS, "time-weighted over both runs");
+        assertEquals(2.0, dbl(da, "cost_usd"), EPS);
+        assertEquals(6.0, dbl(da, "ar_cost_usd"), EPS);
+        assertEquals((7200.0 + 57600) / 18000, dbl(da, "measured_speedup"), EPS, "time-weighted over both runs");
         assertEquals("test-cpu+test-gpu", da.getAs("instance_type"));
         assertEquals(1, byDomain.where(col("domain").equalTo("(none)")).count());
 
@@ -153,11 +153,11 @@ class ReportJobTest {
         List<Row> slow = slowest.collectAsList();
         assertEquals(3, slow.size());
         assertEquals("r2", slow.get(0).getAs("run_id"));
-        assertEquals(14_400.0, slow.get(0).getAs("wall_seconds"), EPS);
-        assertEquals(1.0, slow.get(0).getAs("cost_usd"), EPS);
-        assertEquals(5_400.0, slow.get(1).getAs("wall_seconds"), EPS);
-        assertEquals(1.5, slow.get(1).getAs("cost_usd"), EPS);
-        assertEquals(2.0, slow.get(1).getAs("measured_speedup"), EPS);
+        assertEquals(14_400.0, dbl(slow.get(0), "wall_seconds"), EPS);
+        assertEquals(1.0, dbl(slow.get(0), "cost_usd"), EPS);
+        assertEquals(5_400.0, dbl(slow.get(1), "wall_seconds"), EPS);
+        assertEquals(1.5, dbl(slow.get(1), "cost_usd"), EPS);
+        assertEquals(2.0, dbl(slow.get(1), "measured_speedup"), EPS);
 
         List<Row> passes = spark.read().parquet(out.resolve("tokens_per_pass").toString()).orderBy("tokens").collectAsList();
         assertEquals(List.of("1:24", "2:20", "3:5", "4:1"), passes.stream()
@@ -182,6 +182,10 @@ class ReportJobTest {
     private static ReportRun.Result report(String... args) {
         ConfigValues config = ReportJob.parse(args);
         return ReportJob.run(SharedSpark.session(), config, ConfigBinder.bind(ReportOptions.class, config));
+    }
+
+    private static double dbl(Row row, String field) {
+        return row.getDouble(row.fieldIndex(field));
     }
 
     private static Row one(Dataset<Row> rows) {
