@@ -2,10 +2,8 @@ package io.mtpspark.jobs.report;
 
 import static io.mtpspark.jobs.report.SvgChart.esc;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.DoubleFunction;
 
 /**
  * Renders a {@link ReportData} as one self-contained HTML page: inline CSS, charts as inline SVG
@@ -104,18 +102,13 @@ public final class Dashboard {
     }
 
     static String speedupByDomain(ReportData d) {
-        List<Double> measured = new ArrayList<>();
-        List<Double> assumed = new ArrayList<>();
-        for (CostLine l : d.byDomain()) {
-            measured.add(l.speedupAssumed() ? 0.0 : l.measuredSpeedup());
-            assumed.add(l.speedupAssumed() ? l.measuredSpeedup() : 0.0);
-        }
-        boolean anyAssumed = d.byDomain().stream().anyMatch(CostLine::speedupAssumed);
-        List<SvgChart.Series> series = anyAssumed
-                ? List.of(new SvgChart.Series("measured", SPEEDUP, measured), new SvgChart.Series("partly assumed 1×", COUNTERFACTUAL, assumed))
-                : List.of(new SvgChart.Series("measured", SPEEDUP, measured));
+        List<Double> speedups = d.byDomain().stream().map(l -> (Double) l.measuredSpeedup()).toList();
+        List<String> colors = d.byDomain().stream().map(l -> l.speedupAssumed() ? COUNTERFACTUAL : SPEEDUP).toList();
+        List<SvgChart.Key> legend = d.byDomain().stream().anyMatch(CostLine::speedupAssumed)
+                ? List.of(new SvgChart.Key("measured", SPEEDUP), new SvgChart.Key("partly assumed 1× (no sample)", COUNTERFACTUAL))
+                : List.of();
         return SvgChart.bars("chart-speedup", "Measured speedup by domain (×)", d.byDomain().stream().map(CostLine::domain).toList(),
-                series, Dashboard::speedup, 1.0);
+                List.of(new SvgChart.Series("speedup", SPEEDUP, speedups, colors)), Dashboard::speedup, 1.0, legend);
     }
 
     static String passDistribution(ReportData d) {

@@ -10,8 +10,22 @@ import java.util.function.DoubleFunction;
  * (1, 2 or 5 × 10^n) and start at zero, with negative values drawn below the zero line.
  */
 public final class SvgChart {
-    /** One series of a grouped bar chart. */
-    public record Series(String name, String color, List<Double> values) {
+    /**
+     * One series of a grouped bar chart; {@code barColors}, when not null, colours each bar on its own (the legend
+     * then comes from {@code legend} of {@link #bars}).
+     */
+    public record Series(String name, String color, List<Double> values, List<String> barColors) {
+        public Series(String name, String color, List<Double> values) {
+            this(name, color, values, null);
+        }
+
+        String colorOf(int i) {
+            return barColors == null ? color : barColors.get(i);
+        }
+    }
+
+    /** A legend entry. */
+    public record Key(String name, String color) {
     }
 
     private static final int WIDTH = 640;
@@ -30,6 +44,13 @@ public final class SvgChart {
      */
     public static String bars(String id, String title, List<String> labels, List<Series> series,
                               DoubleFunction<String> format, Double reference) {
+        return bars(id, title, labels, series, format, reference,
+                series.size() < 2 ? List.of() : series.stream().map(s -> new Key(s.name(), s.color())).toList());
+    }
+
+    /** As above, with an explicit legend (empty: none). */
+    public static String bars(String id, String title, List<String> labels, List<Series> series,
+                              DoubleFunction<String> format, Double reference, List<Key> legend) {
         double min = 0;
         double max = reference == null ? 0 : reference;
         for (Series s : series) {
@@ -71,7 +92,7 @@ public final class SvgChart {
                 double x = gx + s * barW;
                 svg.append(String.format(Locale.ROOT,
                         "<rect class='mark' x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s · %s: %s</title></rect>",
-                        x, top, barW - 1, h, series.get(s).color(), esc(labels.get(g)), esc(series.get(s).name()),
+                        x, top, barW - 1, h, series.get(s).colorOf(g), esc(labels.get(g)), esc(series.get(s).name()),
                         esc(v == null ? "n/a" : format.apply(value))));
                 if (labels.size() * series.size() <= 16) {
                     svg.append(String.format(Locale.ROOT, "<text class='value' x='%.1f' y='%.1f' text-anchor='middle'>%s</text>",
@@ -91,7 +112,7 @@ public final class SvgChart {
                     "<line class='reference' x1='%d' x2='%d' y1='%.1f' y2='%.1f'/><text class='tick' x='%d' y='%.1f' text-anchor='end'>%s</text>",
                     LEFT, WIDTH - RIGHT, ry, ry, WIDTH - RIGHT, ry - 4, esc(format.apply(reference))));
         }
-        legend(svg, series);
+        legend(svg, legend);
         return svg.append("</svg>").toString();
     }
 
@@ -158,12 +179,9 @@ public final class SvgChart {
                 id, WIDTH, HEIGHT, WIDTH, HEIGHT, esc(title), esc(title)));
     }
 
-    private static void legend(StringBuilder svg, List<Series> series) {
-        if (series.size() < 2) {
-            return;
-        }
+    private static void legend(StringBuilder svg, List<Key> keys) {
         double x = LEFT;
-        for (Series s : series) {
+        for (Key s : keys) {
             svg.append(String.format(Locale.ROOT, "<rect x='%.1f' y='%d' width='10' height='10' fill='%s'/>"
                     + "<text class='legend' x='%.1f' y='%d'>%s</text>", x, HEIGHT - 22, s.color(), x + 14, HEIGHT - 13,
                     esc(s.name())));
