@@ -67,10 +67,14 @@ public final class ReportJob {
     }
 
     private static String line(String label, CostLine l) {
-        return String.format(Locale.ROOT, "%s: %d rows, %d generated tokens, %.1f task-s, $%.6f (%s per 1M tokens), "
-                        + "speedup %.2fx%s, autoregressive would cost $%.6f, saved $%.6f%n", label, l.rows(),
-                l.generatedTokens(), l.computeSeconds(), l.costUsd(),
-                l.usdPerMillionTokens() == null ? "n/a" : String.format(Locale.ROOT, "$%.4f", l.usdPerMillionTokens()),
-                l.measuredSpeedup(), l.speedupAssumed() ? " (partly assumed)" : "", l.arCostUsd(), l.savingsUsd());
+        return String.format(Locale.ROOT, "%s: %d rows, %d generated tokens, %.1f task-s, %s (%s per 1M tokens), "
+                        + "speedup %.2fx%s, autoregressive would cost %s, saved %s%n", label, l.rows(),
+                l.generatedTokens(), l.computeSeconds(), usd(l.costUsd()),
+                l.usdPerMillionTokens() == null ? "n/a" : usd(l.usdPerMillionTokens()),
+                l.measuredSpeedup(), l.speedupAssumed() ? " (partly assumed)" : "", usd(l.arCostUsd()), usd(l.savingsUsd()));
+    }
+
+    private static String usd(double v) {
+        return String.format(Locale.ROOT, v < 0 ? "-$%.6f" : "$%.6f", Math.abs(v));
     }
 }

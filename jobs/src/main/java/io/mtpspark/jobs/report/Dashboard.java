@@ -16,6 +16,7 @@ public final class Dashboard {
     static final String ACTUAL = "#2563eb";
     static final String COUNTERFACTUAL = "#9ca3af";
     static final String SAVED = "#16a34a";
+    static final String LOST = "#dc2626";
     static final String SPEEDUP = "#7c3aed";
     static final String SLOW = "#ea580c";
 
@@ -96,9 +97,13 @@ public final class Dashboard {
     }
 
     static String savings(ReportData d) {
+        List<String> colors = d.byRun().stream().map(l -> l.savingsUsd() < 0 ? LOST : SAVED).toList();
+        List<SvgChart.Key> legend = d.byRun().stream().anyMatch(l -> l.savingsUsd() < 0)
+                ? List.of(new SvgChart.Key("saved", SAVED), new SvgChart.Key("cost more than autoregressive", LOST))
+                : List.of();
         return SvgChart.bars("chart-savings", "Savings per run (USD)", d.byRun().stream().map(CostLine::runId).toList(),
-                List.of(new SvgChart.Series("saved", SAVED, d.byRun().stream().map(l -> (Double) l.savingsUsd()).toList())),
-                Dashboard::usd, null);
+                List.of(new SvgChart.Series("saved", SAVED, d.byRun().stream().map(l -> (Double) l.savingsUsd()).toList(),
+                        colors)), Dashboard::usd, null, legend);
     }
 
     static String speedupByDomain(ReportData d) {

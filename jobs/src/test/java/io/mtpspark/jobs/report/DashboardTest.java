@@ -42,6 +42,20 @@ class DashboardTest {
     }
 
     @Test
+    void aRunWhereMtpWasSlowerShowsRedNegativeSavings() {
+        PriceTable prices = PriceTable.shipped();
+        RunInfo run = RunInfo.resolve("slow", null, java.util.Optional.of("g5.xlarge"), "local-cpu");
+        DomainUsage usage = new DomainUsage("slow", "d", 10, 0, 1000, 1000, 1000, 1, 100, 2000, 100, 1000);
+        ReportData d = ReportData.of("now", List.of("x"), prices, List.of(run),
+                new CostModel(prices).byRunDomain(List.of(usage), java.util.Map.of("slow", 3600.0), java.util.Map.of("slow", run)),
+                List.of(), List.of());
+        assertTrue(d.total().savingsUsd() < 0);
+        String svg = Dashboard.savings(d);
+        assertTrue(svg.contains("fill='" + Dashboard.LOST + "'><title>"), svg);
+        assertTrue(svg.contains("-$0.503"), "0.5x speedup on a $1.006 task-hour: -$0.503; " + svg);
+    }
+
+    @Test
     void textIsEscaped() {
         assertEquals("&lt;b&gt; &amp; &#39;x&#39;", SvgChart.esc("<b> & 'x'"));
     }
