@@ -125,9 +125,14 @@ public final class Dashboard {
 
     static String slowest(ReportData d) {
         List<TaskCost> top = d.slowestTasks().stream().limit(10).toList();
-        return SvgChart.horizontalBars("chart-slowest", "Slowest tasks (wall seconds)",
+        double longest = top.stream().mapToDouble(t -> t.task().wallMs() / 1000).max().orElse(0);
+        // One unit for the whole axis, so ticks fall on round minutes or hours rather than on 200 s steps.
+        double unit = longest >= 7200 ? 3600 : longest >= 120 ? 60 : 1;
+        String suffix = unit == 3600 ? " h" : unit == 60 ? " min" : " s";
+        return SvgChart.horizontalBars("chart-slowest", "Slowest tasks (wall time)",
                 top.stream().map(t -> t.task().runId() + " / p" + t.task().partitionId()).toList(),
-                top.stream().map(t -> t.task().wallMs() / 1000).toList(), SLOW, Dashboard::seconds);
+                top.stream().map(t -> t.task().wallMs() / 1000 / unit).toList(), SLOW,
+                v -> String.format(Locale.ROOT, v == Math.rint(v) ? "%.0f%s" : "%.1f%s", v, suffix));
     }
 
     private static void chart(StringBuilder h, String svg, String caption) {
