@@ -84,6 +84,7 @@ module "orchestration" {
   decoder              = var.decoder
   draft_k              = var.draft_k
   backend              = var.backend
+  gpu_instance_type    = var.gpu_instance_type
   schedule_expression  = var.schedule_expression
   schedule_timezone    = var.schedule_timezone
   schedule_enabled     = var.schedule_enabled

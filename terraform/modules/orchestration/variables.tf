@@ -97,3 +97,8 @@ variable "tags" {
   description = "Tags applied to every taggable resource."
   type        = map(string)
 }
+
+variable "gpu_instance_type" {
+  description = "GPU instance type of the cluster's core and task nodes; GenerateJob records it in the run manifest (--instance-type) and ReportJob prices the run by it."
+  type        = string
+}

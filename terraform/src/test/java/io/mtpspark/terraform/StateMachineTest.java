@@ -130,7 +130,8 @@ class StateMachineTest {
     List<String> gen = TfTree.strings(locals.path("generate_items"));
     String g = String.join(" ", gen);
     assertTrue(g.contains("'io.mtpspark.jobs.GenerateJob'"), g);
-    for (String flag : List.of("--input", "--output", "--run-id", "--model", "--decoder", "--k", "--backend")) {
+    for (String flag : List.of("--input", "--output", "--run-id", "--model", "--decoder", "--k", "--backend",
+        "--instance-type")) {
       assertTrue(g.contains("'" + flag + "'"), "GenerateJob args lack " + flag + ": " + g);
     }
     assertTrue(g.contains("States.Format('${local.inputs_s3a}{}/', $.run.date)"), "input prefix by date: " + g);

@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param context        positions per sequence; 0 = the model's own (capped by the engine)
  * @param master         Spark master for local runs ({@code ./mtp}); absent = whatever spark-submit set
  * @param injectFailure  testing aid {@code PARTITION:ROWS}: attempt 0 of that partition throws after that many rows
+ * @param instanceType   the machine type executors run on (e.g. {@code g5.xlarge}); only recorded in the manifest,
+ *                       where the cost report looks up its price
  */
 public record GenerateOptions(
         String input,
@@ -48,7 +50,8 @@ public record GenerateOptions(
         @DefaultValue("0") int context,
         @DefaultValue("0.05") double speedupSample,
         Optional<String> master,
-        Optional<String> injectFailure) implements Serializable {
+        Optional<String> injectFailure,
+        Optional<String> instanceType) implements Serializable {
 
     public GenerateOptions {
         inputFormat = inputFormat.toLowerCase(Locale.ROOT);

@@ -2,6 +2,7 @@ package io.mtpspark.jobs.cli;
 
 import io.mtpspark.infra.config.ConfigException;
 import io.mtpspark.jobs.GenerateJob;
+import io.mtpspark.jobs.ReportJob;
 import io.mtpspark.jobs.generate.InputRejectedException;
 import io.mtpspark.jobs.generate.JobFailedException;
 import io.mtpspark.infra.store.ModelManifest;
@@ -9,7 +10,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Entry point of {@code ./mtp}: {@code generate-job [options]} runs {@link GenerateJob}; {@code manifest DIR}
+ * Entry point of {@code ./mtp}: {@code generate-job [options]} runs {@link GenerateJob}; {@code report [options]}
+ * runs {@link ReportJob}; {@code manifest DIR}
  * writes {@code DIR/manifest.json} for a model or adapter directory (what the model store verifies against). User
  * errors (bad options,
  * a rejected input, a model that fails verification) print one line and exit with status 2; {@code --verbose}
@@ -26,16 +28,20 @@ public final class JobsMain {
                     + manifest.files().size() + " files");
             return;
         }
-        if (args.length == 0 || !args[0].equals("generate-job")) {
-            System.err.println("usage: generate-job --input PATH --output PATH --model PATH [options] | manifest DIR"
-                    + " (see README.md)");
+        if (args.length == 0 || !args[0].equals("generate-job") && !args[0].equals("report")) {
+            System.err.println("usage: generate-job --input PATH --output PATH --model PATH [options]"
+                    + " | report --runs ROOT[,ROOT…] --out DIR [options] | manifest DIR (see README.md)");
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         boolean verbose = Arrays.asList(rest).contains("--verbose");
         String[] jobArgs = Arrays.stream(rest).filter(a -> !a.equals("--verbose")).toArray(String[]::new);
         try {
-            GenerateJob.main(jobArgs);
+            if (args[0].equals("report")) {
+                ReportJob.main(jobArgs);
+            } else {
+                GenerateJob.main(jobArgs);
+            }
         } catch (ConfigException | InputRejectedException | JobFailedException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             if (verbose) {

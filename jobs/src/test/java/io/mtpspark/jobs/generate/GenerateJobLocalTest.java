@@ -9,7 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.infra.config.ConfigBinder;
+import io.mtpspark.infra.config.ConfigValues;
+import io.mtpspark.jobs.ReportJob;
+import io.mtpspark.jobs.cli.ReportOptions;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
+import io.mtpspark.jobs.report.CostLine;
+import io.mtpspark.jobs.report.ReportRun;
 import io.mtpspark.jobs.testing.Inputs;
 import io.mtpspark.jobs.testing.JobRunner;
 import io.mtpspark.jobs.testing.SharedSpark;
@@ -45,7 +51,7 @@ class GenerateJobLocalTest {
 
         RunResult result = JobRunner.run("--input", input.toString(), "--output", out.toString(),
                 "--model", SharedSpark.modelDir().resolve("stories260K.bin").toString(), "--run-id", "e2e",
-                "--max-tokens", "24", "--partitions", "3", "--speedup-sample", "0.25");
+                "--max-tokens", "24", "--partitions", "3", "--speedup-sample", "0.25", "--instance-type", "g5.xlarge");
 
         SparkSession spark = SharedSpark.session();
         Dataset<Row> gens = spark.read().parquet(out.resolve("generations").toString()).where(col("run_id").equalTo("e2e"));
@@ -97,5 +103,23 @@ class GenerateJobLocalTest {
         assertEquals(24, m.get("options").get("max-tokens").asInt());
         assertEquals(result.summary().rows(), 30);
         assertEquals(4, result.summary().domains().size());
+        assertEquals("g5.xlarge", m.get("options").get("instance-type").asText());
+
+        // The cost report reads this run as the job wrote it: priced by the manifest's instance type, billed for
+        // the committed tasks' wall time.
+        ConfigValues reportConfig = ReportJob.parse("--runs", out.toString(), "--out", tmp.resolve("report").toString());
+        ReportRun.Result report = ReportJob.run(spark, reportConfig, ConfigBinder.bind(ReportOptions.class, reportConfig));
+        assertEquals(1, report.data().byRun().size());
+        CostLine run = report.data().byRun().get(0);
+        assertEquals("e2e", run.runId());
+        assertEquals("g5.xlarge", run.instanceType());
+        assertEquals("manifest", report.data().runs().get(0).instanceTypeSource());
+        assertEquals(30, run.rows());
+        assertEquals(genTokens, run.generatedTokens());
+        double taskSeconds = stats.selectExpr("sum(wall_ms)").first().getDouble(0) / 1000;
+        assertEquals(taskSeconds, run.computeSeconds(), 1e-6);
+        assertEquals(taskSeconds / 3600 * 1.006, run.costUsd(), 1e-9);
+        assertEquals(4, report.data().byDomain().size());
+        assertTrue(Files.exists(tmp.resolve("report/dashboard.html")));
     }
 }

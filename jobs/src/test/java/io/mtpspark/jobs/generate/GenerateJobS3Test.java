@@ -8,9 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mtpspark.infra.config.ConfigBinder;
+import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.infra.store.ModelPublisher;
 import io.mtpspark.infra.testing.ModelFixture;
 import io.mtpspark.infra.testing.S3ProxyServer;
+import io.mtpspark.jobs.ReportJob;
+import io.mtpspark.jobs.cli.ReportOptions;
+import io.mtpspark.jobs.report.ReportRun;
 import io.mtpspark.jobs.testing.Inputs;
 import io.mtpspark.jobs.testing.JobRunner;
 import io.mtpspark.jobs.testing.SharedSpark;
@@ -88,6 +93,22 @@ class GenerateJobS3Test {
         assertEquals(16, gens.select("id").distinct().count());
         assertEquals(0, gens.where(col("finish_reason").equalTo("error")).count());
         assertEquals(16L, SharedSpark.session().read().parquet(out + "/task_stats").selectExpr("sum(rows)").first().getLong(0));
+
+        // The cost report as the deployment runs it: --runs the output root, --out reports/ below it, all on S3.
+        ConfigValues reportConfig = ReportJob.parse(concat(s3Args(s3), "--runs", out + "/", "--out", out + "/reports/",
+                "--instance-type", "g6.xlarge"));
+        ReportRun.Result report = ReportJob.run(SharedSpark.session(), reportConfig,
+                ConfigBinder.bind(ReportOptions.class, reportConfig));
+        assertEquals(16, report.data().total().rows());
+        List<String> reportKeys = s3.client().listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket)
+                .prefix("out/reports/").build()).contents().stream().map(S3Object::key).toList();
+        assertTrue(reportKeys.contains("out/reports/dashboard.html"), reportKeys.toString());
+        assertTrue(reportKeys.stream().anyMatch(k -> k.startsWith("out/reports/by_run/part-")), reportKeys.toString());
+        JsonNode reportSuccess = JSON.readTree(s3.client().getObjectAsBytes(b -> b.bucket(bucket).key("out/reports/by_run/_SUCCESS")).asByteArray());
+        assertEquals("magic", reportSuccess.get("committer").asText());
+        Row byRun = SharedSpark.session().read().parquet(out + "/reports/by_run").first();
+        assertEquals("s3run", byRun.getString(byRun.fieldIndex("run_id")));
+        assertEquals("g6.xlarge", byRun.getString(byRun.fieldIndex("instance_type")));
     }
 
     @Test
