@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fails CI.
  */
 class ShippedAdapterTest {
-    /** Measured 2.847 on these 20 prompts at k=8, quadratic, 200 tokens (docs/BENCHMARKS.md), minus a margin. */
-    static final double TOKENS_PER_PASS_FLOOR = 2.7;
+    /** Measured 3.179 on these 20 prompts at k=8, quadratic, 200 tokens (docs/BENCHMARKS.md), minus a margin. */
+    static final double TOKENS_PER_PASS_FLOOR = 3.0;
 
     @Test
     void exactAndAboveTheAcceptanceFloorOnHeldOutOpenings() throws Exception {
