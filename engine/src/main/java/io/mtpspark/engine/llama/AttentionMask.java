@@ -8,8 +8,23 @@ public interface AttentionMask {
 
     boolean allows(int row, int column, int cacheLength);
 
+    /** True when every row sees every cached column, so the forward can skip the per-column check there. */
+    default boolean seesWholeCache() {
+        return false;
+    }
+
     /** Plain causal attention: every cached token plus new tokens up to and including the row itself. */
-    AttentionMask CAUSAL = (row, column, cacheLength) -> column <= cacheLength + row;
+    AttentionMask CAUSAL = new AttentionMask() {
+        @Override
+        public boolean allows(int row, int column, int cacheLength) {
+            return column <= cacheLength + row;
+        }
+
+        @Override
+        public boolean seesWholeCache() {
+            return true;
+        }
+    };
 
     /**
      * The whole cache plus an explicit {@code n×n} pattern over the block's own tokens ({@code local[row*n + j]}),

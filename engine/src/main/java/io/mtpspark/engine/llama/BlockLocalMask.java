@@ -34,6 +34,11 @@ public final class BlockLocalMask implements AttentionMask {
     }
 
     @Override
+    public boolean seesWholeCache() {
+        return true;
+    }
+
+    @Override
     public boolean allows(int row, int column, int cacheLength) {
         return column < cacheLength || local[row * n + column - cacheLength];
     }

@@ -289,6 +289,8 @@ public final class LlamaForward {
         float[] vc = attCache.values(attLayer);
         float scale = (float) (1.0 / Math.sqrt(hd));
         boolean causal = attMask == AttentionMask.CAUSAL;
+        boolean wholeCache = attMask.seesWholeCache();
+        boolean small = hd < 16; // below one SIMD register the vector kernels only add overhead
         for (int h = from; h < to; h++) {
             int kvOff = (h / group) * hd;
             int sOff = h * (maxContext + maxRows);
@@ -300,9 +302,11 @@ public final class LlamaForward {
                 // block: a real row inside an MTP block computes exactly what it computes in single-token decoding.
                 int m = 0;
                 int limit = causal ? cacheLen + i + 1 : cols;
+                int firstChecked = wholeCache ? Math.min(cacheLen, limit) : 0;
                 for (int t = 0; t < limit; t++) {
-                    if (causal || attMask.allows(i, t, cacheLen)) {
-                        float sc = backend.dot(q, qOff, kc, t * kvDim + kvOff, hd) * scale;
+                    if (causal || t < firstChecked || attMask.allows(i, t, cacheLen)) {
+                        float sc = (small ? dotSmall(q, qOff, kc, t * kvDim + kvOff, hd)
+                                : backend.dot(q, qOff, kc, t * kvDim + kvOff, hd)) * scale;
                         att[sOff + m] = sc;
                         visibleCols[sOff + m] = t;
                         m++;
@@ -317,11 +321,28 @@ public final class LlamaForward {
                 for (int j = 0; j < m; j++) {
                     float a = att[sOff + j];
                     if (a != 0f) {
-                        backend.axpy(attOut, qOff, a * inv, vc, visibleCols[sOff + j] * kvDim + kvOff, hd);
+                        int vOff = visibleCols[sOff + j] * kvDim + kvOff;
+                        if (small) {
+                            float w = a * inv;
+                            for (int e = 0; e < hd; e++) {
+                                attOut[qOff + e] += w * vc[vOff + e];
+                            }
+                        } else {
+                            backend.axpy(attOut, qOff, a * inv, vc, vOff, hd);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /** A plain loop for short head dimensions: a call and SIMD set-up per 8-wide dot cost more than the dot. */
+    private static float dotSmall(float[] a, int aOff, float[] b, int bOff, int n) {
+        float s = 0f;
+        for (int e = 0; e < n; e++) {
+            s += a[aOff + e] * b[bOff + e];
+        }
+        return s;
     }
 
     private static void addInPlace(float[] dst, int off, float[] src, int n) {
