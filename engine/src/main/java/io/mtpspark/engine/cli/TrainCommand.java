@@ -106,7 +106,7 @@ final class TrainCommand implements Callable<Integer> {
                 (System.nanoTime() - t0) / 1e9);
         LossOptions loss = new LossOptions(baseCeWeight, samplerCeWeight, lcmWeight, chainSampler);
         TrainingConfig config = new TrainingConfig(k, rank, scaling, lr, warmup, steps, batch, weightDecay, 0.9, 0.999,
-                1e-8, gradClip, seed, !freezeMaskEmbeddings, loss, threads, maxLength, checkpointEvery);
+                1e-8, gradClip, seed, !freezeMaskEmbeddings, loss, threads);
         MtpAdapterConfig adapterConfig = new MtpAdapterConfig(k, rank, scaling, EnumSet.allOf(LoraTarget.class),
                 new SamplerOptions(!noSamplerResidual), ModelFingerprint.of(bundle.model()));
         MtpAdapter adapter = MtpAdapter.initialForTraining(bundle.model(), adapterConfig, seed);

@@ -98,17 +98,13 @@ public final class MtpTrainer implements AutoCloseable {
         long t0 = System.nanoTime();
         int next = step + 1;
         int[] batch = batchIndices(next);
-        long ceCount = 0;
-        long lcmCount = 0;
+        List<TrainingSequence> sequences = new ArrayList<>(batch.length);
         for (int i : batch) {
-            TrainingSequence s = data.get(i);
-            ceCount += s.maskRows(config.k()) + s.ntpPositions();
-            lcmCount += s.lcmPositions(config.k());
+            sequences.add(data.get(i));
         }
-        double scaleAll = 1.0 / Math.max(1, ceCount);
-        double scaleLcm = 1.0 / Math.max(1, lcmCount);
+        double[] scale = normalisers(sequences);
         params.loadValues();
-        MtpTrainingGraph.Losses losses = runBatch(batch, scaleAll, scaleLcm, true);
+        MtpTrainingGraph.Losses losses = runBatch(batch, scale[0], scale[1], true);
         // sum worker gradients in worker order, then clip the global norm
         double norm2 = 0;
         for (TrainableParams.Param p : params.trainable()) {
@@ -144,19 +140,25 @@ public final class MtpTrainer implements AutoCloseable {
     /** Loss of the current adapter on given sequences (no update), as batch means. */
     public StepReport evaluate(List<TrainingSequence> sequences) {
         long t0 = System.nanoTime();
+        double[] scale = normalisers(sequences);
+        params.loadValues();
+        MtpTrainingGraph.Losses total = new MtpTrainingGraph.Losses(0, 0, 0, 0, 0);
+        for (TrainingSequence s : sequences) {
+            total = total.plus(graphs[0].run(s, scale[0], scale[1], false));
+        }
+        return new StepReport(step, total.total(), total.baseCe(), total.samplerCe(), total.lcm(), total.ntpCe(), 0,
+                0, total.maskRows(), System.nanoTime() - t0);
+    }
+
+    /** {1 / CE positions, 1 / LCM positions} over a batch: the losses are means over the whole batch. */
+    private double[] normalisers(List<TrainingSequence> sequences) {
         long ceCount = 0;
         long lcmCount = 0;
         for (TrainingSequence s : sequences) {
             ceCount += s.maskRows(config.k()) + s.ntpPositions();
             lcmCount += s.lcmPositions(config.k());
         }
-        params.loadValues();
-        MtpTrainingGraph.Losses total = new MtpTrainingGraph.Losses(0, 0, 0, 0, 0);
-        for (TrainingSequence s : sequences) {
-            total = total.plus(graphs[0].run(s, 1.0 / Math.max(1, ceCount), 1.0 / Math.max(1, lcmCount), false));
-        }
-        return new StepReport(step, total.total(), total.baseCe(), total.samplerCe(), total.lcm(), total.ntpCe(), 0,
-                0, total.maskRows(), System.nanoTime() - t0);
+        return new double[]{1.0 / Math.max(1, ceCount), 1.0 / Math.max(1, lcmCount)};
     }
 
     private MtpTrainingGraph.Losses runBatch(int[] batch, double scaleAll, double scaleLcm, boolean backward) {

@@ -21,14 +21,12 @@ public record TrainingConfig(
         long seed,
         boolean trainMaskEmbeddings,
         LossOptions loss,
-        int threads,
-        int maxLength,
-        int checkpointEvery) {
+        int threads) {
 
     public TrainingConfig {
-        if (k < 1 || rank < 1 || steps < 0 || batchSize < 1 || threads < 1 || maxLength < 2) {
+        if (k < 1 || rank < 1 || steps < 0 || batchSize < 1 || threads < 1) {
             throw new IllegalArgumentException("invalid training config: k=" + k + " rank=" + rank + " steps=" + steps
-                    + " batch=" + batchSize + " threads=" + threads + " max-length=" + maxLength);
+                    + " batch=" + batchSize + " threads=" + threads);
         }
         if (!(learningRate > 0)) {
             throw new IllegalArgumentException("--lr must be > 0, got " + learningRate);

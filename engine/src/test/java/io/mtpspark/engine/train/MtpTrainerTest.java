@@ -54,7 +54,7 @@ class MtpTrainerTest {
 
     private static TrainingConfig config(int steps, int threads) {
         return new TrainingConfig(4, 4, 1.0f, 3e-3, 5, steps, 4, 0.01, 0.9, 0.999, 1e-8, 1.0, 11, true,
-                LossOptions.PAPER, threads, 64, 0);
+                LossOptions.PAPER, threads);
     }
 
     private static MtpAdapter fresh(LlamaModel model) {
