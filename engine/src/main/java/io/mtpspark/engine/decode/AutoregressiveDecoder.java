@@ -1,30 +1,25 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.EngineException;
-import io.mtpspark.engine.kvcache.KvCache;
 import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.LlamaForward;
-import io.mtpspark.engine.sampling.Sampler;
-import io.mtpspark.engine.sampling.SamplingOptions;
-
-import java.util.Arrays;
+import io.mtpspark.engine.mtp.MtpAdapter;
 
 /**
- * Plain next-token decoding, the baseline every other decoder is checked against: one block forward over the
- * prompt (in chunks of the forward's row capacity), then one single-token forward per generated token.
+ * Plain next-token decoding, the baseline every other decoder is checked against: the prompt in causal chunks of
+ * the sequence's rows, then one row per generated token. In a batch, one sequence's prompt chunk and the others'
+ * single tokens share a forward.
  */
-public final class AutoregressiveDecoder implements Decoder {
-    private final LlamaForward forward;
-    private final KvCache cache;
-    private final StopRule stop;
-    private final int[] one = new int[1];
-    private final int[] onePos = new int[1];
-    private final int[] logitRow = new int[1];
+public final class AutoregressiveDecoder extends Decoder {
 
+    /** One sequence at a time, prompt chunks of the forward's rows. */
     public AutoregressiveDecoder(LlamaForward forward) {
-        this.forward = forward;
-        this.cache = new KvCache(forward.model().config(), forward.maxContext() + forward.maxRows());
-        this.stop = StopRule.of(forward.model().config());
+        this(forward, 1);
+    }
+
+    /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows for its prompt. */
+    public AutoregressiveDecoder(LlamaForward forward, int batchSize) {
+        super(forward, batchSize, 1);
     }
 
     @Override
@@ -33,76 +28,76 @@ public final class AutoregressiveDecoder implements Decoder {
     }
 
     @Override
-    public GenerationResult generate(int[] promptIds, int maxTokens, SamplingOptions sampling) {
-        checkPrompt(promptIds, forward.maxContext());
-        Sampler sampler = new Sampler(sampling, forward.model().config().vocabSize());
-        int vocab = forward.model().config().vocabSize();
-        long t0 = System.nanoTime();
-        cache.truncate(0);
-        int passes = prefill(forward, cache, promptIds);
-        int[] out = new int[Math.max(0, maxTokens)];
-        int produced = 0;
-        FinishReason reason = FinishReason.LENGTH;
-        long t1 = System.nanoTime();
-        if (maxTokens > 0) {
-            int next = sampler.sample(forward.logits(), 0, vocab);
-            out[produced++] = next;
-            t1 = System.nanoTime();
-            while (true) {
-                if (stop.isStop(next)) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                if (produced >= maxTokens || cache.length() >= forward.maxContext()) {
-                    break;
-                }
-                one[0] = next;
-                onePos[0] = cache.length();
-                logitRow[0] = 0;
-                forward.forward(one, onePos, 1, AttentionMask.CAUSAL, cache, logitRow, 1);
-                passes++;
-                next = sampler.sample(forward.logits(), 0, vocab);
-                out[produced++] = next;
-            }
-        }
-        long t2 = System.nanoTime();
-        DecodeStats stats = new DecodeStats(name(), 0, new long[]{Math.max(0, passes - 1)}, new long[0], new long[0],
-                t2 - t0, 0, 0);
-        return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), reason, passes, t1 - t0,
-                t2 - t1, stats);
+    protected MtpAdapter adapter() {
+        return null;
     }
 
-    /**
-     * Runs the prompt through the model in blocks of at most {@code maxRows}, causal, leaving the last prompt row's
-     * logits in {@code forward.logits()}. Returns the number of forward passes.
-     */
-    static int prefill(LlamaForward forward, KvCache cache, int[] promptIds) {
-        int passes = 0;
-        int maxRows = forward.maxRows();
-        int[] tokens = new int[Math.min(maxRows, promptIds.length)];
-        int[] positions = new int[tokens.length];
-        int[] lastRow = new int[1];
-        for (int start = 0; start < promptIds.length; start += maxRows) {
-            int n = Math.min(maxRows, promptIds.length - start);
-            for (int i = 0; i < n; i++) {
-                tokens[i] = promptIds[start + i];
-                positions[i] = cache.length() + i;
-            }
-            boolean last = start + n == promptIds.length;
-            lastRow[0] = n - 1;
-            forward.forward(tokens, positions, n, AttentionMask.CAUSAL, cache, last ? lastRow : null, last ? 1 : 0);
-            passes++;
-        }
-        return passes;
+    @Override
+    protected Sequence newSequence(int cacheCapacity, int rows) {
+        return new ArSequence(cacheCapacity, rows);
     }
 
-    static void checkPrompt(int[] promptIds, int context) {
-        if (promptIds.length == 0) {
-            throw new EngineException("empty prompt: at least one token (BOS) is required");
+    private final class ArSequence extends Sequence {
+        private final int[] tokens;
+        private final int[] positions;
+        private final int[] lastRow = new int[1];
+        private int prefilled; // prompt tokens in the cache; the prompt is done when this reaches its length
+        private int chunk;
+        private int next;
+
+        ArSequence(int cacheCapacity, int rows) {
+            super(cacheCapacity, rows);
+            tokens = new int[rows];
+            positions = new int[rows];
         }
-        if (promptIds.length >= context) {
-            throw new EngineException("prompt of " + promptIds.length + " tokens does not fit the context of "
-                    + context + " positions (at least one position must remain for generation)");
+
+        @Override
+        protected void reset() {
+            prefilled = 0;
+        }
+
+        @Override
+        protected boolean plan(BlockBatch batch) {
+            if (prefilled < promptIds.length) {
+                chunk = Math.min(rows, promptIds.length - prefilled);
+                for (int i = 0; i < chunk; i++) {
+                    tokens[i] = promptIds[prefilled + i];
+                    positions[i] = prefilled + i;
+                }
+                boolean last = prefilled + chunk == promptIds.length;
+                lastRow[0] = chunk - 1;
+                batch.add(tokens, positions, null, chunk, AttentionMask.CAUSAL, cache, lastRow, last ? 1 : 0);
+                return true;
+            }
+            if (maxTokens == 0) {
+                return false; // prompt only: consume() ends every other case itself
+            }
+            chunk = 0;
+            tokens[0] = next;
+            positions[0] = cache.length();
+            lastRow[0] = 0;
+            batch.add(tokens, positions, null, 1, AttentionMask.CAUSAL, cache, lastRow, 1);
+            return true;
+        }
+
+        @Override
+        protected boolean consume(float[] logits, float[] hidden) {
+            if (chunk > 0) {
+                prefilled += chunk;
+                if (prefilled < promptIds.length || maxTokens == 0) {
+                    return false;
+                }
+            }
+            long s0 = System.nanoTime();
+            next = sampler.sample(logits, logitBase * vocab, vocab);
+            samplerNanos += System.nanoTime() - s0;
+            return emit(next) || cache.length() >= forward.maxContext();
+        }
+
+        @Override
+        protected DecodeStats stats() {
+            return new DecodeStats(name(), 0, new long[]{Math.max(0, passes - 1)}, new long[0], new long[0],
+                    forwardNanos, samplerNanos, bookkeepingNanos);
         }
     }
 }

@@ -1,14 +1,287 @@
 package io.mtpspark.engine.decode;
 
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.llama.BlockBatch;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.sampling.Sampler;
 import io.mtpspark.engine.sampling.SamplingOptions;
 
-/**
- * A decoding strategy over token ids: given a prompt (BOS included), produce up to {@code maxTokens} tokens. Every
- * decoder must emit, under greedy sampling, exactly the tokens plain autoregressive greedy decoding emits.
- * Instances hold per-sequence scratch state and are used by one thread at a time.
- */
-public interface Decoder {
-    String name();
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
-    GenerationResult generate(int[] promptIds, int maxTokens, SamplingOptions sampling);
+/**
+ * A decoding strategy over token ids, run for up to {@link #batchSize()} sequences at once with continuous batching:
+ * each {@link #step()} is one batched forward in which every active sequence contributes its next block (a prompt
+ * chunk, one token, or an MTP block), finished sequences leave and new requests take their slots at once. Every
+ * decoder must emit, under greedy sampling, exactly the tokens plain autoregressive greedy decoding emits; and since
+ * each row of a batched forward is bit-for-bit that row's forward alone, a sequence's output does not depend on what
+ * it was batched with (sampling included: each request has its own seeded sampler).
+ *
+ * <p>Two ways in: {@link #generate}/{@link #generateAll} for a known set of prompts, or the streaming
+ * {@link #submit}/{@link #step} pair for a caller that feeds requests as they come (a Spark partition). An instance
+ * owns its KV caches and scratch and is used by one thread at a time.
+ */
+public abstract class Decoder {
+    protected final LlamaForward forward;
+    protected final int vocab;
+    protected final StopRule stop;
+    private final int batchSize;
+    private final int rowsPerSequence;
+    private final BlockBatch batch;
+    private final Sequence[] slots;
+    private final Sequence[] planned;
+    private final List<Completion> completed = new ArrayList<>();
+    private long nextTicket;
+    private int active;
+
+    /** One finished request: the ticket {@link #submit} returned and its result. */
+    public record Completion(long ticket, GenerationResult result) {
+    }
+
+    /**
+     * @param forward   the forward pass; its rows are split evenly among the batch's sequences
+     * @param batchSize sequences decoded together
+     * @param minRows   rows one sequence's block needs at most
+     */
+    protected Decoder(LlamaForward forward, int batchSize, int minRows) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        this.forward = forward;
+        this.vocab = forward.model().config().vocabSize();
+        this.stop = StopRule.of(forward.model().config());
+        this.batchSize = batchSize;
+        this.rowsPerSequence = forward.maxRows() / batchSize;
+        if (rowsPerSequence < minRows) {
+            throw new IllegalArgumentException(name() + " decoding needs blocks of " + minRows + " rows per sequence; "
+                    + "a forward of " + forward.maxRows() + " rows holds " + rowsPerSequence + " for each of "
+                    + batchSize + " sequences");
+        }
+        this.batch = new BlockBatch(forward.maxRows(), batchSize);
+        this.slots = new Sequence[batchSize];
+        this.planned = new Sequence[batchSize];
+    }
+
+    public abstract String name();
+
+    /** The adapter the forward runs with (null for plain decoding). */
+    protected abstract MtpAdapter adapter();
+
+    /** A fresh per-sequence state with a KV cache of {@code cacheCapacity} rows and blocks of {@code rows} rows. */
+    protected abstract Sequence newSequence(int cacheCapacity, int rows);
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Positions per sequence, prompt included. */
+    public int maxContext() {
+        return forward.maxContext();
+    }
+
+    /** Decodes one prompt (a batch of one). */
+    public GenerationResult generate(int[] promptIds, int maxTokens, SamplingOptions sampling) {
+        return generateAll(List.of(new GenerationRequest(promptIds, maxTokens, sampling))).get(0);
+    }
+
+    /**
+     * Decodes every request, up to {@link #batchSize()} at a time, and returns the results in request order. Every
+     * prompt is checked before any decoding starts.
+     */
+    public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
+        if (active > 0) {
+            throw new IllegalStateException("decoder has " + active + " sequences in flight");
+        }
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                checkPrompt(requests.get(i).promptIds(), forward.maxContext());
+            } catch (EngineException e) {
+                throw new EngineException("request " + i + ": " + e.getMessage());
+            }
+        }
+        GenerationResult[] results = new GenerationResult[requests.size()];
+        long first = nextTicket;
+        int next = 0;
+        int done = 0;
+        while (done < results.length) {
+            while (next < results.length && hasFreeSlot()) {
+                submit(requests.get(next++));
+            }
+            for (Completion c : step()) {
+                results[(int) (c.ticket() - first)] = c.result();
+                done++;
+            }
+        }
+        return Arrays.asList(results);
+    }
+
+    public boolean hasFreeSlot() {
+        return active < batchSize;
+    }
+
+    /** Sequences admitted and not yet finished. */
+    public int active() {
+        return active;
+    }
+
+    /**
+     * Admits a request into a free slot; it joins the next {@link #step()}. Returns its ticket (increasing per
+     * decoder). A prompt that cannot be decoded is refused with an {@link EngineException} and nothing is admitted.
+     */
+    public long submit(GenerationRequest request) {
+        if (!hasFreeSlot()) {
+            throw new IllegalStateException("all " + batchSize + " slots are busy; step() first");
+        }
+        checkPrompt(request.promptIds(), forward.maxContext());
+        for (int s = 0; s < batchSize; s++) {
+            if (slots[s] == null) {
+                slots[s] = newSequence(forward.maxContext() + rowsPerSequence, rowsPerSequence);
+            }
+            if (!slots[s].busy) {
+                slots[s].start(nextTicket, request);
+                active++;
+                return nextTicket++;
+            }
+        }
+        throw new IllegalStateException("no free slot although " + active + " < " + batchSize);
+    }
+
+    /**
+     * Runs one batched forward over every active sequence and returns the requests that finished (the list is
+     * reused by the next call). A sequence that needs no forward to finish (budget or context exhausted) finishes
+     * here too.
+     */
+    public List<Completion> step() {
+        completed.clear();
+        batch.clear();
+        int n = 0;
+        for (Sequence s : slots) {
+            if (s == null || !s.busy) {
+                continue;
+            }
+            s.rowBase = batch.rows();
+            s.logitBase = batch.logitCount();
+            if (s.plan(batch)) {
+                planned[n++] = s;
+            } else {
+                finish(s);
+            }
+        }
+        if (n > 0) {
+            long f0 = System.nanoTime();
+            forward.forward(batch, adapter());
+            long dt = System.nanoTime() - f0;
+            for (int i = 0; i < n; i++) {
+                Sequence s = planned[i];
+                planned[i] = null;
+                s.forwardNanos += dt;
+                s.passes++;
+                if (s.consume(forward.logits(), forward.hidden())) {
+                    finish(s);
+                }
+            }
+        }
+        return completed;
+    }
+
+    private void finish(Sequence s) {
+        completed.add(new Completion(s.ticket, s.result()));
+        s.busy = false;
+        active--;
+    }
+
+    static void checkPrompt(int[] promptIds, int context) {
+        if (promptIds == null || promptIds.length == 0) {
+            throw new EngineException("empty prompt: at least one token (BOS) is required");
+        }
+        if (promptIds.length >= context) {
+            throw new EngineException("prompt of " + promptIds.length + " tokens does not fit the context of "
+                    + context + " positions (at least one position must remain for generation)");
+        }
+    }
+
+    /**
+     * One sequence's decoding state, reused for request after request. {@link #plan} adds its next block to the
+     * batch (rows from {@link #rowBase}, logits from {@link #logitBase}); {@link #consume} reads the results.
+     */
+    protected abstract class Sequence {
+        protected final KvCache cache;
+        protected final int rows;
+        protected int[] promptIds;
+        protected Sampler sampler;
+        protected int maxTokens;
+        protected int rowBase;
+        protected int logitBase;
+        protected int passes;
+        protected long forwardNanos;
+        protected long samplerNanos;
+        protected long bookkeepingNanos;
+        private int[] out = new int[0];
+        private int produced;
+        private long ticket;
+        private boolean busy;
+        private long startNanos;
+        private long firstTokenNanos;
+
+        protected Sequence(int cacheCapacity, int rows) {
+            this.cache = new KvCache(forward.model().config(), cacheCapacity);
+            this.rows = rows;
+        }
+
+        private void start(long ticket, GenerationRequest r) {
+            this.ticket = ticket;
+            this.busy = true;
+            this.promptIds = r.promptIds();
+            this.maxTokens = Math.max(0, r.maxTokens());
+            this.sampler = new Sampler(r.sampling(), vocab);
+            if (out.length < maxTokens) {
+                out = new int[maxTokens];
+            }
+            produced = 0;
+            passes = 0;
+            forwardNanos = 0;
+            samplerNanos = 0;
+            bookkeepingNanos = 0;
+            startNanos = System.nanoTime();
+            firstTokenNanos = 0;
+            cache.truncate(0);
+            reset();
+        }
+
+        /** Clears the subclass state for a new request ({@link #promptIds}, {@link #maxTokens} are set). */
+        protected abstract void reset();
+
+        /** Adds this sequence's next block to the batch; false when it is finished and needs no forward. */
+        protected abstract boolean plan(BlockBatch batch);
+
+        /** Reads this sequence's logits/hidden rows after the forward; true when the sequence is finished. */
+        protected abstract boolean consume(float[] logits, float[] hidden);
+
+        protected abstract DecodeStats stats();
+
+        protected int produced() {
+            return produced;
+        }
+
+        /** Appends a token; returns true when generation must end (stop token or token budget). */
+        protected boolean emit(int token) {
+            if (produced == 0) {
+                firstTokenNanos = System.nanoTime();
+            }
+            out[produced++] = token;
+            return stop.isStop(token) || produced >= maxTokens;
+        }
+
+        private GenerationResult result() {
+            long end = System.nanoTime();
+            long first = produced == 0 ? end : firstTokenNanos;
+            FinishReason reason = produced > 0 && stop.isStop(out[produced - 1]) ? FinishReason.STOP
+                    : FinishReason.LENGTH;
+            return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), reason, passes,
+                    first - startNanos, end - first, stats());
+        }
+    }
 }

@@ -19,7 +19,12 @@ public final class LinearDecoder extends MtpDecoder {
     }
 
     public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
-        super(forward, adapter, k, drafter);
+        this(forward, adapter, k, drafter, 1);
+    }
+
+    /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
+    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
+        super(forward, adapter, k, drafter, batchSize, 2 * k + 1);
     }
 
     @Override
@@ -33,12 +38,15 @@ public final class LinearDecoder extends MtpDecoder {
     }
 
     @Override
-    protected AttentionMask layout(int r0, int[] drafts, int d, int m, int p) {
+    protected AttentionMask layout(MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
+        int[] tokens = s.tokens;
+        int[] positions = s.positions;
+        boolean[] gate = s.gate;
         for (int g = 0; g <= d; g++) {
             tokens[g] = g == 0 ? r0 : drafts[g - 1];
             positions[g] = p + g;
             gate[g] = false;
-            realRows[g] = g;
+            s.realRows[g] = g;
         }
         for (int j = 1; j <= m; j++) {
             tokens[d + j] = MtpAdapter.maskId(vocab, j);
@@ -49,8 +57,8 @@ public final class LinearDecoder extends MtpDecoder {
     }
 
     @Override
-    protected void commitKv(int p, int a) {
-        cache.truncate(p + a + 1); // real rows come first, so the accepted ones are already contiguous
+    protected void commitKv(MtpSequence s, int p, int a) {
+        s.cache.truncate(p + a + 1); // real rows come first, so the accepted ones are already contiguous
     }
 
     @Override

@@ -1,152 +1,156 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.kvcache.KvCache;
 import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.llama.BlockBatch;
+import io.mtpspark.engine.llama.BlockLocalMask;
 import io.mtpspark.engine.llama.LlamaForward;
-import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
-import io.mtpspark.engine.sampling.SamplingOptions;
 
 import java.util.Arrays;
 
 /**
- * Speculative decoding with mask tokens (spec §5), shared by the linear and quadratic layouts. State between steps:
- * the cache holds committed tokens [0, P); {@code r0}, the newest committed token, is not cached yet; up to k drafts
- * guess the tokens after it. Each step runs one block forward holding r0, the drafts and mask tokens, verifies the
- * drafts by <b>prefix</b> acceptance against the base model's own predictions at the real rows (the first mismatch
- * ends acceptance, whatever follows), emits the accepted drafts plus the bonus token, keeps only the accepted real
- * rows' K/V and drafts anew from the masks that saw only accepted tokens.
+ * Speculative decoding with mask tokens (spec §5), shared by the linear and quadratic layouts. State of a sequence
+ * between steps: the cache holds committed tokens [0, P); {@code r0}, the newest committed token, is not cached yet;
+ * up to k drafts guess the tokens after it. Each step runs one block holding r0, the drafts and mask tokens, verifies
+ * the drafts by <b>prefix</b> acceptance against the base model's own predictions at the real rows (the first
+ * mismatch ends acceptance, whatever follows), emits the accepted drafts plus the bonus token, keeps only the
+ * accepted real rows' K/V and drafts anew from the masks that saw only accepted tokens.
  *
  * <p>Greedy decoding is exact: real rows never see masks and carry no LoRA, so their logits are the base model's,
  * a draft is accepted only when it equals the base argmax, and the bonus is the base argmax. With temperature > 0,
  * drafts (one-hot proposals) are accepted with probability p(d) and a rejection samples from p with d removed,
  * which preserves the base model's sampling distribution.
  */
-public abstract class MtpDecoder implements Decoder {
-    protected final LlamaForward forward;
+public abstract class MtpDecoder extends Decoder {
     protected final MtpAdapter adapter;
     protected final int k;
-    protected final KvCache cache;
-    protected final int vocab;
     private final Drafter drafter;
-    private final StopRule stop;
-
-    // block buffers, reused every step
-    protected final int[] tokens;
-    protected final int[] positions;
-    protected final boolean[] gate;
-    protected final int[] realRows;
-    private final int[] drafts;
     private final float[] dist;
     private final int[] verified;
-    private int[] out = new int[0];
-    private int produced;
-    private int maxTokens;
 
-    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
-        if (k < 1 || k > adapter.k()) {
-            throw new IllegalArgumentException("k " + k + " outside 1.." + adapter.k() + " of the adapter");
-        }
-        LlamaConfig c = forward.model().config();
-        this.forward = forward;
+    /**
+     * @param fullBlockRows rows of this layout's block with k drafts and k masks (the most a step uses)
+     */
+    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize,
+                         int fullBlockRows) {
+        super(forward, batchSize, checkK(adapter, k, fullBlockRows));
         this.adapter = adapter;
         this.k = k;
         this.drafter = drafter;
-        this.vocab = c.vocabSize();
-        this.stop = StopRule.of(c);
-        this.cache = new KvCache(c, forward.maxContext() + forward.maxRows());
-        int rows = forward.maxRows();
-        tokens = new int[rows];
-        positions = new int[rows];
-        gate = new boolean[rows];
-        realRows = new int[k + 1];
-        drafts = new int[k];
-        dist = new float[vocab];
-        verified = new int[k + 1];
-        if (blockRows(k, k) > rows) {
-            throw new IllegalArgumentException(name() + " decoding with k=" + k + " needs blocks of " + blockRows(k, k)
-                    + " rows; the forward holds " + rows);
+        this.dist = new float[vocab];
+        this.verified = new int[k + 1];
+    }
+
+    private static int checkK(MtpAdapter adapter, int k, int fullBlockRows) {
+        if (k < 1 || k > adapter.k()) {
+            throw new IllegalArgumentException("k " + k + " outside 1.." + adapter.k() + " of the adapter");
         }
+        return fullBlockRows;
+    }
+
+    @Override
+    protected MtpAdapter adapter() {
+        return adapter;
+    }
+
+    @Override
+    protected Sequence newSequence(int cacheCapacity, int rows) {
+        return new MtpSequence(cacheCapacity, rows);
     }
 
     /** Rows of a block with {@code d} drafts and {@code m} masks per mask group. */
     protected abstract int blockRows(int d, int m);
 
     /**
-     * Lays out one step's block after {@code p} committed positions: fills tokens, positions, gate and
-     * {@link #realRows} (row of r_g for g = 0..d) and returns the attention mask to use.
+     * Lays out one step's block of sequence {@code s} after {@code p} committed positions: fills its tokens,
+     * positions, gate and {@code realRows} (row of r_g for g = 0..d) and returns the attention mask to use.
      */
-    protected abstract AttentionMask layout(int r0, int[] drafts, int d, int m, int p);
+    protected abstract AttentionMask layout(MtpSequence s, int r0, int[] drafts, int d, int m, int p);
 
     /** Keeps the K/V of r_0..r_a (the first a+1 real rows) at slots p..p+a and drops the rest of the block. */
-    protected abstract void commitKv(int p, int a);
+    protected abstract void commitKv(MtpSequence s, int p, int a);
 
     /** First mask row whose latents drafts the next step after accepting a of d drafts, or -1 if none is valid. */
     protected abstract int nextDraftRow(int a, int d, int m);
 
-    @Override
-    public GenerationResult generate(int[] promptIds, int maxTokens, SamplingOptions sampling) {
-        AutoregressiveDecoder.checkPrompt(promptIds, forward.maxContext());
-        Sampler sampler = new Sampler(sampling, vocab);
-        DecodeStats stats = DecodeStats.empty(name(), k);
-        long forwardNanos = 0;
-        long samplerNanos = 0;
-        long t0 = System.nanoTime();
-        this.maxTokens = Math.max(0, maxTokens);
-        if (out.length < this.maxTokens) {
-            out = new int[this.maxTokens];
+    /** One sequence's speculative state and block buffers. */
+    protected final class MtpSequence extends Sequence {
+        final int[] tokens;
+        final int[] positions;
+        final boolean[] gate;
+        final int[] realRows = new int[k + 1];
+        private final int[] drafts = new int[k];
+        private final long[] acceptHistogram = new long[k + 1];
+        private final long[] proposed = new long[k];
+        private final long[] accepted = new long[k];
+        BlockLocalMask localMask; // for layouts that need one; made on first use
+        int masks;                // masks per group in the current block
+        private int nDrafts;
+        private int r0;
+        private int start;        // prompt tokens already prefilled
+        private int chunk;        // > 0 while the planned block is a plain prompt chunk
+        private boolean prompted; // the prompt's last block (with masks) has been run
+        private boolean lastPrefill;
+        private int promptMasks;
+        private int drafted;      // drafts in the planned step
+        private int p;            // committed positions before the planned step
+
+        MtpSequence(int cacheCapacity, int rows) {
+            super(cacheCapacity, rows);
+            tokens = new int[rows];
+            positions = new int[rows];
+            gate = new boolean[rows];
         }
-        produced = 0;
-        int passes = 0;
-        cache.truncate(0);
-        FinishReason reason = FinishReason.LENGTH;
-        long t1 = t0;
-        if (this.maxTokens == 0) {
-            return finish(promptIds, reason, passes, 0, 0, stats, 0, 0, 0);
+
+        @Override
+        protected void reset() {
+            start = 0;
+            chunk = 0;
+            prompted = false;
+            lastPrefill = false;
+            nDrafts = 0;
+            Arrays.fill(acceptHistogram, 0);
+            Arrays.fill(proposed, 0);
+            Arrays.fill(accepted, 0);
         }
-        // prefill: the prompt with the k masks appended, causal, contiguous positions (spec §5.1)
-        int n = promptIds.length;
-        int ctx = forward.maxContext();
-        int m = Math.min(k, ctx - n);
-        int maxRows = forward.maxRows();
-        int start = 0;
-        while (n - start + m > maxRows) {
-            int chunk = Math.min(maxRows, n - start - 1);
-            for (int i = 0; i < chunk; i++) {
-                tokens[i] = promptIds[start + i];
-                positions[i] = start + i;
+
+        @Override
+        protected boolean plan(BlockBatch batch) {
+            if (maxTokens == 0) {
+                return false;
             }
-            forward.forward(tokens, positions, chunk, AttentionMask.CAUSAL, cache, null, 0);
-            passes++;
-            start += chunk;
-        }
-        int rows = n - start + m;
-        for (int i = 0; i < rows; i++) {
-            boolean mask = start + i >= n;
-            tokens[i] = mask ? MtpAdapter.maskId(vocab, start + i - n + 1) : promptIds[start + i];
-            positions[i] = start + i;
-            gate[i] = mask;
-        }
-        realRows[0] = n - start - 1;
-        long f0 = System.nanoTime();
-        forward.forward(tokens, positions, rows, AttentionMask.CAUSAL, cache, realRows, 1, gate, adapter);
-        forwardNanos += System.nanoTime() - f0;
-        passes++;
-        int r0 = sampler.sample(forward.logits(), 0, vocab);
-        long s0 = System.nanoTime();
-        drafter.draft(r0, n, forward.hidden(), n - start, m, drafts);
-        samplerNanos += System.nanoTime() - s0;
-        int nDrafts = m;
-        cache.truncate(n);
-        t1 = System.nanoTime();
-        boolean done = emit(r0);
-        long bookkeeping = 0;
-        while (!done) {
-            int p = cache.length();
+            int ctx = forward.maxContext();
+            int n = promptIds.length;
+            if (!prompted) {
+                // prefill: the prompt with the k masks appended, causal, contiguous positions (spec §5.1); a prompt
+                // longer than the block goes first in plain chunks
+                promptMasks = Math.min(k, ctx - n);
+                if (n - start + promptMasks > rows) {
+                    chunk = Math.min(rows, n - start - 1);
+                    for (int i = 0; i < chunk; i++) {
+                        tokens[i] = promptIds[start + i];
+                        positions[i] = start + i;
+                    }
+                    batch.add(tokens, positions, null, chunk, AttentionMask.CAUSAL, cache, null, 0);
+                    return true;
+                }
+                int blockRows = n - start + promptMasks;
+                for (int i = 0; i < blockRows; i++) {
+                    boolean mask = start + i >= n;
+                    tokens[i] = mask ? MtpAdapter.maskId(vocab, start + i - n + 1) : promptIds[start + i];
+                    positions[i] = start + i;
+                    gate[i] = mask;
+                }
+                realRows[0] = n - start - 1;
+                lastPrefill = true;
+                batch.add(tokens, positions, gate, blockRows, AttentionMask.CAUSAL, cache, realRows, 1);
+                return true;
+            }
+            p = cache.length();
             if (p >= ctx) {
-                break; // context full: r0 cannot be processed
+                return false; // context full: r0 cannot be processed
             }
             int d = nDrafts;
             int mm = k;
@@ -155,69 +159,77 @@ public abstract class MtpDecoder implements Decoder {
                 mm = Math.max(0, room - d);
                 d = Math.min(d, room - mm);
             }
-            AttentionMask mask = layout(r0, drafts, d, mm, p);
-            int blockRows = blockRows(d, mm);
-            f0 = System.nanoTime();
-            forward.forward(tokens, positions, blockRows, mask, cache, realRows, d + 1, gate, adapter);
-            forwardNanos += System.nanoTime() - f0;
-            passes++;
+            drafted = d;
+            masks = mm;
+            AttentionMask mask = layout(this, r0, drafts, d, mm, p);
+            batch.add(tokens, positions, gate, blockRows(d, mm), mask, cache, realRows, d + 1);
+            return true;
+        }
+
+        @Override
+        protected boolean consume(float[] logits, float[] hidden) {
+            if (chunk > 0) {
+                start += chunk;
+                chunk = 0;
+                return false;
+            }
+            if (lastPrefill) {
+                lastPrefill = false;
+                prompted = true;
+                int n = promptIds.length;
+                r0 = sampler.sample(logits, logitBase * vocab, vocab);
+                long s0 = System.nanoTime();
+                drafter.draft(r0, n, hidden, rowBase + n - start, promptMasks, drafts);
+                samplerNanos += System.nanoTime() - s0;
+                nDrafts = promptMasks;
+                cache.truncate(n);
+                return emit(r0);
+            }
             long b0 = System.nanoTime();
-            int a = verify(sampler, d, drafts);
+            int d = drafted;
+            int a = verify(sampler, logits, logitBase * vocab, d, drafts);
             for (int j = 0; j < d; j++) {
-                stats.draftsProposed()[j]++;
+                proposed[j]++;
             }
             for (int j = 0; j < a; j++) {
-                stats.draftsAccepted()[j]++;
+                accepted[j]++;
             }
-            stats.acceptHistogram()[a]++;
+            acceptHistogram[a]++;
+            boolean done = false;
             for (int j = 0; j <= a && !done; j++) {
                 done = emit(verified[j]);
             }
-            int bonus = verified[a];
-            commitKv(p, a);
-            bookkeeping += System.nanoTime() - b0;
-            r0 = bonus;
-            int row = done ? -1 : nextDraftRow(a, d, mm);
+            r0 = verified[a];
+            commitKv(this, p, a);
+            bookkeepingNanos += System.nanoTime() - b0;
+            int row = done ? -1 : nextDraftRow(a, d, masks);
             if (row >= 0) {
-                s0 = System.nanoTime();
-                drafter.draft(r0, cache.length(), forward.hidden(), row, mm, drafts);
+                long s0 = System.nanoTime();
+                drafter.draft(r0, cache.length(), hidden, rowBase + row, masks, drafts);
                 samplerNanos += System.nanoTime() - s0;
-                nDrafts = mm;
+                nDrafts = masks;
             } else {
                 nDrafts = 0;
             }
+            return done;
         }
-        if (produced > 0 && stop.isStop(out[produced - 1])) {
-            reason = FinishReason.STOP;
+
+        @Override
+        protected DecodeStats stats() {
+            return new DecodeStats(name(), k, acceptHistogram.clone(), proposed.clone(), accepted.clone(),
+                    forwardNanos, samplerNanos, bookkeepingNanos);
         }
-        long t2 = System.nanoTime();
-        return finish(promptIds, reason, passes, t1 - t0, t2 - t1, stats, forwardNanos, samplerNanos, bookkeeping);
-    }
-
-    private GenerationResult finish(int[] promptIds, FinishReason reason, int passes, long prefill, long decode,
-                                    DecodeStats s, long forwardNanos, long samplerNanos, long bookkeeping) {
-        DecodeStats stats = new DecodeStats(s.decoder(), s.k(), s.acceptHistogram(), s.draftsProposed(),
-                s.draftsAccepted(), forwardNanos, samplerNanos, bookkeeping);
-        return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), reason, passes, prefill, decode,
-                stats);
-    }
-
-    /** Appends a token; returns true when generation must end (stop token or token budget). */
-    private boolean emit(int token) {
-        out[produced++] = token;
-        return stop.isStop(token) || produced >= maxTokens;
     }
 
     /**
-     * Verifies d drafts against the real rows' logits (row g of {@code forward.logits()} belongs to r_g). Writes the
-     * accepted drafts and then the bonus token into {@link #verified} and returns the number accepted.
+     * Verifies d drafts against the real rows' logits (row g, from {@code off}, belongs to r_g). Writes the accepted
+     * drafts and then the bonus token into {@link #verified} and returns the number accepted.
      */
-    private int verify(Sampler sampler, int d, int[] drafts) {
-        float[] logits = forward.logits();
+    private int verify(Sampler sampler, float[] logits, int off, int d, int[] drafts) {
         if (sampler.options().greedy()) {
             int a = 0;
             while (a < d) {
-                int target = Sampler.argmax(logits, a * vocab, vocab);
+                int target = Sampler.argmax(logits, off + a * vocab, vocab);
                 if (drafts[a] != target) {
                     verified[a] = target;
                     return a;
@@ -225,11 +237,11 @@ public abstract class MtpDecoder implements Decoder {
                 verified[a] = drafts[a];
                 a++;
             }
-            verified[d] = Sampler.argmax(logits, d * vocab, vocab);
+            verified[d] = Sampler.argmax(logits, off + d * vocab, vocab);
             return d;
         }
         for (int g = 0; g <= d; g++) {
-            sampler.distribution(logits, g * vocab, vocab, dist);
+            sampler.distribution(logits, off + g * vocab, vocab, dist);
             if (g == d) {
                 verified[g] = Sampler.draw(dist, vocab, sampler.nextUniform());
                 return d;

@@ -14,17 +14,19 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
  * and masks 1..j of its own group. (k+1)² rows per step at full size.
  */
 public final class QuadraticDecoder extends MtpDecoder {
-    private final BlockLocalMask mask;
     private final int[] keep;
-    private int groupSize; // rows per group in the current step's block (1 + masks)
 
     public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
         this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
     }
 
     public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
-        super(forward, adapter, k, drafter);
-        this.mask = new BlockLocalMask(forward.maxRows());
+        this(forward, adapter, k, drafter, 1);
+    }
+
+    /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
+    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
+        super(forward, adapter, k, drafter, batchSize, (k + 1) * (k + 1));
         this.keep = new int[k + 1];
     }
 
@@ -39,17 +41,23 @@ public final class QuadraticDecoder extends MtpDecoder {
     }
 
     @Override
-    protected AttentionMask layout(int r0, int[] drafts, int d, int m, int p) {
+    protected AttentionMask layout(MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
         int g1 = m + 1;
         int n = (d + 1) * g1;
-        groupSize = g1;
+        if (s.localMask == null) {
+            s.localMask = new BlockLocalMask(s.rows);
+        }
+        BlockLocalMask mask = s.localMask;
         mask.resize(n);
+        int[] tokens = s.tokens;
+        int[] positions = s.positions;
+        boolean[] gate = s.gate;
         for (int g = 0; g <= d; g++) {
             int base = g * g1;
             tokens[base] = g == 0 ? r0 : drafts[g - 1];
             positions[base] = p + g;
             gate[base] = false;
-            realRows[g] = base;
+            s.realRows[g] = base;
             for (int j = 1; j <= m; j++) {
                 tokens[base + j] = MtpAdapter.maskId(vocab, j);
                 positions[base + j] = p + g + j;
@@ -70,11 +78,11 @@ public final class QuadraticDecoder extends MtpDecoder {
     }
 
     @Override
-    protected void commitKv(int p, int a) {
+    protected void commitKv(MtpSequence s, int p, int a) {
         for (int g = 0; g <= a; g++) {
-            keep[g] = g * groupSize;
+            keep[g] = g * (s.masks + 1);
         }
-        cache.compact(p, keep, a + 1);
+        s.cache.compact(p, keep, a + 1);
     }
 
     @Override

@@ -42,11 +42,11 @@ public final class LlamaForward {
     private final float[] attOut; // [rows][qDim]
     private final float[] hb;     // [rows][hiddenDim]
     private final float[] hb2;    // [rows][hiddenDim]
-    private final float[] att;    // [nHeads][maxContext + maxRows] scores of the visible columns, one row per head
-    private final int[] visibleCols; // the column index of each gathered score
     private final float[] hidden; // [rows][dim] final-norm hidden states
-    private final float[] gathered; // [rows][dim] hidden rows whose logits are asked for
-    private final float[] logits; // [rows][vocab]
+    private final float[] gathered; // [logit rows][dim] hidden rows whose logits are asked for
+    private final float[] logits; // [logit rows][vocab]
+    private final int maxLogitRows;
+    private final BlockBatch single; // the one-sequence forward's batch
     // gated-LoRA scratch: gathered inputs of gated rows, their low-rank projection and branch output
     private final int[] gatedRows;
     private final float[] loraIn;
@@ -55,14 +55,25 @@ public final class LlamaForward {
 
     // arguments of the attention call, in fields so the parallel task needs no allocation
     private int attLayer;
-    private int attRows;
-    private int attCacheLen;
-    private int[] attPositions;
-    private AttentionMask attMask;
-    private KvCache attCache;
+    private BlockBatch attBatch;
+    // per thread: segments run concurrently, a row needs at most context + block columns
+    private final ThreadLocal<AttentionScratch> attentionScratch;
     private final Backend.RangeTask attentionTask = this::attentionHeads;
 
     public LlamaForward(LlamaModel model, Backend backend, int maxRows, int maxContext) {
+        this(model, backend, maxRows, maxContext, maxRows);
+    }
+
+    /**
+     * @param maxRows      rows per forward, over all sequences of a batch
+     * @param maxContext   positions per sequence (capped at the model's)
+     * @param maxLogitRows rows per forward whose logits can be asked for (the logits buffer is this × vocab)
+     */
+    public LlamaForward(LlamaModel model, Backend backend, int maxRows, int maxContext, int maxLogitRows) {
+        if (maxRows < 1 || maxLogitRows < 1 || maxLogitRows > maxRows) {
+            throw new IllegalArgumentException("forward of " + maxRows + " rows and " + maxLogitRows
+                    + " logit rows");
+        }
         this.model = model;
         this.c = model.config();
         this.w = model.weights();
@@ -80,11 +91,13 @@ public final class LlamaForward {
         hb = new float[maxRows * c.hiddenDim()];
         hb2 = new float[maxRows * c.hiddenDim()];
         // speculative blocks may hold more rows than positions, so scores cover context + one block
-        att = new float[c.nHeads() * (this.maxContext + maxRows)];
-        visibleCols = new int[c.nHeads() * (this.maxContext + maxRows)];
+        int scoreColumns = this.maxContext + maxRows;
+        attentionScratch = ThreadLocal.withInitial(() -> new AttentionScratch(scoreColumns));
         hidden = new float[maxRows * c.dim()];
-        gathered = new float[maxRows * c.dim()];
-        logits = new float[maxRows * c.vocabSize()];
+        this.maxLogitRows = maxLogitRows;
+        gathered = new float[maxLogitRows * c.dim()];
+        logits = new float[maxLogitRows * c.vocabSize()];
+        single = new BlockBatch(maxRows, 1);
         int widest = Math.max(Math.max(c.dim(), c.qDim()), c.hiddenDim());
         gatedRows = new int[maxRows];
         loraIn = new float[maxRows * widest];
@@ -122,7 +135,7 @@ public final class LlamaForward {
     }
 
     /**
-     * Runs the block forward.
+     * Runs the block forward for one sequence.
      *
      * @param tokens    token ids of the n new rows
      * @param positions position id of each new row (RoPE)
@@ -138,18 +151,46 @@ public final class LlamaForward {
     }
 
     /**
-     * The gated block forward: as {@link #forward(int[], int[], int, AttentionMask, KvCache, int[], int)}, plus
-     * mask-token ids and the adapter's LoRA branch on rows with {@code gate[i]} set.
+     * The gated block forward for one sequence: as
+     * {@link #forward(int[], int[], int, AttentionMask, KvCache, int[], int)}, plus mask-token ids and the adapter's
+     * LoRA branch on rows with {@code gate[i]} set.
      */
     public void forward(int[] tokens, int[] positions, int n, AttentionMask mask, KvCache cache, int[] logitRows,
                         int nLogits, boolean[] gate, MtpAdapter adapter) {
         if (n < 1 || n > maxRows) {
             throw new IllegalArgumentException("block of " + n + " rows; this forward holds 1.." + maxRows);
         }
-        int cacheLen = cache.length();
-        if (cacheLen + n > cache.capacity() || cacheLen + n > maxContext + maxRows) {
-            throw new IllegalArgumentException("block of " + n + " rows after " + cacheLen
-                    + " cached rows exceeds the KV cache (" + Math.min(cache.capacity(), maxContext + maxRows) + ")");
+        single.clear();
+        single.add(tokens, positions, gate, n, mask, cache, logitRows, logitRows == null ? 0 : nLogits);
+        forward(single, adapter);
+    }
+
+    /**
+     * The batched forward: every segment of {@code batch} (one sequence each) in one pass. Row r of the batch ends
+     * in row r of {@link #hidden()}; the batch's logit rows, in order, in {@link #logits()}. Each sequence's rows,
+     * K/V and logits are bit-for-bit those of a forward of that sequence alone, since every kernel works per row.
+     */
+    public void forward(BlockBatch batch, MtpAdapter adapter) {
+        int n = batch.rows;
+        if (n < 1 || n > maxRows) {
+            throw new IllegalArgumentException("batch of " + n + " rows; this forward holds 1.." + maxRows);
+        }
+        if (batch.logitCount > maxLogitRows) {
+            throw new IllegalArgumentException(batch.logitCount + " logit rows; this forward holds " + maxLogitRows);
+        }
+        int[] tokens = batch.tokens;
+        int[] positions = batch.positions;
+        long attentionWork = 0;
+        for (int s = 0; s < batch.segments; s++) {
+            KvCache cache = batch.caches[s];
+            int rows = batch.segmentStart[s + 1] - batch.segmentStart[s];
+            int cacheLen = cache.length();
+            if (cacheLen + rows > cache.capacity() || cacheLen + rows > maxContext + maxRows) {
+                throw new IllegalArgumentException("block of " + rows + " rows after " + cacheLen
+                        + " cached rows exceeds the KV cache (" + Math.min(cache.capacity(), maxContext + maxRows)
+                        + ")");
+            }
+            attentionWork += (long) rows * (cacheLen + rows);
         }
         int dim = c.dim();
         int kvDim = c.kvDim();
@@ -173,13 +214,15 @@ public final class LlamaForward {
             } else {
                 System.arraycopy(adapter.maskEmbeddings(), (t - vocab) * dim, x, i * dim, dim);
             }
-            if (adapter != null && gate != null && gate[i]) {
+            if (adapter != null && batch.gate[i]) {
                 gatedRows[gated++] = i;
             }
         }
         if (gated > 0 && loraLow.length < gated * adapter.config().rank()) {
             loraLow = new float[maxRows * adapter.config().rank()]; // once per adapter rank, not per step
         }
+        int items = batch.segments * c.nHeads();
+        long workPerItem = attentionWork * c.headDim() * 2 / batch.segments;
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layers()[l];
             for (int i = 0; i < n; i++) {
@@ -200,21 +243,22 @@ public final class LlamaForward {
                     addInPlace(v, i * kvDim, lw.bv(), kvDim);
                 }
             }
-            float[] kc = cache.keys(l);
-            float[] vc = cache.values(l);
-            for (int i = 0; i < n; i++) {
-                rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
-                rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
-                System.arraycopy(k, i * kvDim, kc, (cacheLen + i) * kvDim, kvDim);
-                System.arraycopy(v, i * kvDim, vc, (cacheLen + i) * kvDim, kvDim);
+            for (int s = 0; s < batch.segments; s++) {
+                KvCache cache = batch.caches[s];
+                float[] kc = cache.keys(l);
+                float[] vc = cache.values(l);
+                int first = batch.segmentStart[s];
+                int slot = cache.length() - first; // cache slot of batch row i is slot + i
+                for (int i = first; i < batch.segmentStart[s + 1]; i++) {
+                    rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
+                    rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
+                    System.arraycopy(k, i * kvDim, kc, (slot + i) * kvDim, kvDim);
+                    System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
+                }
             }
             attLayer = l;
-            attRows = n;
-            attCacheLen = cacheLen;
-            attPositions = positions;
-            attMask = mask;
-            attCache = cache;
-            backend.parallelFor(c.nHeads(), (long) n * (cacheLen + n) * c.headDim() * 2, attentionTask);
+            attBatch = batch;
+            backend.parallelFor(items, workPerItem, attentionTask);
             backend.matmul(xb2, attOut, n, lw.wo(), qDim, dim);
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
@@ -239,16 +283,17 @@ public final class LlamaForward {
             }
             addInPlace(x, 0, xb2, n * dim);
         }
-        attMask = null;
-        attCache = null;
-        attPositions = null;
-        cache.append(n);
+        attBatch = null;
+        for (int s = 0; s < batch.segments; s++) {
+            batch.caches[s].append(batch.segmentStart[s + 1] - batch.segmentStart[s]);
+        }
         for (int i = 0; i < n; i++) {
             backend.rmsnorm(hidden, i * dim, x, i * dim, w.finalNorm(), dim, eps);
         }
-        if (logitRows != null && nLogits > 0) {
+        int nLogits = batch.logitCount;
+        if (nLogits > 0) {
             for (int j = 0; j < nLogits; j++) {
-                System.arraycopy(hidden, logitRows[j] * dim, gathered, j * dim, dim);
+                System.arraycopy(hidden, batch.logitRows[j] * dim, gathered, j * dim, dim);
             }
             backend.matmul(logits, gathered, nLogits, w.classifier(), dim, c.vocabSize());
         }
@@ -276,26 +321,36 @@ public final class LlamaForward {
         }
     }
 
-    /** Attention for heads [from, to) over all rows of the current block. */
+    /** Attention for items [from, to), item = segment × heads + head, over that segment's rows and cache. */
     private void attentionHeads(int from, int to) {
         int hd = c.headDim();
         int kvDim = c.kvDim();
         int qDim = c.qDim();
         int group = c.groupSize();
-        int n = attRows;
-        int cacheLen = attCacheLen;
-        int cols = cacheLen + n;
-        float[] kc = attCache.keys(attLayer);
-        float[] vc = attCache.values(attLayer);
+        int heads = c.nHeads();
+        BlockBatch batch = attBatch;
+        AttentionScratch scratch = attentionScratch.get();
+        float[] att = scratch.scores;
+        int[] visibleCols = scratch.columns;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        boolean causal = attMask == AttentionMask.CAUSAL;
-        boolean wholeCache = attMask.seesWholeCache();
         boolean small = hd < 16; // below one SIMD register the vector kernels only add overhead
-        for (int h = from; h < to; h++) {
+        for (int item = from; item < to; item++) {
+            int s = item / heads;
+            int h = item % heads;
+            int first = batch.segmentStart[s];
+            int n = batch.segmentStart[s + 1] - first;
+            KvCache cache = batch.caches[s];
+            AttentionMask mask = batch.masks[s];
+            // the forward has already written this block's K/V; the cache length moves only after all layers
+            int cacheLen = cache.length();
+            int cols = cacheLen + n;
+            float[] kc = cache.keys(attLayer);
+            float[] vc = cache.values(attLayer);
+            boolean causal = mask == AttentionMask.CAUSAL;
+            boolean wholeCache = mask.seesWholeCache();
             int kvOff = (h / group) * hd;
-            int sOff = h * (maxContext + maxRows);
             for (int i = 0; i < n; i++) {
-                int qOff = i * qDim + h * hd;
+                int qOff = (first + i) * qDim + h * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 // Visible columns are gathered in order into a contiguous run (scores in att, indices in cols), so
                 // the softmax and weighted sum depend only on which keys a row sees, not on where they sit in the
@@ -304,24 +359,24 @@ public final class LlamaForward {
                 int limit = causal ? cacheLen + i + 1 : cols;
                 int firstChecked = wholeCache ? Math.min(cacheLen, limit) : 0;
                 for (int t = 0; t < limit; t++) {
-                    if (causal || t < firstChecked || attMask.allows(i, t, cacheLen)) {
+                    if (causal || t < firstChecked || mask.allows(i, t, cacheLen)) {
                         float sc = (small ? dotSmall(q, qOff, kc, t * kvDim + kvOff, hd)
                                 : backend.dot(q, qOff, kc, t * kvDim + kvOff, hd)) * scale;
-                        att[sOff + m] = sc;
-                        visibleCols[sOff + m] = t;
+                        att[m] = sc;
+                        visibleCols[m] = t;
                         m++;
                         if (sc > max) {
                             max = sc;
                         }
                     }
                 }
-                float sum = backend.expShiftSum(att, sOff, m, max);
+                float sum = backend.expShiftSum(att, 0, m, max);
                 float inv = 1.0f / sum;
                 java.util.Arrays.fill(attOut, qOff, qOff + hd, 0f);
                 for (int j = 0; j < m; j++) {
-                    float a = att[sOff + j];
+                    float a = att[j];
                     if (a != 0f) {
-                        int vOff = visibleCols[sOff + j] * kvDim + kvOff;
+                        int vOff = visibleCols[j] * kvDim + kvOff;
                         if (small) {
                             float w = a * inv;
                             for (int e = 0; e < hd; e++) {
@@ -333,6 +388,17 @@ public final class LlamaForward {
                     }
                 }
             }
+        }
+    }
+
+    /** One thread's score row: the visible columns of the row being attended, and their indices. */
+    private static final class AttentionScratch {
+        final float[] scores;
+        final int[] columns;
+
+        AttentionScratch(int size) {
+            scores = new float[size];
+            columns = new int[size];
         }
     }
 
