@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.kvcache.KvCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.model.LlamaConfig;
@@ -60,6 +61,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--decoders", defaultValue = "autoregressive", split = ",",
             description = "decoders to compare on the same prompts, e.g. autoregressive,linear,quadratic")
     List<String> decoders;
+
+    @Option(names = "--batch-size", defaultValue = "1", split = ",", description = "batch sizes to compare, e.g. "
+            + "1,8,32 (sequences decoded together; default: ${DEFAULT-VALUE})")
+    List<Integer> batchSizes;
 
     @Option(names = "--block-cost", description = "instead of generating, time one block forward of each row count "
             + "in --block-rows (with a prefilled cache of --block-cache positions) relative to one row")
@@ -133,23 +138,45 @@ final class BenchCommand implements Callable<Integer> {
         out.put("steps", steps);
         out.put("warmup", warmup);
         out.put("repeats", repeats);
+        if (batchSizes.size() == 1) {
+            out.put("batch_size", batchSizes.get(0));
+            decoders(out, model, ids, backend, adapter, batchSizes.get(0));
+            return;
+        }
+        ObjectNode batches = out.putObject("batches");
+        for (int b : batchSizes) {
+            decoders(batches.putObject(String.valueOf(b)), model, ids, backend, adapter, b);
+        }
+    }
+
+    /**
+     * Every decoder at one batch size: a round decodes max(prompts, 2 × batch) sequences (the prompts, cycled) with
+     * continuous batching, so slots refill at least once; tokens/s is generated tokens over the round's wall time.
+     */
+    private void decoders(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend, MtpAdapter adapter,
+                          int batch) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < Math.max(ids.size(), 2 * batch); i++) {
+            int[] p = ids.get(i % ids.size());
+            requests.add(new GenerationRequest(p, Math.max(1, steps + 1 - p.length), SamplingOptions.GREEDY));
+        }
+        out.put("sequences_per_round", requests.size());
         ObjectNode decs = out.putObject("decoders");
         double arTokensPerSecond = 0;
         for (String name : decoders) {
-            Decoder decoder = engine.decoder(name, model, backend, adapter);
+            Decoder decoder = engine.decoder(name, model, backend, adapter, batch);
             ObjectNode dec = decs.putObject(name);
             double[] rounds = new double[repeats];
             long tokens = 0;
             long passes = 0;
             for (int round = -warmup; round < repeats; round++) {
+                long t0 = System.nanoTime();
+                List<GenerationResult> results = decoder.generateAll(requests);
+                long nanos = System.nanoTime() - t0;
                 long generated = 0;
-                long nanos = 0;
                 passes = 0;
-                for (int[] p : ids) {
-                    GenerationResult r = decoder.generate(p, Math.max(1, steps + 1 - p.length),
-                            SamplingOptions.GREEDY);
+                for (GenerationResult r : results) {
                     generated += r.generatedIds().length;
-                    nanos += r.totalNanos();
                     passes += r.forwardPasses();
                 }
                 if (round >= 0) {
@@ -278,6 +305,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> args = new ArrayList<>(List.of("--model", String.valueOf(engine.model), "--decoders",
                 String.join(",", decoders), "--k", String.valueOf(engine.k), "--backend",
                 engine.backend, "--threads", String.valueOf(engine.threads), "--steps", String.valueOf(steps),
+                "--batch-size", String.join(",", batchSizes.stream().map(String::valueOf).toList()),
                 "--warmup", String.valueOf(warmup), "--repeats", String.valueOf(repeats)));
         if (prompts != null) {
             args.addAll(List.of("--prompts", prompts.toString()));

@@ -57,8 +57,8 @@ final class EngineOptions {
         return k > 0 ? k : a == null ? 0 : a.k();
     }
 
-    Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a) {
-        return DecoderFactory.create(name, model, backend, a, effectiveK(a), context);
+    Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a, int batch) {
+        return DecoderFactory.create(name, model, backend, a, effectiveK(a), context, batch);
     }
 
     BackendChoice backendChoice() {

@@ -1,5 +1,6 @@
 package io.mtpspark.engine.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.decode.GenerationResult;
@@ -13,16 +14,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code generate}: one prompt in, text (or one JSON object) out. */
-@Command(name = "generate", description = "Generate a continuation of a prompt.")
+/**
+ * {@code generate}: prompts in (repeat {@code --prompt} or give {@code --prompts FILE}), for each its text (or one
+ * JSON object per line) out, in prompt order; {@code --batch-size} decodes that many together.
+ */
+@Command(name = "generate", description = "Generate continuations of prompts.")
 final class GenerateCommand implements Callable<Integer> {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
     @Mixin
     EngineOptions engine;
 
-    @Option(names = "--prompt", required = true, description = "prompt text")
-    String prompt;
+    @Option(names = "--prompt", description = "prompt text (repeatable)")
+    List<String> prompts = new ArrayList<>();
+
+    @Option(names = "--prompts", description = "file with one prompt per line (blank lines skipped)")
+    Path promptsFile;
 
     @Option(names = "--max-tokens", defaultValue = "256", description = "tokens to generate at most")
     int maxTokens;
@@ -39,7 +53,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "sampling seed")
     long seed;
 
-    @Option(names = "--json", description = "print one JSON object")
+    @Option(names = "--batch-size", defaultValue = "1", description = "prompts decoded together (continuous "
+            + "batching; default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--json", description = "print one JSON object per prompt, one per line")
     boolean json;
 
     @Option(names = "--decoder", defaultValue = "autoregressive",
@@ -52,37 +70,52 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens: expected a non-negative integer, got " + maxTokens);
         }
         SamplingOptions sampling = new SamplingOptions(temperature, topK, topP, seed);
+        List<String> all = new ArrayList<>(prompts);
+        if (promptsFile != null) {
+            Files.readAllLines(promptsFile, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
+                    .forEach(all::add);
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("no prompt: give --prompt TEXT or --prompts FILE");
+        }
         ModelBundle bundle = engine.load();
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
-                    adapter));
-            TextGeneration g = generator.generate(prompt, maxTokens, sampling);
-            GenerationResult r = g.result();
-            if (json) {
-                ObjectMapper mapper = new ObjectMapper();
-                ObjectNode n = mapper.createObjectNode();
-                n.putPOJO("prompt_ids", r.promptIds());
-                n.putPOJO("generated_ids", r.generatedIds());
-                n.put("text", g.text());
-                n.put("finish_reason", r.finishReason().label());
-                n.put("prompt_tokens", r.promptIds().length);
-                n.put("generated_tokens", r.generatedIds().length);
-                n.put("forward_passes", r.forwardPasses());
-                n.put("tokens_per_second", r.tokensPerSecond());
-                n.put("decoder", generator.decoder().name());
-                n.put("k", r.stats().k());
-                n.put("tokens_per_pass", r.tokensPerPass());
-                n.putPOJO("accept_histogram", r.stats().acceptHistogram());
-                n.put("backend", backend.name());
-                System.out.println(mapper.writeValueAsString(n));
-            } else {
-                System.out.println(prompt + g.text());
-                System.out.printf("[prompt tokens %d, generated tokens %d, %.1f tokens/s, %.2f tokens/pass, %s, %s, "
-                                + "%s]%n", r.promptIds().length, r.generatedIds().length, r.tokensPerSecond(),
-                        r.tokensPerPass(), r.finishReason().label(), generator.decoder().name(), backend.name());
+                    adapter, batchSize));
+            List<TextGeneration> generations = generator.generateAll(all, maxTokens, sampling);
+            for (int i = 0; i < all.size(); i++) {
+                print(all.get(i), generations.get(i), generator, backend);
             }
         }
         return 0;
+    }
+
+    private void print(String prompt, TextGeneration g, TextGenerator generator, Backend backend)
+            throws JsonProcessingException {
+        GenerationResult r = g.result();
+        if (json) {
+            ObjectNode n = MAPPER.createObjectNode();
+            n.putPOJO("prompt_ids", r.promptIds());
+            n.putPOJO("generated_ids", r.generatedIds());
+            n.put("text", g.text());
+            n.put("finish_reason", r.finishReason().label());
+            n.put("prompt_tokens", r.promptIds().length);
+            n.put("generated_tokens", r.generatedIds().length);
+            n.put("forward_passes", r.forwardPasses());
+            n.put("tokens_per_second", r.tokensPerSecond());
+            n.put("decoder", generator.decoder().name());
+            n.put("k", r.stats().k());
+            n.put("tokens_per_pass", r.tokensPerPass());
+            n.putPOJO("accept_histogram", r.stats().acceptHistogram());
+            n.put("backend", backend.name());
+            n.put("batch_size", generator.decoder().batchSize());
+            System.out.println(MAPPER.writeValueAsString(n));
+        } else {
+            System.out.println(prompt + g.text());
+            System.out.printf("[prompt tokens %d, generated tokens %d, %.1f tokens/s, %.2f tokens/pass, %s, %s, "
+                            + "%s]%n", r.promptIds().length, r.generatedIds().length, r.tokensPerSecond(),
+                    r.tokensPerPass(), r.finishReason().label(), generator.decoder().name(), backend.name());
+        }
     }
 }

@@ -1,12 +1,17 @@
 package io.mtpspark.engine.session;
 
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.sampling.SamplingOptions;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
- * Text in, text out: encodes a prompt with the bundle's tokenizer, runs a {@link Decoder} and decodes the generated
- * ids (a final stop token is not part of the text). One instance per generating thread.
+ * Text in, text out: encodes prompts with the bundle's tokenizer, runs a {@link Decoder} (batched when it has a batch
+ * size above one) and decodes the generated ids (a final stop token is not part of the text). One instance per
+ * generating thread.
  */
 public final class TextGenerator {
     private final ModelBundle bundle;
@@ -22,9 +27,20 @@ public final class TextGenerator {
     }
 
     public TextGeneration generate(String prompt, int maxTokens, SamplingOptions sampling) {
-        int[] ids = bundle.tokenizer().encode(prompt);
-        GenerationResult r = decoder.generate(ids, maxTokens, sampling);
-        return new TextGeneration(r, decodeText(r));
+        return generateAll(List.of(prompt), maxTokens, sampling).get(0);
+    }
+
+    /** Every prompt, batched by the decoder; results in prompt order. */
+    public List<TextGeneration> generateAll(List<String> prompts, int maxTokens, SamplingOptions sampling) {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String p : prompts) {
+            requests.add(new GenerationRequest(bundle.tokenizer().encode(p), maxTokens, sampling));
+        }
+        List<TextGeneration> out = new ArrayList<>();
+        for (GenerationResult r : decoder.generateAll(requests)) {
+            out.add(new TextGeneration(r, decodeText(r)));
+        }
+        return out;
     }
 
     /** Text of the generated ids, without a stop token that ended the sequence. */

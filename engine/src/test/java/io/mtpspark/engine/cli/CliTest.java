@@ -193,4 +193,47 @@ class CliTest {
         assertTrue(line.at("/figures/decoders/autoregressive/tokens_per_second_median").asDouble() > 0, line.toString());
         assertTrue(line.get("command").asText().startsWith("bench --model"));
     }
+    @Test
+    void severalPromptsBatchedGiveEachPromptItsOwnGeneration(@TempDir Path dir) throws Exception {
+        String[] prompts = {"Once upon a time", "Lily wanted to", "The little dog"};
+        Path file = dir.resolve("prompts.txt");
+        Files.writeString(file, prompts[2] + "\n\n");
+        ObjectMapper json = new ObjectMapper();
+        String adapter = TestModels.storiesDir().resolve("mtp-adapter.safetensors").toString();
+        assertEquals(0, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", prompts[0],
+                "--prompt", prompts[1], "--prompts", file.toString(), "--batch-size", "2", "--json", "--max-tokens",
+                "24", "--decoder", "quadratic", "--adapter", adapter, "--k", "8"), stderr());
+        String[] lines = out.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertEquals(3, lines.length, Arrays.toString(lines));
+        for (int i = 0; i < prompts.length; i++) {
+            JsonNode batched = json.readTree(lines[i]);
+            assertEquals(2, batched.get("batch_size").asInt());
+            out.reset();
+            assertEquals(0, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", prompts[i],
+                    "--json", "--max-tokens", "24"), stderr());
+            JsonNode alone = json.readTree(out.toString(StandardCharsets.UTF_8));
+            assertArrayEquals(TestModels.ints(alone.get("prompt_ids")), TestModels.ints(batched.get("prompt_ids")));
+            assertArrayEquals(TestModels.ints(alone.get("generated_ids")),
+                    TestModels.ints(batched.get("generated_ids")), prompts[i]);
+            assertEquals(alone.get("text").asText(), batched.get("text").asText());
+        }
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--batch-size", "0"));
+        assertTrue(stderr().contains("--batch-size: expected 1..1024, got 0"), stderr());
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString()));
+        assertTrue(stderr().contains("no prompt: give --prompt TEXT or --prompts FILE"), stderr());
+    }
+
+    @Test
+    void benchComparesBatchSizes() throws Exception {
+        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
+                "--repeats", "1", "--batch-size", "1,4"), stderr());
+        JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        for (String b : new String[]{"1", "4"}) {
+            assertTrue(n.at("/batches/" + b + "/decoders/autoregressive/tokens_per_second_median").asDouble() > 0,
+                    n.toString());
+        }
+        assertEquals(8, n.at("/batches/4/sequences_per_round").asInt(), "two rounds of slots at batch 4");
+        assertEquals(7, n.at("/batches/1/sequences_per_round").asInt(), "the seven built-in prompts");
+    }
 }
