@@ -27,8 +27,21 @@ public final class GpuDetector {
     }
 
     private static GpuStatus probe() {
+        return probe(true);
+    }
+
+    /**
+     * @param checkDriverFiles on Linux, answer "no GPU" without loading any native library when none of the files an
+     *                         NVIDIA driver creates exists: a CPU-only executor then never extracts the CUDA bindings
+     *                         (hundreds of MB) just to learn there is no driver
+     */
+    static GpuStatus probe(boolean checkDriverFiles) {
         if (Boolean.getBoolean("mtp.cuda.disable")) {
             return GpuStatus.unavailable("CUDA disabled by -Dmtp.cuda.disable=true");
+        }
+        if (checkDriverFiles && System.getProperty("os.name", "").startsWith("Linux") && !driverFilesPresent()) {
+            return GpuStatus.unavailable("no NVIDIA driver on this machine (none of " + String.join(", ", DRIVER_FILES)
+                    + " exists)");
         }
         try {
             // NativeProbe is the only class here that names Bytedeco classes at detection time: it is loaded (and
@@ -40,6 +53,19 @@ public final class GpuDetector {
         } catch (RuntimeException e) {
             return GpuStatus.unavailable("CUDA probe failed: " + describe(e));
         }
+    }
+
+    /** Files an NVIDIA driver creates on Linux: the proc entry and device nodes, or WSL2's GPU paravirtual device. */
+    static final java.util.List<String> DRIVER_FILES = java.util.List.of("/proc/driver/nvidia/version",
+            "/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg");
+
+    private static boolean driverFilesPresent() {
+        for (String f : DRIVER_FILES) {
+            if (java.nio.file.Files.exists(java.nio.file.Path.of(f))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

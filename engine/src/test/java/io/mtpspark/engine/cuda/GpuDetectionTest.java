@@ -6,6 +6,7 @@ import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.tensor.CpuBackend;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;
@@ -107,5 +108,19 @@ class GpuDetectionTest {
                 + "this machine)", GpuDetector.summarize(wrapped));
         assertEquals("libcublas.so.13: cannot open shared object file", GpuDetector.summarize(
                 new UnsatisfiedLinkError("libcublas.so.13: cannot open shared object file")));
+    }
+
+    @Test
+    void withoutDriverFilesNoNativeLibraryIsLoaded() {
+        boolean driver = GpuDetector.DRIVER_FILES.stream().anyMatch(f -> java.nio.file.Files.exists(Path.of(f)));
+        assumeFalse(driver, "an NVIDIA driver is installed: the native probe is the one that answers");
+        GpuStatus quick = GpuDetector.probe(true);
+        assertFalse(quick.available());
+        assertTrue(quick.reason().startsWith("no NVIDIA driver on this machine (none of /proc/driver/nvidia/version"),
+                quick.reason());
+        // the native probe still answers "no GPU" without crashing, naming the missing driver library
+        GpuStatus full = GpuDetector.probe(false);
+        assertFalse(full.available());
+        assertTrue(full.reason().contains("libcuda.so"), full.reason());
     }
 }
