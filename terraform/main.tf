@@ -83,6 +83,7 @@ module "orchestration" {
   adapter_key          = var.adapter_key
   decoder              = var.decoder
   draft_k              = var.draft_k
+  batch_size           = var.batch_size
   backend              = var.backend
   gpu_instance_type    = var.gpu_instance_type
   schedule_expression  = var.schedule_expression

@@ -365,6 +365,17 @@ variable "draft_k" {
   }
 }
 
+variable "batch_size" {
+  description = "GenerateJob --batch-size: sequences each task decodes together (outputs do not depend on it)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 1024 && floor(var.batch_size) == var.batch_size
+    error_message = "batch_size must be an integer from 1 to 1024."
+  }
+}
+
 variable "backend" {
   description = "GenerateJob --backend: auto picks CUDA when a GPU is usable and says so loudly when it falls back."
   type        = string

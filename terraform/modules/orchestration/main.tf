@@ -31,6 +31,7 @@ locals {
     ["'--model'", "'${local.model_uri}'"],
     var.adapter_key == null ? [] : ["'--adapter'", "'${var.locations["models"].uri}${var.adapter_key}'"],
     ["'--decoder'", "'${var.decoder}'", "'--k'", "'${var.draft_k}'", "'--backend'", "'${var.backend}'"],
+    ["'--batch-size'", "'${var.batch_size}'"],
     ["'--instance-type'", "'${var.gpu_instance_type}'"],
   )
 

@@ -63,6 +63,11 @@ variable "draft_k" {
   type        = number
 }
 
+variable "batch_size" {
+  description = "GenerateJob --batch-size."
+  type        = number
+}
+
 variable "backend" {
   description = "GenerateJob --backend."
   type        = string

@@ -131,7 +131,7 @@ class StateMachineTest {
     String g = String.join(" ", gen);
     assertTrue(g.contains("'io.mtpspark.jobs.GenerateJob'"), g);
     for (String flag : List.of("--input", "--output", "--run-id", "--model", "--decoder", "--k", "--backend",
-        "--instance-type")) {
+        "--batch-size", "--instance-type")) {
       assertTrue(g.contains("'" + flag + "'"), "GenerateJob args lack " + flag + ": " + g);
     }
     assertTrue(g.contains("States.Format('${local.inputs_s3a}{}/', $.run.date)"), "input prefix by date: " + g);

@@ -96,7 +96,8 @@ class TerraformTreeTest {
   @Test
   void rootVariablesCarryValidation() {
     Set<String> mustValidate = Set.of("name_prefix", "bucket_layout", "gpu_instance_type", "emr_release_label",
-        "spark_runtime", "schedule_expression", "private_subnet_ids", "task_market", "decoder", "backend");
+        "spark_runtime", "schedule_expression", "private_subnet_ids", "task_market", "decoder", "backend",
+        "batch_size");
     Path root = Hcl.terraformDir().resolve("variables.tf");
     List<String> missing = new ArrayList<>();
     for (TfTree.Block v : tree.named("variable")) {
@@ -127,7 +128,7 @@ class TerraformTreeTest {
     for (String s : List.of(
         "io.mtpspark.jobs.GenerateJob", "io.mtpspark.jobs.ReportJob", "mtp-jobs-assembly.jar",
         "--input", "--output", "--run-id", "--model", "--adapter", "--decoder", "--k", "--backend",
-        "--runs", "--out", "reports/",
+        "--batch-size", "--runs", "--out", "reports/",
         "spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1",
         "spark.executor.resource.gpu.discoveryScript=", "spark.dynamicAllocation.enabled=false",
         "\"yarn.io/gpu\"", "yarn.nodemanager.resource-plugins", "LinuxContainerExecutor",

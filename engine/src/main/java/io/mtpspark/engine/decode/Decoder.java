@@ -106,14 +106,20 @@ public abstract class Decoder {
         long first = nextTicket;
         int next = 0;
         int done = 0;
-        while (done < results.length) {
-            while (next < results.length && hasFreeSlot()) {
-                submit(requests.get(next++));
+        try {
+            while (done < results.length) {
+                while (next < results.length && hasFreeSlot()) {
+                    submit(requests.get(next++));
+                }
+                for (Completion c : step()) {
+                    results[(int) (c.ticket() - first)] = c.result();
+                    done++;
+                }
             }
-            for (Completion c : step()) {
-                results[(int) (c.ticket() - first)] = c.result();
-                done++;
-            }
+        } catch (RuntimeException e) {
+            // the caller gets no results for this call either way; freeing the slots keeps the decoder usable
+            abort();
+            throw e;
         }
         return Arrays.asList(results);
     }
@@ -185,6 +191,23 @@ public abstract class Decoder {
             }
         }
         return completed;
+    }
+
+    /**
+     * Drops every request in flight without a result and frees all slots, so the decoder takes new requests again:
+     * the way back after {@link #step()} threw, which leaves its sequences half-stepped. Tickets not yet returned by
+     * {@code step()} are never returned; a dropped sequence's KV cache is reset when its slot takes the next request.
+     */
+    public void abort() {
+        for (Sequence s : slots) {
+            if (s != null) {
+                s.busy = false;
+            }
+        }
+        Arrays.fill(planned, null);
+        completed.clear();
+        batch.clear();
+        active = 0;
     }
 
     private void finish(Sequence s) {

@@ -13,12 +13,14 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.FaultyBackend;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.BiFunction;
 import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -230,6 +232,58 @@ class BatchedDecodingTest {
                 new GenerationRequest(new int[]{1, 2}, 1, SamplingOptions.GREEDY),
                 new GenerationRequest(new int[0], 1, SamplingOptions.GREEDY))));
         assertTrue(bad.getMessage().startsWith("request 1: empty prompt"), bad.getMessage());
+    }
+
+    /**
+     * A forward that throws mid-step leaves sequences half-stepped; {@link Decoder#abort()} frees every slot and the
+     * same decoder then gives every request its clean result (and {@code generateAll} recovers by itself).
+     */
+    @Test
+    void afterAFailedStepAbortLeavesTheDecoderAsGoodAsNew() {
+        LlamaModel model = TestModels.stories();
+        MtpAdapter shipped = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
+        List<GenerationRequest> requests = requests(model, 7, 256);
+        int rows = 9 * 9;
+        List<BiFunction<Backend, Integer, Decoder>> decoders = List.of(
+                (be, b) -> new AutoregressiveDecoder(new LlamaForward(model, be, 16 * b, 128, b), b),
+                (be, b) -> new QuadraticDecoder(new LlamaForward(model, be, rows * b, 128), shipped, 8,
+                        new SamplerHeadDrafter(model, shipped, be), b));
+        for (BiFunction<Backend, Integer, Decoder> make : decoders) {
+            List<GenerationResult> clean = make.apply(BACKEND, 3).generateAll(requests);
+            // ~40 matmuls per forward: the fault hits the third or fourth step, with all three slots mid-decode
+            FaultyBackend faulty = new FaultyBackend(BACKEND, 120);
+            Decoder d = make.apply(faulty, 3);
+            for (int i = 0; i < 3; i++) {
+                d.submit(requests.get(i));
+            }
+            RuntimeException fault = assertThrows(RuntimeException.class, () -> {
+                while (d.active() > 0) {
+                    d.step();
+                }
+            });
+            assertTrue(fault.getMessage().contains("injected backend fault"), fault.getMessage());
+            assertTrue(d.active() > 0, "the fault hit sequences in flight");
+            d.abort();
+            assertEquals(0, d.active());
+            assertTrue(d.hasFreeSlot());
+            assertEquals(List.of(), d.step(), "aborted requests never complete");
+            assertSameResults(clean, d.generateAll(requests), d.name() + " after abort");
+
+            faulty.failAfter(200);
+            assertThrows(RuntimeException.class, () -> d.generateAll(requests));
+            assertEquals(0, d.active(), "a failed generateAll frees its slots");
+            assertSameResults(clean, d.generateAll(requests), d.name() + " after a failed generateAll");
+        }
+    }
+
+    private static void assertSameResults(List<GenerationResult> expected, List<GenerationResult> got, String what) {
+        assertEquals(expected.size(), got.size(), what);
+        for (int i = 0; i < expected.size(); i++) {
+            assertArrayEquals(expected.get(i).generatedIds(), got.get(i).generatedIds(), what + " request " + i);
+            assertEquals(expected.get(i).forwardPasses(), got.get(i).forwardPasses(), what + " request " + i);
+            assertArrayEquals(expected.get(i).stats().acceptHistogram(), got.get(i).stats().acceptHistogram(),
+                    what + " request " + i);
+        }
     }
 
     private static KvCache prefilled(LlamaForward f, LlamaModel model, int[] prefix) {

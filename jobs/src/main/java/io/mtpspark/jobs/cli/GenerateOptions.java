@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param output         output root; datasets {@code generations/} and {@code task_stats/} and {@code manifests/} go below it
  * @param inputFormat    {@code auto} (by extension: {@code .jsonl}/{@code .json} = JSON lines, else Parquet), {@code parquet}, {@code jsonl}
  * @param model          model location: a llama2.c {@code .bin}, a Hugging Face directory, or a directory holding one {@code .bin}
+ * @param batchSize      sequences each task decodes together (continuous batching); outputs do not depend on it,
+ *                       so it is not part of the config hash
  * @param partitions     number of tasks; 0 = derived from the row count and the cluster's default parallelism
  * @param threadsPerTask CPU threads per task backend; 0 = {@code spark.task.cpus}
  * @param speedupSample  fraction of each task's rows also decoded autoregressively to measure the speedup (0 = off)
@@ -37,6 +39,7 @@ public record GenerateOptions(
         Optional<String> adapter,
         @DefaultValue("autoregressive") String decoder,
         @DefaultValue("0") int k,
+        @DefaultValue("1") int batchSize,
         @DefaultValue("auto") String backend,
         @DefaultValue("0") int threadsPerTask,
         @DefaultValue("0") int partitions,
@@ -69,6 +72,10 @@ public record GenerateOptions(
             if (k < 1) {
                 throw new IllegalArgumentException("--decoder " + decoder + " needs --k >= 1, got " + k);
             }
+        }
+        if (batchSize < 1 || batchSize > DecoderFactory.MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("--batch-size: expected 1.." + DecoderFactory.MAX_BATCH_SIZE + ", got "
+                    + batchSize);
         }
         BackendChoice.parse(backend);
         if (threadsPerTask < 0 || partitions < 0 || context < 0 || k < 0 || topK < 0) {

@@ -12,7 +12,8 @@ import java.util.HexFormat;
  * these reruns the rows while a plain rerun skips them. Model locations are treated as immutable (infra publishes a
  * changed model under a new prefix), which is why the location stands in for the weights here: the driver never
  * loads them. Per-row overrides in the input ({@code max_tokens}, {@code temperature}, {@code seed}) are not part of
- * it; a row's id names its settings.
+ * it; a row's id names its settings. Nor is the batch size: a sequence decodes to the same tokens bit for bit
+ * whatever it is batched with, so a run resumed with another batch size keeps the rows it already has.
  */
 public final class ConfigHash {
     private ConfigHash() {

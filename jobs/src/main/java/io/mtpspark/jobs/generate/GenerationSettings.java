@@ -9,14 +9,14 @@ import java.util.Optional;
  * {@code Optional}s: absent values are null).
  */
 public record GenerationSettings(String model, String tokenizer, String adapter, String decoder, int k,
-                                 String backend, int threadsPerTask, int context, int maxTokens, double temperature,
-                                 int topK, double topP, long seed, double speedupSample,
+                                 int batchSize, String backend, int threadsPerTask, int context, int maxTokens,
+                                 double temperature, int topK, double topP, long seed, double speedupSample,
                                  GenerateOptions.FailurePlan failure) implements Serializable {
 
     public static GenerationSettings of(GenerateOptions o) {
         return new GenerationSettings(o.model(), o.tokenizer().orElse(null), o.adapter().orElse(null), o.decoder(),
-                o.effectiveK(), o.backend(), o.threadsPerTask(), o.context(), o.maxTokens(), o.temperature(), o.topK(),
-                o.topP(), o.seed(), o.speedupSample(), o.failurePlan().orElse(null));
+                o.effectiveK(), o.batchSize(), o.backend(), o.threadsPerTask(), o.context(), o.maxTokens(),
+                o.temperature(), o.topK(), o.topP(), o.seed(), o.speedupSample(), o.failurePlan().orElse(null));
     }
 
     public Optional<String> tokenizerLocation() {

@@ -1,7 +1,9 @@
 package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.decode.GenerationResult;
+import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
@@ -19,24 +21,43 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Generates one partition of prompts, without any Spark types, so unit tests can drive it directly. It creates the
- * task's backend and decoders, turns each {@link PromptRow} into a {@link GenerationRecord} lazily (one row per
- * {@code next()}, so a partition never sits in memory), turns every per-row problem into an {@code error} row, and
- * when the input is exhausted closes the backend and hands the task's {@link TaskStats} to the callback. A row
- * problem never ends the task; only the injected test failure and JVM errors do.
+ * task's backend and decoders and turns each {@link PromptRow} into a {@link GenerationRecord}, decoding up to
+ * {@code --batch-size} rows together (continuous batching: a finished row's slot takes the next row at once). Rows
+ * are pulled from the input only to fill a free slot, so a partition never sits in memory: the batch in flight plus
+ * one error record or one step's finished records is all it holds. Records come out in completion order, not input
+ * order (a short generation admitted after a long one leaves first); each carries its row id, and nothing
+ * downstream depends on the order. When the input is exhausted and the batch drained, the backend is closed and the
+ * task's {@link TaskStats} go to the callback.
  *
- * <p>Speedup sample: with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} are also
- * decoded by an autoregressive decoder on the same prompt and settings, and so is the task's last row when the task
- * was too short to reach a sampled row, so every non-empty task measures something. Sampling starts mid-stride
- * because the first rows of a JVM run before the JIT has compiled the forward pass, which would make whichever
- * decoder ran first look slow. A sampled row is decoded twice by each decoder, interleaved, and the faster run of
- * each counts (also as the row's {@code wall_ms}).
+ * <p>A row problem never ends the task. A row whose prompt is null, not UTF-8, empty or too long for the context, or
+ * whose max_tokens is below 1, becomes an {@code error} record at once and never enters the batch. If a batched step
+ * throws (an unexpected engine error), every row then in flight becomes an error record with the message, the
+ * decoder drops them and decoding goes on with the next rows. Only the injected test failure (counted in records
+ * produced) and JVM errors end the task. A row's {@code wall_ms} is its time from admission to its result; rows of a
+ * batch overlap, so these add up to more than the task's wall time.
+ *
+ * <p>Speedup sample: with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} of the
+ * input are measured, and so is the task's last row when the task was too short to reach a sampled row, so every
+ * non-empty task measures something. Sampling starts mid-stride because the first rows of a JVM run before the JIT
+ * has compiled the forward pass, which would make whichever decoder ran first look slow. A sampled row keeps its
+ * batched result like every row; when it finishes it is also decoded alone by a batch-1 instance of the job's
+ * decoder and by an autoregressive reference, twice each, interleaved, and the faster run of each counts (also as
+ * the row's {@code wall_ms}). So {@code measured_speedup} compares the decoders at batch size 1 whatever
+ * {@code --batch-size} is: it says what the decoder saves per sequence, not what batching adds. Rows in flight wait
+ * while a sample is measured, and their {@code wall_ms} includes that wait.
  */
 public final class PartitionGenerator {
     private final GenerationSettings options;
@@ -45,15 +66,24 @@ public final class PartitionGenerator {
     private final TaskIdentity task;
     private final String device;
     private final int threads;
+    private final IntFunction<Backend> backends;
 
     public PartitionGenerator(GenerationSettings options, LoadedEngine engine, String configHash, TaskIdentity task,
                               String device, int threads) {
+        this(options, engine, configHash, task, device, threads,
+                t -> BackendChoice.parse(options.backend()).create(t));
+    }
+
+    /** With the task's backend made from the thread count by {@code backends} (tests inject engine faults so). */
+    PartitionGenerator(GenerationSettings options, LoadedEngine engine, String configHash, TaskIdentity task,
+                       String device, int threads, IntFunction<Backend> backends) {
         this.options = options;
         this.engine = engine;
         this.configHash = configHash;
         this.task = task;
         this.device = device;
         this.threads = threads;
+        this.backends = backends;
     }
 
     /** Lazily generated records for {@code rows}; {@code onFinish} receives the statistics after the last row. */
@@ -61,34 +91,51 @@ public final class PartitionGenerator {
         return new Run(rows, onFinish);
     }
 
+    /** A row in the decoder's batch, under the ticket {@link Decoder#submit} gave it. */
+    private record Admitted(PromptRow row, GenerationRequest request, boolean sample, long startNanos) {
+    }
+
+    /** A sampled row's batch-1 timing: the job's decoder (fastest run) and the faster autoregressive run. */
+    private record Sample(long jobNanos, GenerationResult ar) {
+    }
+
     private final class Run implements Iterator<GenerationRecord> {
         private final Iterator<PromptRow> rows;
         private final Consumer<TaskStats> onFinish;
         private final long start = System.nanoTime();
         private final Backend backend;
+        private final Decoder decoder;
         private final TextGenerator generator;
+        private final Decoder single;
         private final Decoder reference;
         private final TaskStatsCollector stats;
         private final int sampleStride;
-        private final int context;
         private final GenerateOptions.FailurePlan failure;
+        private final Map<Long, Admitted> inFlight = new LinkedHashMap<>();
+        private final Deque<GenerationRecord> ready = new ArrayDeque<>();
+        private int pulled;
         private int produced;
-        private long sampled;
+        private int samplesAdmitted;
         private boolean finished;
 
         Run(Iterator<PromptRow> rows, Consumer<TaskStats> onFinish) {
             this.rows = rows;
             this.onFinish = onFinish;
-            this.backend = BackendChoice.parse(options.backend()).create(threads);
+            this.backend = backends.apply(threads);
             int k = options.k();
-            this.context = options.context();
-            Decoder decoder = DecoderFactory.create(options.decoder(), engine.bundle().model(), backend,
-                    engine.adapter(), k, context);
+            int context = options.context();
+            LlamaModel model = engine.bundle().model();
+            this.decoder = DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context,
+                    options.batchSize());
             this.generator = new TextGenerator(engine.bundle(), decoder);
-            this.reference = options.decoder().equals("autoregressive") ? decoder
-                    : DecoderFactory.create("autoregressive", engine.bundle().model(), backend, null, 0, context);
-            this.stats = new TaskStatsCollector(decoder.name(), k);
             this.sampleStride = options.speedupSample() <= 0 ? 0 : (int) Math.max(1, Math.round(1 / options.speedupSample()));
+            // The batch-1 decoders exist only to measure; a batch of one is its own batch-1 instance, since a
+            // sampled row is measured after it left the batch.
+            this.single = sampleStride == 0 ? null : options.batchSize() == 1 ? decoder
+                    : DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context);
+            this.reference = sampleStride == 0 ? null : options.decoder().equals("autoregressive") ? single
+                    : DecoderFactory.create("autoregressive", model, backend, null, 0, context);
+            this.stats = new TaskStatsCollector(decoder.name(), k);
             this.failure = options.failure() != null && options.failure().partition() == task.partitionId()
                     && task.attempt() == 0 ? options.failure() : null;
         }
@@ -98,7 +145,8 @@ public final class PartitionGenerator {
             if (finished) {
                 return false;
             }
-            if (rows.hasNext()) {
+            fill();
+            if (!ready.isEmpty()) {
                 return true;
             }
             finish();
@@ -115,11 +163,21 @@ public final class PartitionGenerator {
                 throw new IllegalStateException("injected failure: partition " + task.partitionId() + " attempt "
                         + task.attempt() + " after " + produced + " rows (--inject-failure)");
             }
-            PromptRow row = rows.next();
-            boolean sample = sampleStride > 0 && (produced % sampleStride == sampleStride / 2
-                    || sampled == 0 && !rows.hasNext());
             produced++;
-            return generateRow(row, sample);
+            return ready.poll();
+        }
+
+        /** Until a record is ready: fill free slots from the input, else run a step; stops when both are done. */
+        private void fill() {
+            while (ready.isEmpty()) {
+                if (decoder.hasFreeSlot() && rows.hasNext()) {
+                    admit(rows.next());
+                } else if (decoder.active() > 0) {
+                    step();
+                } else {
+                    return;
+                }
+            }
         }
 
         private void finish() {
@@ -130,54 +188,97 @@ public final class PartitionGenerator {
                     engine.adapterFingerprint()));
         }
 
-        private GenerationRecord generateRow(PromptRow row, boolean sample) {
+        /** Submits the row to the decoder, or makes its error record when it cannot be decoded. */
+        private void admit(PromptRow row) {
             long t0 = System.nanoTime();
+            boolean sample = sampleStride > 0 && (pulled % sampleStride == sampleStride / 2
+                    || samplesAdmitted == 0 && !rows.hasNext());
+            pulled++;
             Integer promptTokens = null;
             try {
-                String prompt = decodePrompt(row.promptBytes());
-                int[] ids = engine.bundle().tokenizer().encode(prompt);
+                int[] ids = engine.bundle().tokenizer().encode(decodePrompt(row.promptBytes()));
                 promptTokens = ids.length;
-                int maxTokens = row.maxTokens() != null ? row.maxTokens() : options.maxTokens();
-                if (maxTokens < 1) {
-                    throw new IllegalArgumentException("max_tokens must be >= 1, got " + maxTokens);
-                }
-                double temperature = row.temperature() != null ? row.temperature() : options.temperature();
-                long seed = row.seed() != null ? row.seed() : options.seed();
-                SamplingOptions sampling = new SamplingOptions((float) temperature, options.topK(),
-                        (float) options.topP(), seed);
-                GenerationResult result = generator.decoder().generate(ids, maxTokens, sampling);
-                GenerationResult ar = null;
-                long mtpNanos = result.totalNanos();
+                GenerationRequest request = request(row, ids);
+                long ticket = decoder.submit(request);
+                inFlight.put(ticket, new Admitted(row, request, sample, t0));
                 if (sample) {
-                    // Interleaved repeats, fastest of two each: a single decode of a small model takes milliseconds,
-                    // so one GC pause or a busy neighbour would otherwise decide the measured speedup.
-                    ar = reference.generate(ids, maxTokens, sampling);
-                    mtpNanos = Math.min(mtpNanos, generator.decoder().generate(ids, maxTokens, sampling).totalNanos());
-                    GenerationResult ar2 = reference.generate(ids, maxTokens, sampling);
-                    if (ar2.totalNanos() < ar.totalNanos()) {
-                        ar = ar2;
-                    }
+                    samplesAdmitted++;
                 }
+            } catch (RuntimeException e) {
+                ready.add(error(row, promptTokens, e, t0));
+            }
+        }
+
+        private GenerationRequest request(PromptRow row, int[] ids) {
+            int maxTokens = row.maxTokens() != null ? row.maxTokens() : options.maxTokens();
+            if (maxTokens < 1) {
+                throw new IllegalArgumentException("max_tokens must be >= 1, got " + maxTokens);
+            }
+            double temperature = row.temperature() != null ? row.temperature() : options.temperature();
+            long seed = row.seed() != null ? row.seed() : options.seed();
+            return new GenerationRequest(ids, maxTokens, new SamplingOptions((float) temperature, options.topK(),
+                    (float) options.topP(), seed));
+        }
+
+        /** One batched forward; its finished rows become records, and if it throws, so does every row in flight. */
+        private void step() {
+            List<Decoder.Completion> done;
+            try {
+                // a copy: the decoder reuses its list, and a batch of one measures samples on the same decoder
+                done = List.copyOf(decoder.step());
+            } catch (RuntimeException e) {
+                decoder.abort();
+                for (Admitted a : inFlight.values()) {
+                    ready.add(error(a.row(), a.request().promptIds().length, e, a.startNanos()));
+                }
+                inFlight.clear();
+                return;
+            }
+            for (Decoder.Completion c : done) {
+                ready.add(completed(inFlight.remove(c.ticket()), c.result()));
+            }
+        }
+
+        private GenerationRecord completed(Admitted a, GenerationResult result) {
+            try {
+                Sample sample = a.sample() ? measure(a.request()) : null;
                 String text = generator.decodeText(result);
                 stats.succeeded(result);
-                if (sample) {
-                    sampled++;
-                    stats.sampled(result.generatedIds().length, mtpNanos, ar.generatedIds().length, ar.totalNanos());
+                long wallNanos = result.totalNanos();
+                if (sample != null) {
+                    wallNanos = sample.jobNanos();
+                    stats.sampled(result.generatedIds().length, sample.jobNanos(),
+                            sample.ar().generatedIds().length, sample.ar().totalNanos());
                 }
+                PromptRow row = a.row();
                 return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
-                        configHash, promptTokens, text, result.generatedIds().length, result.finishReason().label(),
-                        null, generator.decoder().name(), options.k(), result.forwardPasses(),
-                        result.tokensPerPass(), mtpNanos / 1e6, engine.modelFingerprint(),
-                        engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), sample,
-                        sample ? ar.generatedIds().length : null, sample ? ar.totalNanos() / 1e6 : null);
+                        configHash, result.promptIds().length, text, result.generatedIds().length,
+                        result.finishReason().label(), null, decoder.name(), options.k(), result.forwardPasses(),
+                        result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
+                        engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), sample != null,
+                        sample != null ? sample.ar().generatedIds().length : null,
+                        sample != null ? sample.ar().totalNanos() / 1e6 : null);
             } catch (RuntimeException e) {
-                stats.failed(promptTokens);
-                return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
-                        configHash, promptTokens, null, 0, GenerationRecord.ERROR, describe(e),
-                        generator.decoder().name(), options.k(), 0, 0, (System.nanoTime() - t0) / 1e6,
-                        engine.modelFingerprint(), engine.adapterFingerprint(), backend.name(), task.executorId(),
-                        task.attempt(), false, null, null);
+                return error(a.row(), a.request().promptIds().length, e, a.startNanos());
             }
+        }
+
+        private Sample measure(GenerationRequest r) {
+            // Interleaved repeats, fastest of two each: a single decode of a small model takes milliseconds, so one
+            // GC pause or a busy neighbour would otherwise decide the measured speedup.
+            long job = single.generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos();
+            GenerationResult ar = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
+            job = Math.min(job, single.generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos());
+            GenerationResult ar2 = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
+            return new Sample(job, ar2.totalNanos() < ar.totalNanos() ? ar2 : ar);
+        }
+
+        private GenerationRecord error(PromptRow row, Integer promptTokens, RuntimeException e, long startNanos) {
+            stats.failed(promptTokens);
+            return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
+                    configHash, promptTokens, null, 0, GenerationRecord.ERROR, describe(e), decoder.name(),
+                    options.k(), 0, 0, (System.nanoTime() - startNanos) / 1e6, engine.modelFingerprint(),
+                    engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null);
         }
     }
 

@@ -16,11 +16,12 @@ import org.apache.spark.sql.Row;
 /**
  * What a run produced, aggregated from its {@code generations} rows: totals and, per {@code domain}, rows, errors,
  * tokens, tokens per forward pass and the measured speedup (job decoder tokens/s ÷ autoregressive tokens/s over
- * the domain's sampled rows). Tokens/s here is per task thread (tokens over the summed per-row decode time);
- * {@code wallSeconds} is the whole invocation, so tokens over it is the cluster's throughput.
+ * the domain's sampled rows). Tokens/s here is per sequence (tokens over the summed per-row {@code wall_ms}): at
+ * batch size 1 that is what a task thread delivers; batched rows overlap, so a task then delivers several
+ * sequences' rate at once. {@code wallSeconds} is the whole invocation, so tokens over it is the cluster's throughput.
  */
 public record RunSummary(String runId, long rows, long errors, long generatedTokens, double tokensPerPass,
-                         double tokensPerSecondPerThread, Double measuredSpeedup, List<Domain> domains,
+                         double tokensPerSecondPerSequence, Double measuredSpeedup, List<Domain> domains,
                          double wallSeconds) {
 
     /** One domain's line of the summary; {@code measuredSpeedup} is null when none of its rows was sampled. */
@@ -85,8 +86,8 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
     public String render() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "run %s: %d rows, %d errors, %d generated tokens, %.2f tokens/pass, "
-                        + "%.0f tokens/s per task thread, %.0f tokens/s overall, measured speedup %s, %.1f s%n",
-                runId, rows, errors, generatedTokens, tokensPerPass, tokensPerSecondPerThread,
+                        + "%.0f tokens/s per sequence, %.0f tokens/s overall, measured speedup %s, %.1f s%n",
+                runId, rows, errors, generatedTokens, tokensPerPass, tokensPerSecondPerSequence,
                 wallSeconds == 0 ? 0 : generatedTokens / wallSeconds, format(measuredSpeedup), wallSeconds));
         sb.append(String.format(Locale.ROOT, "  %-12s %6s %6s %8s %9s %8s%n", "domain", "rows", "errors", "tokens",
                 "tok/pass", "speedup"));

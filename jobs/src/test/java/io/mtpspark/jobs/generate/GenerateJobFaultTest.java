@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.engine.session.TextGenerator;
+import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.jobs.testing.Inputs;
 import io.mtpspark.jobs.testing.JobRunner;
 import io.mtpspark.jobs.testing.SharedSpark;
@@ -23,6 +29,9 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Task retries, bad rows, rejected inputs and resume, on the shared local[2,2] session (2 attempts per task). */
 class GenerateJobFaultTest {
@@ -41,13 +50,16 @@ class GenerateJobFaultTest {
                 .where(col("run_id").equalTo(runId));
     }
 
-    @Test
-    void aKilledFirstAttemptIsRetriedWithoutDuplicatingOrLosingRows() {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4})
+    void aKilledFirstAttemptIsRetriedWithoutDuplicatingOrLosingRows(int batchSize) {
         Path input = Inputs.writeJsonl(tmp.resolve("in.jsonl"), Inputs.rows(36));
         Path out = tmp.resolve("out");
-        // Partition 1's first attempt throws after producing 4 rows; Spark retries it (attempt 1).
+        // Partition 1's first attempt throws after producing 4 rows (with a batch of 4 still in flight when
+        // batching); Spark retries it (attempt 1).
         RunResult result = JobRunner.run("--input", input.toString(), "--output", out.toString(), "--model", MODEL,
-                "--run-id", "retry", "--max-tokens", "8", "--partitions", "3", "--inject-failure", "1:4");
+                "--run-id", "retry", "--max-tokens", "8", "--partitions", "3", "--inject-failure", "1:4",
+                "--batch-size", String.valueOf(batchSize));
 
         Dataset<Row> gens = generations(out, "retry");
         assertEquals(36, gens.count());
@@ -64,8 +76,14 @@ class GenerateJobFaultTest {
         assertEquals(3, result.taskStats().size());
     }
 
-    @Test
-    void badRowsBecomeErrorRowsAndTheJobContinues() {
+    /**
+     * Every kind of bad row among good ones, with two partitions at batch size 1 and in one partition at batch size
+     * 3 (bad rows next to good ones in flight): exactly the bad ids are error rows, every good row has the
+     * completion the engine gives it alone, and nothing is lost or duplicated.
+     */
+    @ParameterizedTest
+    @CsvSource({"1, 2", "3, 1"})
+    void badRowsBecomeErrorRowsAndTheJobContinues(int batchSize, int partitions) {
         SparkSession spark = SharedSpark.session();
         StructType schema = new StructType().add("id", DataTypes.StringType).add("prompt", DataTypes.BinaryType)
                 .add("max_tokens", DataTypes.IntegerType).add("domain", DataTypes.StringType);
@@ -74,10 +92,12 @@ class GenerateJobFaultTest {
         rows.add(RowFactory.create("ok1", "Once upon a time".getBytes(StandardCharsets.UTF_8), null, "good"));
         rows.add(RowFactory.create("null", null, null, "bad"));
         rows.add(RowFactory.create("empty", new byte[0], null, "bad"));
+        rows.add(RowFactory.create("ok3", "Lily wanted to".getBytes(StandardCharsets.UTF_8), 2, "good"));
         rows.add(RowFactory.create("utf8", new byte[]{'H', 'i', (byte) 0xC3, (byte) 0x28, ' '}, null, "bad"));
         rows.add(RowFactory.create("long", tooLong.getBytes(StandardCharsets.UTF_8), null, "bad"));
         rows.add(RowFactory.create("zero", "Tom".getBytes(StandardCharsets.UTF_8), 0, "bad"));
         rows.add(RowFactory.create("ok2", "The little dog".getBytes(StandardCharsets.UTF_8), 5, "good"));
+        rows.add(RowFactory.create("ok4", "Sam liked to sing".getBytes(StandardCharsets.UTF_8), 3, "good"));
         // prompt is written as a Parquet string whose bytes may be invalid UTF-8, as a foreign writer could produce.
         Path input = tmp.resolve("bad.parquet");
         spark.createDataFrame(rows, schema).withColumn("prompt", col("prompt").cast(DataTypes.StringType))
@@ -85,29 +105,39 @@ class GenerateJobFaultTest {
         Path out = tmp.resolve("out");
 
         JobRunner.run("--input", input.toString(), "--output", out.toString(), "--model", MODEL, "--run-id", "bad",
-                "--max-tokens", "6", "--partitions", "2");
+                "--max-tokens", "6", "--partitions", String.valueOf(partitions), "--batch-size",
+                String.valueOf(batchSize));
 
         Map<String, Row> byId = new HashMap<>();
-        for (Row r : generations(out, "bad").collectAsList()) {
+        List<Row> written = generations(out, "bad").collectAsList();
+        for (Row r : written) {
             byId.put(r.getString(r.fieldIndex("id")), r);
         }
-        assertEquals(7, byId.size());
-        assertOk(byId.get("ok1"), 6);
-        assertOk(byId.get("ok2"), 5);
+        assertEquals(9, written.size());
+        assertEquals(9, byId.size(), "no id twice");
+        assertOk(byId.get("ok1"), "Once upon a time", 6);
+        assertOk(byId.get("ok2"), "The little dog", 5);
+        assertOk(byId.get("ok3"), "Lily wanted to", 2);
+        assertOk(byId.get("ok4"), "Sam liked to sing", 3);
         assertError(byId.get("null"), "prompt is null");
         assertError(byId.get("empty"), "prompt is empty");
         assertError(byId.get("utf8"), "not valid UTF-8");
         assertError(byId.get("long"), "does not fit the context");
         assertError(byId.get("zero"), "max_tokens must be >= 1");
         Row stats = taskStats(out, "bad").selectExpr("sum(rows)", "sum(failed_rows)").first();
-        assertEquals(7L, stats.getLong(0));
+        assertEquals(9L, stats.getLong(0));
         assertEquals(5L, stats.getLong(1));
     }
 
-    private static void assertOk(Row r, int tokens) {
+    /** A good row: the completion the engine's own autoregressive decoder gives the prompt alone, greedy. */
+    private static void assertOk(Row r, String prompt, int tokens) {
         assertEquals("length", r.getString(r.fieldIndex("finish_reason")));
         assertEquals(tokens, r.getInt(r.fieldIndex("completion_tokens")));
         assertTrue(r.isNullAt(r.fieldIndex("error")));
+        ModelBundle bundle = ModelBundle.load(Path.of(MODEL), null);
+        Decoder alone = DecoderFactory.create("autoregressive", bundle.model(), new CpuBackend(1), null, 0, 0);
+        String expected = new TextGenerator(bundle, alone).generate(prompt, tokens, SamplingOptions.GREEDY).text();
+        assertEquals(expected, r.getString(r.fieldIndex("completion")), prompt);
     }
 
     private static void assertError(Row r, String message) {

@@ -21,6 +21,7 @@ import io.mtpspark.jobs.testing.JobRunner;
 import io.mtpspark.jobs.testing.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -121,5 +122,44 @@ class GenerateJobLocalTest {
         assertEquals(taskSeconds / 3600 * 1.006, run.costUsd(), 1e-9);
         assertEquals(4, report.data().byDomain().size());
         assertTrue(Files.exists(tmp.resolve("report/dashboard.html")));
+    }
+    /**
+     * Batching changes nothing a row holds: quadratic k=8 with the shipped adapter at batch size 4 writes, per id,
+     * the text, token counts, passes and finish reasons batch size 1 writes, under the same config hash (so a resume
+     * across batch sizes skips the done rows), and the manifest records the batch size.
+     */
+    @Test
+    void batchSizeFourWritesExactlyWhatBatchSizeOneWrites() throws Exception {
+        List<Map<String, Object>> rows = Inputs.rows(14);
+        rows.get(3).put("max_tokens", 3);
+        rows.get(4).put("max_tokens", 40);
+        Path input = Inputs.writeJsonl(tmp.resolve("in/prompts.jsonl"), rows);
+        Path out = tmp.resolve("out");
+        Map<Integer, List<Row>> byBatchSize = new HashMap<>();
+        for (int batchSize : new int[]{1, 4}) {
+            String runId = "b" + batchSize;
+            JobRunner.run("--input", input.toString(), "--output", out.toString(),
+                    "--model", SharedSpark.modelDir().resolve("stories260K.bin").toString(),
+                    "--adapter", SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString(),
+                    "--decoder", "quadratic", "--k", "8", "--batch-size", String.valueOf(batchSize),
+                    "--run-id", runId, "--max-tokens", "24", "--partitions", "2");
+            List<Row> written = SharedSpark.session().read().parquet(out.resolve("generations").toString())
+                    .where(col("run_id").equalTo(runId)).orderBy("id")
+                    .select("id", "completion", "completion_tokens", "prompt_tokens", "forward_passes",
+                            "finish_reason", "error", "config_hash", "decoder")
+                    .collectAsList();
+            assertEquals(14, written.size());
+            byBatchSize.put(batchSize, written);
+            JsonNode m = JSON.readTree(Files.readString(Path.of(RunManifestWriter.location(out.toString(), runId))));
+            assertEquals(batchSize, m.get("options").get("batch-size").asInt());
+            assertEquals(0, m.get("rows").get("failed").asInt());
+        }
+        assertEquals(byBatchSize.get(1), byBatchSize.get(4), "rows by id, config hash included");
+        Dataset<Row> b4 = SharedSpark.session().read().parquet(out.resolve("generations").toString())
+                .where(col("run_id").equalTo("b4"));
+        assertEquals(40, b4.where(col("id").equalTo("r004")).first().getInt(b4.schema().fieldIndex("completion_tokens")));
+        assertEquals("quadratic", b4.first().getString(b4.schema().fieldIndex("decoder")));
+        assertTrue(b4.selectExpr("sum(completion_tokens) / sum(forward_passes)").first().getDouble(0) > 2,
+                "the adapter's drafts are accepted in the batch too");
     }
 }

@@ -5,15 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.infra.config.ConfigBinder;
+import io.mtpspark.infra.config.ConfigSource;
+import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.infra.config.ConfigException;
 import io.mtpspark.infra.s3.S3Settings;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.spark.S3aSettings;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Option binding, validation, the config hash and the S3A translation, without Spark running. */
 class GenerateOptionsTest {
@@ -46,9 +53,36 @@ class GenerateOptionsTest {
     }
 
     @Test
+    void batchSizeDefaultsToOneAndIsCheckedAgainstTheEngineLimit() {
+        assertEquals(1, bind().batchSize());
+        assertEquals(8, bind("--batch-size", "8").batchSize());
+        assertEquals(DecoderFactory.MAX_BATCH_SIZE, bind("--batch-size", "" + DecoderFactory.MAX_BATCH_SIZE).batchSize());
+        for (String bad : List.of("0", "-2", "" + (DecoderFactory.MAX_BATCH_SIZE + 1))) {
+            ConfigException e = assertThrows(ConfigException.class, () -> bind("--batch-size", bad));
+            assertTrue(e.getMessage().contains("--batch-size: expected 1.." + DecoderFactory.MAX_BATCH_SIZE + ", got "
+                    + bad), e.getMessage());
+        }
+        assertEquals(8, GenerationSettings.of(bind("--batch-size", "8")).batchSize(), "it reaches the tasks");
+    }
+
+    @Test
+    void batchSizeComesFromAPropertiesFileOrTheEnvironmentLikeTheOtherOptions(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("job.properties"), "batch_size=6\n");
+        String[] required = {"--input", "in.jsonl", "--output", "out", "--model", "m.bin"};
+        ConfigValues fromFile = ConfigSource.builder().commandLine(required).propertiesFile(file).build();
+        assertEquals(6, ConfigBinder.bind(GenerateOptions.class, fromFile).batchSize());
+        ConfigValues fromEnv = ConfigSource.builder().commandLine(required)
+                .environment(Map.of("MTP_BATCH_SIZE", "5"), "MTP_").build();
+        assertEquals(5, ConfigBinder.bind(GenerateOptions.class, fromEnv).batchSize());
+    }
+
+    @Test
     void theConfigHashChangesWithTheOutputDecidingSettingsOnly() {
         String h = ConfigHash.of(bind());
         assertEquals(h, ConfigHash.of(bind("--partitions", "7", "--resume")));
+        // batching never changes a row's output, so a run resumed with another batch size keeps its rows
+        assertEquals(ConfigHash.of(bind("--batch-size", "1")), ConfigHash.of(bind("--batch-size", "8")));
+        assertEquals(h, ConfigHash.of(bind("--batch-size", "8")));
         assertNotEquals(h, ConfigHash.of(bind("--max-tokens", "7")));
         assertNotEquals(h, ConfigHash.of(bind("--temperature", "0.8")));
         assertNotEquals(h, ConfigHash.of(bind("--adapter", "a.safetensors", "--decoder", "linear", "--k", "2")));

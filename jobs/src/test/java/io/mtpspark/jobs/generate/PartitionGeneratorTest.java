@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.FaultyBackend;
 import io.mtpspark.infra.store.LocalModelStore;
 import io.mtpspark.infra.store.ModelStoreOptions;
 import io.mtpspark.infra.store.ModelVerificationException;
@@ -19,14 +21,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The per-partition service without Spark: error rows, sampling, statistics, the injected failure. */
+/**
+ * The per-partition service without Spark: error rows, sampling, statistics, the injected failure, batched decoding
+ * and recovery from an engine fault.
+ */
 class PartitionGeneratorTest {
     private static LoadedEngine engine;
 
@@ -37,8 +48,12 @@ class PartitionGeneratorTest {
     }
 
     private static GenerationSettings settings(double sample, String failure) {
-        return new GenerationSettings("m", null, null, "autoregressive", 0, "cpu", 1, 0, 6, 0, 0, 1, 0, sample,
-                failure == null ? null : GenerateOptions.FailurePlan.parse(failure));
+        return settings(1, sample, failure);
+    }
+
+    private static GenerationSettings settings(int batchSize, double sample, String failure) {
+        return new GenerationSettings("m", null, null, "autoregressive", 0, batchSize, "cpu", 1, 0, 6, 0, 0, 1, 0,
+                sample, failure == null ? null : GenerateOptions.FailurePlan.parse(failure));
     }
 
     private static PromptRow row(String id, String prompt) {
@@ -116,10 +131,10 @@ class PartitionGeneratorTest {
                 Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()));
         List<PromptRow> rows = List.of(row("a", "Once upon a time"), row("b", "Lily wanted to"),
                 row("c", "The little dog"), row("d", "One day, a boy named Tim"));
-        GenerationSettings quadratic = new GenerationSettings("m", null, "a", "quadratic", 8, "cpu", 1, 0, 96, 0, 0, 1,
-                0, 0.0, null);
-        GenerationSettings ar = new GenerationSettings("m", null, null, "autoregressive", 0, "cpu", 1, 0, 96, 0, 0, 1,
-                0, 0.0, null);
+        GenerationSettings quadratic = new GenerationSettings("m", null, "a", "quadratic", 8, 1, "cpu", 1, 0, 96, 0, 0,
+                1, 0, 0.0, null);
+        GenerationSettings ar = new GenerationSettings("m", null, null, "autoregressive", 0, 1, "cpu", 1, 0, 96, 0, 0,
+                1, 0, 0.0, null);
         List<TaskStats> finished = new ArrayList<>();
         List<GenerationRecord> q = drain(new PartitionGenerator(quadratic, mtp, "cfg",
                 new TaskIdentity("run", 0, 0, 0, "driver", "localhost"), "cpu", 1).generate(rows.iterator(),
@@ -137,31 +152,163 @@ class PartitionGeneratorTest {
         assertEquals(s.forwardPasses() - rows.size(), steps, "one histogram entry per verification step");
     }
 
-    @Test
-    void aShortTaskStillSamplesItsLastRow() {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void aShortTaskStillSamplesItsLastRow(int batchSize) {
         List<TaskStats> finished = new ArrayList<>();
-        PartitionGenerator gen = new PartitionGenerator(settings(0.05, null), engine, "cfg",
+        PartitionGenerator gen = new PartitionGenerator(settings(batchSize, 0.05, null), engine, "cfg",
                 new TaskIdentity("run", 0, 0, 0, "driver", "localhost"), "cpu", 1);
-        List<GenerationRecord> out = drain(gen.generate(List.of(row("a", "Hi"), row("b", "Lily")).iterator(), finished::add));
-        assertEquals(List.of(false, true), out.stream().map(GenerationRecord::speedupSample).toList());
+        Map<String, GenerationRecord> out = byId(drain(gen.generate(List.of(row("a", "Hi"), row("b", "Lily")).iterator(),
+                finished::add)));
+        assertEquals(false, out.get("a").speedupSample());
+        assertEquals(true, out.get("b").speedupSample());
+        assertEquals(out.get("b").completionTokens(), out.get("b").arCompletionTokens(), "greedy AR reference = same tokens");
         assertEquals(1, finished.get(0).sampleRows());
+        assertNotNull(finished.get(0).measuredSpeedup());
     }
 
-    @Test
-    void theInjectedFailureHitsOnlyAttemptZeroOfItsPartition() {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void theInjectedFailureHitsOnlyAttemptZeroOfItsPartition(int batchSize) {
         List<PromptRow> rows = List.of(row("a", "A"), row("b", "B"), row("c", "C"));
         List<TaskStats> finished = new ArrayList<>();
-        Iterator<GenerationRecord> first = new PartitionGenerator(settings(0, "2:1"), engine, "cfg",
+        Iterator<GenerationRecord> first = new PartitionGenerator(settings(batchSize, 0, "2:1"), engine, "cfg",
                 new TaskIdentity("run", 0, 2, 0, "driver", "h"), "cpu", 1).generate(rows.iterator(), finished::add);
         first.next();
         IllegalStateException e = assertThrows(IllegalStateException.class, first::next);
         assertTrue(e.getMessage().contains("injected failure"));
         assertTrue(finished.isEmpty(), "a failed attempt reports no statistics");
 
-        List<GenerationRecord> retry = drain(new PartitionGenerator(settings(0, "2:1"), engine, "cfg",
+        List<GenerationRecord> retry = drain(new PartitionGenerator(settings(batchSize, 0, "2:1"), engine, "cfg",
                 new TaskIdentity("run", 0, 2, 1, "driver", "h"), "cpu", 1).generate(rows.iterator(), finished::add));
         assertEquals(3, retry.size());
         assertEquals(1, finished.size());
         assertNull(finished.get(0).measuredSpeedup(), "sampling off");
+    }
+
+    /**
+     * Batch size 3 over good rows of different lengths mixed with every kind of bad row: the bad ids, and only
+     * they, are error rows; every good row gets exactly its batch-of-one result; records leave in completion order;
+     * and the generator never holds more than a batch of rows it has not handed out.
+     */
+    @Test
+    void aBatchedPartitionGivesEachRowItsUnbatchedResultOrItsError() {
+        List<PromptRow> rows = List.of(
+                new PromptRow("long-budget", bytes("Once upon a time"), "d", 20, null, null),
+                new PromptRow("short-budget", bytes("The little dog"), "d", 2, null, null),
+                new PromptRow("utf8", new byte[]{'H', 'i', (byte) 0xC3, (byte) 0x28}, "d", null, null, null),
+                row("ok3", "Lily wanted to"), row("empty", ""), row("null", null),
+                new PromptRow("zero", bytes("Tom"), "d", 0, null, null),
+                row("too-long", "The cat ".repeat(400)), row("ok4", "One day, a boy named Tim"),
+                new PromptRow("sampled-temp", bytes("There was a big tree"), "d", 9, 0.8, 7L), row("ok6", "Sam"));
+        Set<String> bad = Set.of("utf8", "empty", "null", "zero", "too-long");
+        List<TaskStats> stats1 = new ArrayList<>();
+        List<GenerationRecord> one = drain(new PartitionGenerator(settings(1, 0, null), engine, "cfg",
+                new TaskIdentity("run", 0, 0, 0, "driver", "h"), "cpu", 1).generate(rows.iterator(), stats1::add));
+        List<TaskStats> stats3 = new ArrayList<>();
+        CountingIterator<PromptRow> input = new CountingIterator<>(rows.iterator());
+        Iterator<GenerationRecord> gen = new PartitionGenerator(settings(3, 0, null), engine, "cfg",
+                new TaskIdentity("run", 0, 0, 0, "driver", "h"), "cpu", 1).generate(input, stats3::add);
+        List<GenerationRecord> three = new ArrayList<>();
+        while (gen.hasNext()) {
+            three.add(gen.next());
+            input.produced = three.size();
+        }
+
+        assertEquals(3, input.mostOutstanding, "rows pulled but not yet handed out never exceed the batch");
+        assertEquals(rows.size(), three.size());
+        Map<String, GenerationRecord> byId = byId(three);
+        assertEquals(rows.stream().map(PromptRow::id).collect(Collectors.toSet()), byId.keySet(), "each id once");
+        assertEquals(bad, three.stream().filter(GenerationRecord::failed).map(GenerationRecord::id)
+                .collect(Collectors.toSet()));
+        for (GenerationRecord expected : one) {
+            GenerationRecord got = byId.get(expected.id());
+            assertEquals(expected.completion(), got.completion(), expected.id());
+            assertEquals(expected.completionTokens(), got.completionTokens(), expected.id());
+            assertEquals(expected.forwardPasses(), got.forwardPasses(), expected.id());
+            assertEquals(expected.finishReason(), got.finishReason(), expected.id());
+            assertEquals(expected.error(), got.error(), expected.id());
+            assertEquals(expected.promptTokens(), got.promptTokens(), expected.id());
+        }
+        assertEquals(20, byId.get("long-budget").completionTokens());
+        assertTrue(three.indexOf(byId.get("short-budget")) < three.indexOf(byId.get("long-budget")),
+                "completion order: the 2-token row admitted second leaves before the 20-token row");
+        TaskStats s1 = stats1.get(0);
+        TaskStats s3 = stats3.get(0);
+        assertEquals(List.of(11L, 5L, s1.generatedTokens(), s1.promptTokens(), s1.forwardPasses()),
+                List.of(s3.rows(), s3.failedRows(), s3.generatedTokens(), s3.promptTokens(), s3.forwardPasses()));
+    }
+
+    /**
+     * An engine fault in the middle of a batched step turns exactly the rows then in flight into error rows with
+     * its message; the decoder is usable again and every later row gets its clean result.
+     */
+    @Test
+    void aFailedBatchedStepTurnsTheRowsInFlightIntoErrorsAndDecodingGoesOn() {
+        List<PromptRow> rows = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            rows.add(row("r" + i, List.of("Once upon a time", "The little dog", "Lily wanted to").get(i % 3)));
+        }
+        Map<String, GenerationRecord> clean = byId(drain(new PartitionGenerator(settings(3, 0, null), engine, "cfg",
+                new TaskIdentity("run", 0, 0, 0, "driver", "h"), "cpu", 1).generate(rows.iterator(), s -> { })));
+        List<TaskStats> finished = new ArrayList<>();
+        // ~36 matmuls per forward of this model: the fault hits the third step, while rows r0..r2 are in flight
+        PartitionGenerator faulty = new PartitionGenerator(settings(3, 0, null), engine, "cfg",
+                new TaskIdentity("run", 0, 0, 0, "driver", "h"), "cpu", 1,
+                threads -> new FaultyBackend(new CpuBackend(threads), 80));
+        List<GenerationRecord> out = drain(faulty.generate(rows.iterator(), finished::add));
+
+        assertEquals(9, out.size());
+        List<GenerationRecord> errors = out.stream().filter(GenerationRecord::failed).toList();
+        assertEquals(List.of("r0", "r1", "r2"), errors.stream().map(GenerationRecord::id).sorted().toList());
+        for (GenerationRecord e : errors) {
+            assertEquals("IllegalStateException: injected backend fault (FaultyBackend)", e.error());
+            assertNotNull(e.promptTokens());
+        }
+        for (GenerationRecord r : out) {
+            if (!r.failed()) {
+                assertEquals(clean.get(r.id()).completion(), r.completion(), r.id());
+                assertEquals(clean.get(r.id()).forwardPasses(), r.forwardPasses(), r.id());
+            }
+        }
+        assertEquals(9, finished.get(0).rows());
+        assertEquals(3, finished.get(0).failedRows());
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, GenerationRecord> byId(List<GenerationRecord> records) {
+        Map<String, GenerationRecord> out = new HashMap<>();
+        for (GenerationRecord r : records) {
+            assertNull(out.put(r.id(), r), "duplicate id " + r.id());
+        }
+        return out;
+    }
+
+    /** Counts the rows the generator pulls and the most it held at once, given how many it has handed out. */
+    private static final class CountingIterator<T> implements Iterator<T> {
+        private final Iterator<T> delegate;
+        int pulled;
+        int produced;
+        int mostOutstanding;
+
+        CountingIterator(Iterator<T> delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return delegate.hasNext();
+        }
+
+        @Override
+        public T next() {
+            T t = delegate.next();
+            pulled++;
+            mostOutstanding = Math.max(mostOutstanding, pulled - produced);
+            return t;
+        }
     }
 }
