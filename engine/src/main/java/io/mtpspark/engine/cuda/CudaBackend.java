@@ -62,6 +62,7 @@ public final class CudaBackend implements Backend {
     private boolean streamCreated;
     private boolean blasCreated;
     private Thread boundThread;
+    private final int ordinal;
 
     private final Map<float[], Long> weights = new IdentityHashMap<>();
     private long weightBytes;
@@ -80,8 +81,9 @@ public final class CudaBackend implements Backend {
     private final FloatPointer zero = new FloatPointer(0f);
     private final KernelArgs args = new KernelArgs(16);
 
-    private CudaBackend(GpuStatus gpu, int minDeviceElements) {
+    private CudaBackend(GpuStatus gpu, int minDeviceElements, int ordinal) {
         this.gpu = gpu;
+        this.ordinal = ordinal;
         this.minDeviceElements = Math.max(0, minDeviceElements);
         this.host = new CpuBackend(1); // dot and axpy run on the calling thread anyway
         try {
@@ -113,11 +115,27 @@ public final class CudaBackend implements Backend {
 
     /** As {@link #open()}, with elementwise calls of at least {@code minDeviceElements} elements on the GPU. */
     public static CudaBackend open(int minDeviceElements) {
+        return open(minDeviceElements, 0);
+    }
+
+    /**
+     * On device {@code ordinal} (the GPU a scheduler assigned, e.g. Spark's task resources), with the default
+     * elementwise threshold.
+     */
+    public static CudaBackend onDevice(int ordinal) {
+        return open(Integer.getInteger("mtp.cuda.minDeviceElements", DEFAULT_MIN_DEVICE_ELEMENTS), ordinal);
+    }
+
+    static CudaBackend open(int minDeviceElements, int ordinal) {
         GpuStatus s = GpuDetector.detect();
         if (!s.available()) {
             throw new EngineException("no usable CUDA GPU: " + s.reason());
         }
-        return new CudaBackend(s, minDeviceElements);
+        if (ordinal < 0 || ordinal >= s.deviceCount()) {
+            throw new EngineException("GPU " + ordinal + " was asked for but the CUDA driver reports "
+                    + s.deviceCount() + " device(s)");
+        }
+        return new CudaBackend(s, minDeviceElements, ordinal);
     }
 
     public GpuStatus gpu() {
@@ -146,7 +164,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String name() {
-        return "cuda(" + gpu.deviceName() + ", cuBLAS SGEMM F32, per-op copies, elementwise on GPU from "
+        return "cuda(" + (ordinal == 0 ? gpu.deviceName() : "device " + ordinal) + ", cuBLAS SGEMM F32, per-op copies, elementwise on GPU from "
                 + minDeviceElements + " elements)";
     }
 
@@ -312,13 +330,13 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Makes device 0's primary context current on the calling thread: the runtime API does that on its own, but the
+     * Makes this backend's device's primary context current on the calling thread: the runtime API does that on its own, but the
      * driver-API launches do not, and a backend may be used from a different thread than the one that opened it.
      */
     private void bindThread() {
         Thread t = Thread.currentThread();
         if (t != boundThread) {
-            CudaErrors.checkRuntime(cudart.cudaSetDevice(0), "cudaSetDevice(0)");
+            CudaErrors.checkRuntime(cudart.cudaSetDevice(ordinal), "cudaSetDevice(" + ordinal + ")");
             boundThread = t;
         }
     }

@@ -50,7 +50,7 @@ final class NativeProbe {
             return GpuStatus.unavailable("found " + name + " but NVRTC could not be loaded: "
                     + GpuDetector.summarize(e));
         }
-        return GpuStatus.found(name, major[0], minor[0]);
+        return GpuStatus.found(name, major[0], minor[0], count[0]);
     }
 
     private static String deviceName() {

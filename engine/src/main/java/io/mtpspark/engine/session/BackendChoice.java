@@ -36,6 +36,14 @@ public enum BackendChoice {
      * @throws EngineException for {@code cuda} when no usable GPU is found, naming the reason
      */
     public Backend create(int threads) {
+        return create(threads, 0);
+    }
+
+    /**
+     * As {@link #create(int)}, on GPU {@code gpuOrdinal} when CUDA is chosen (the device a scheduler assigned to
+     * this task; 0 when none was).
+     */
+    public Backend create(int threads, int gpuOrdinal) {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return switch (this) {
             case AUTO -> {
@@ -43,7 +51,7 @@ public enum BackendChoice {
                 String why = gpu.reason();
                 if (gpu.available()) {
                     try {
-                        Backend cuda = CudaBackend.open();
+                        Backend cuda = CudaBackend.onDevice(gpuOrdinal);
                         LOG.info("--backend auto: using " + cuda.name());
                         yield cuda;
                     } catch (EngineException | LinkageError e) {
@@ -61,7 +69,7 @@ public enum BackendChoice {
                     throw new EngineException("--backend cuda: no usable GPU: " + gpu.reason()
                             + " (use --backend cpu, or auto to fall back to the CPU)");
                 }
-                yield CudaBackend.open();
+                yield CudaBackend.onDevice(gpuOrdinal);
             }
             case CPU -> new CpuBackend(t);
             case SCALAR -> new ScalarBackend();

@@ -1,5 +1,6 @@
 package io.mtpspark.jobs.generate;
 
+import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.schema.PromptRow;
 import io.mtpspark.jobs.stats.TaskIdentity;
@@ -46,8 +47,9 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
         LoadedEngine engine = EngineCache.engine(infraConfig, options.model(), options.tokenizerLocation(),
                 options.adapterLocation());
         int threads = options.threadsPerTask() > 0 ? options.threadsPerTask() : Math.max(1, tc.cpus());
+        int gpu = gpuOrdinal(tc.resourcesJMap());
         PartitionGenerator generator = new PartitionGenerator(options, engine, configHash, task,
-                device(tc.resourcesJMap()), threads);
+                device(tc.resourcesJMap()), threads, t -> BackendChoice.parse(options.backend()).create(t, gpu));
         Iterator<PromptRow> prompts = new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -77,14 +79,32 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
     }
 
     /**
-     * The device this task runs on. With GPU scheduling Spark hands the task its GPU addresses; this build has
-     * only CPU backends, so the GPU is recorded and the task runs on the CPU, which the device string says.
+     * The device Spark assigned to this task: {@code "gpu N"} with GPU scheduling (the record's {@code backend}
+     * column says whether the CUDA backend ran there or {@code auto} fell back to the CPU), else {@code "cpu"}.
      */
     static String device(Map<String, ResourceInformation> resources) {
         ResourceInformation gpu = resources == null ? null : resources.get("gpu");
         if (gpu == null || gpu.addresses().length == 0) {
             return "cpu";
         }
-        return "gpu " + String.join(",", gpu.addresses()) + " assigned; no CUDA backend in this build, ran on cpu";
+        return "gpu " + String.join(",", gpu.addresses());
+    }
+
+    /**
+     * The CUDA device ordinal to open: the first GPU address Spark assigned (discovery scripts report ordinals such
+     * as {@code "0"}), or 0 when none was assigned.
+     */
+    static int gpuOrdinal(Map<String, ResourceInformation> resources) {
+        ResourceInformation gpu = resources == null ? null : resources.get("gpu");
+        if (gpu == null || gpu.addresses().length == 0) {
+            return 0;
+        }
+        String address = gpu.addresses()[0].trim();
+        try {
+            return Integer.parseInt(address);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("Spark assigned GPU address \"" + address + "\", not a CUDA device ordinal;"
+                    + " the GPU discovery script must report ordinals (0, 1, ...)");
+        }
     }
 }

@@ -74,7 +74,7 @@ public final class PartitionGenerator {
                 t -> BackendChoice.parse(options.backend()).create(t));
     }
 
-    /** With the task's backend made from the thread count by {@code backends} (tests inject engine faults so). */
+    /** With the task's backend made from the thread count by {@code backends} (the task's GPU; tests inject faults). */
     PartitionGenerator(GenerationSettings options, LoadedEngine engine, String configHash, TaskIdentity task,
                        String device, int threads, IntFunction<Backend> backends) {
         this.options = options;
