@@ -21,8 +21,7 @@ import java.util.logging.Logger;
  * through pinned staging buffers and copies the result back, then waits for the stream. That is correct but not the
  * fast path; the device-resident forward (activations and KV cache on the GPU, the other kernels of
  * {@link KernelSources}) is the next step. {@code dot} and {@code axpy} stay on the host (SIMD), and
- * {@code parallelFor} runs its tasks on the calling thread, since they call back into this backend, whose stream and
- * staging buffers belong to one thread. Not run on a GPU yet.
+ * {@code parallelFor} (attention over the host KV cache) runs on a host thread pool. Not run on a GPU yet.
  *
  * <p><b>Small elementwise calls stay on the host.</b> A synchronous round trip (copy in, launch, copy out, wait) costs
  * tens of microseconds, more than RMSNorm of one 4096-wide row or the softmax numerator of one attention row on the
@@ -81,11 +80,11 @@ public final class CudaBackend implements Backend {
     private final FloatPointer zero = new FloatPointer(0f);
     private final KernelArgs args = new KernelArgs(16);
 
-    private CudaBackend(GpuStatus gpu, int minDeviceElements, int ordinal) {
+    private CudaBackend(GpuStatus gpu, int minDeviceElements, int ordinal, int hostThreads) {
         this.gpu = gpu;
         this.ordinal = ordinal;
         this.minDeviceElements = Math.max(0, minDeviceElements);
-        this.host = new CpuBackend(1); // dot and axpy run on the calling thread anyway
+        this.host = new CpuBackend(hostThreads); // dot, axpy and small elementwise calls; parallelFor's threads
         try {
             bindThread();
             CudaErrors.checkRuntime(cudart.cudaStreamCreate(stream), "cudaStreamCreate");
@@ -115,18 +114,19 @@ public final class CudaBackend implements Backend {
 
     /** As {@link #open()}, with elementwise calls of at least {@code minDeviceElements} elements on the GPU. */
     public static CudaBackend open(int minDeviceElements) {
-        return open(minDeviceElements, 0);
+        return open(minDeviceElements, 0, Runtime.getRuntime().availableProcessors());
     }
 
     /**
      * On device {@code ordinal} (the GPU a scheduler assigned, e.g. Spark's task resources), with the default
-     * elementwise threshold.
+     * elementwise threshold and {@code hostThreads} threads for the work that stays on the host (attention).
      */
-    public static CudaBackend onDevice(int ordinal) {
-        return open(Integer.getInteger("mtp.cuda.minDeviceElements", DEFAULT_MIN_DEVICE_ELEMENTS), ordinal);
+    public static CudaBackend onDevice(int ordinal, int hostThreads) {
+        return open(Integer.getInteger("mtp.cuda.minDeviceElements", DEFAULT_MIN_DEVICE_ELEMENTS), ordinal,
+                hostThreads);
     }
 
-    static CudaBackend open(int minDeviceElements, int ordinal) {
+    static CudaBackend open(int minDeviceElements, int ordinal, int hostThreads) {
         GpuStatus s = GpuDetector.detect();
         if (!s.available()) {
             throw new EngineException("no usable CUDA GPU: " + s.reason());
@@ -135,7 +135,7 @@ public final class CudaBackend implements Backend {
             throw new EngineException("GPU " + ordinal + " was asked for but the CUDA driver reports "
                     + s.deviceCount() + " device(s)");
         }
-        return new CudaBackend(s, minDeviceElements, ordinal);
+        return new CudaBackend(s, minDeviceElements, ordinal, Math.max(1, hostThreads));
     }
 
     public GpuStatus gpu() {
@@ -282,7 +282,10 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void parallelFor(int n, long workPerItem, RangeTask task) {
-        task.run(0, n); // tasks call back into this backend, whose stream and buffers serve one thread
+        // Tasks (attention) call back into this backend from the host pool's threads: dot and axpy are host SIMD,
+        // and every method that touches the stream or the staging buffers is synchronized and binds the calling
+        // thread to the device first, so those calls run one at a time, correctly, from any thread.
+        host.parallelFor(n, workPerItem, task);
     }
 
     /** The device copy of a weight, uploaded on first use through the pinned buffer in chunks. */

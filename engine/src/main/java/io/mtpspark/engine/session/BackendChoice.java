@@ -51,7 +51,7 @@ public enum BackendChoice {
                 String why = gpu.reason();
                 if (gpu.available()) {
                     try {
-                        Backend cuda = CudaBackend.onDevice(gpuOrdinal);
+                        Backend cuda = CudaBackend.onDevice(gpuOrdinal, t);
                         LOG.info("--backend auto: using " + cuda.name());
                         yield cuda;
                     } catch (EngineException | LinkageError e) {
@@ -69,7 +69,7 @@ public enum BackendChoice {
                     throw new EngineException("--backend cuda: no usable GPU: " + gpu.reason()
                             + " (use --backend cpu, or auto to fall back to the CPU)");
                 }
-                yield CudaBackend.onDevice(gpuOrdinal);
+                yield CudaBackend.onDevice(gpuOrdinal, t);
             }
             case CPU -> new CpuBackend(t);
             case SCALAR -> new ScalarBackend();
