@@ -2,14 +2,14 @@
 # Runs on the GPU machine (H100/H200) from the bundle made by scripts/gpu-prepare.sh: the CUDA tests, then the
 # benchmarks, with every result under $OUT (at most 8 files come back: env.txt, log.txt, junit/…, bench.jsonl).
 # Each step has its own time limit and a failed step does not stop the next; the exit status says whether all passed.
-# Sized for about 8 minutes of a 15-minute device budget. STEPS picks a subset (default "tests stories 8b batch").
+# Sized for about 8 minutes of a 15-minute device budget. STEPS picks the steps: "tests stories 8b" (default) in one call, "8b16 batch" in a second.
 # See docs/GPU.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/out/gpu}
 mkdir -p "$OUT"
 B=.gpu
-STEPS=${STEPS:-tests stories 8b batch}
+STEPS=${STEPS:-tests stories 8b}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 exec > >(tee -a "$OUT/log.txt") 2>&1
 failed=0
@@ -56,6 +56,7 @@ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 FLAGS=(--add-modules=jdk.incubator.vector -XX:+IgnoreUnrecognizedVMOptions -Dmtp.repo.root="$PWD")
 ENGINE=("$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/mtp-engine.jar")
 BIG=("$JAVA" "${FLAGS[@]}" -Xmx48g -jar "$B/mtp-engine.jar") # 8B in F32: 32 GB of host arrays
+BIG16=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.cuda.weights=bf16 -jar "$B/mtp-engine.jar") # 16 GB on the device
 RANDOM_8B=4096,14336,32,32,8,128256
 STORIES=(--model models/stories260K/stories260K.bin)
 
@@ -89,7 +90,7 @@ fi
 # 3. 8B-shaped random model on CUDA: block cost (how much a k=8 quadratic block of 81 rows costs against one row)
 #    and generation. Building the random model takes about a minute of host time per run, so these are skipped when
 #    the CUDA backend did not even run stories260K (no GPU, missing library): that would only burn device time.
-if want 8b && [ $cuda_ok -ne 0 ]; then
+if want 8b && want stories && [ $cuda_ok -ne 0 ]; then
     step "8B benchmarks skipped: the CUDA backend failed on stories260K (see above)"
 elif want 8b; then
     run 240 "bench 8B block cost cuda" "${BIG[@]}" bench --block-cost --block-rows 1,9,17,81 --block-cache 128 \
@@ -98,13 +99,18 @@ elif want 8b; then
         --decoders autoregressive,quadratic --k 8 --steps 48 --warmup 1 --repeats 1 --history "$OUT/bench.jsonl"
 fi
 
-# 4. throughput against batch size (continuous batching) on the 8B shape: a short context keeps 64 host KV caches
+# 4. the same 8B shape with BF16 weights on the device (cublasGemmEx; half the bytes to stream per token)
+if want 8b16; then
+    run 240 "bench 8B block cost cuda bf16" "${BIG16[@]}" bench --block-cost --block-rows 1,9,17,81 \
+        --block-cache 128 --backend cuda --random-model "$RANDOM_8B" --k 8 --warmup 1 --repeats 3 \
+        --history "$OUT/bench.jsonl"
+fi
+
+# 5. throughput against batch size (continuous batching) on the 8B shape: a short context keeps 64 host KV caches
 #    small; a round decodes 2 × batch sequences of 16 tokens each
-if want batch && [ $cuda_ok -ne 0 ]; then
-    step "8B batch benchmarks skipped: the CUDA backend failed on stories260K (see above)"
-elif want batch; then
-    run 300 "bench 8B batch sizes cuda" "${BIG[@]}" bench --backend cuda --random-model "$RANDOM_8B" \
-        --decoders autoregressive,quadratic --k 8 --steps 24 --context 64 --batch-size 1,8,32,64 --warmup 0 \
+if want batch; then
+    run 420 "bench 8B batch sizes cuda bf16" "${BIG16[@]}" bench --backend cuda --random-model "$RANDOM_8B" \
+        --decoders autoregressive,quadratic --k 8 --steps 16 --context 64 --batch-size 1,8,32,64 --warmup 0 \
         --repeats 1 --history "$OUT/bench.jsonl"
 fi
 

@@ -63,7 +63,9 @@ public final class CudaBackend implements Backend {
     private Thread boundThread;
     private final int ordinal;
 
-    private final Map<float[], Long> weights = new IdentityHashMap<>();
+    /** Device copies of weights, by host array identity: address and size in bytes (F32, or BF16 for matmuls). */
+    private final Map<float[], long[]> weights = new IdentityHashMap<>();
+    private final boolean bf16Weights;
     private long weightBytes;
     // device scratch for activations and pinned host staging, grown on demand and then reused
     private final DeviceBuffer dA = new DeviceBuffer();
@@ -80,8 +82,9 @@ public final class CudaBackend implements Backend {
     private final FloatPointer zero = new FloatPointer(0f);
     private final KernelArgs args = new KernelArgs(16);
 
-    private CudaBackend(GpuStatus gpu, int minDeviceElements, int ordinal, int hostThreads) {
+    private CudaBackend(GpuStatus gpu, int minDeviceElements, int ordinal, int hostThreads, boolean bf16Weights) {
         this.gpu = gpu;
+        this.bf16Weights = bf16Weights;
         this.ordinal = ordinal;
         this.minDeviceElements = Math.max(0, minDeviceElements);
         this.host = new CpuBackend(hostThreads); // dot, axpy and small elementwise calls; parallelFor's threads
@@ -127,6 +130,15 @@ public final class CudaBackend implements Backend {
     }
 
     static CudaBackend open(int minDeviceElements, int ordinal, int hostThreads) {
+        String format = System.getProperty("mtp.cuda.weights", "f32");
+        if (!format.equals("f32") && !format.equals("bf16")) {
+            throw new EngineException("-Dmtp.cuda.weights: expected f32 or bf16, got \"" + format + "\"");
+        }
+        return open(minDeviceElements, ordinal, hostThreads, format.equals("bf16"));
+    }
+
+    /** With matmul weights on the device in BF16 ({@code cublasGemmEx}) or F32 ({@code cublasSgemm}). */
+    static CudaBackend open(int minDeviceElements, int ordinal, int hostThreads, boolean bf16Weights) {
         GpuStatus s = GpuDetector.detect();
         if (!s.available()) {
             throw new EngineException("no usable CUDA GPU: " + s.reason());
@@ -135,7 +147,7 @@ public final class CudaBackend implements Backend {
             throw new EngineException("GPU " + ordinal + " was asked for but the CUDA driver reports "
                     + s.deviceCount() + " device(s)");
         }
-        return new CudaBackend(s, minDeviceElements, ordinal, Math.max(1, hostThreads));
+        return new CudaBackend(s, minDeviceElements, ordinal, Math.max(1, hostThreads), bf16Weights);
     }
 
     public GpuStatus gpu() {
@@ -154,17 +166,18 @@ public final class CudaBackend implements Backend {
 
     /** Drops a cached weight (after its host array changed); the next use uploads it again. */
     public synchronized void forget(float[] w) {
-        Long address = weights.remove(w);
-        if (address != null) {
+        long[] resident = weights.remove(w);
+        if (resident != null) {
             sync();
-            cudart.cudaFree(va.at(address));
-            weightBytes -= (long) w.length * Float.BYTES;
+            cudart.cudaFree(va.at(resident[0]));
+            weightBytes -= resident[1];
         }
     }
 
     @Override
     public String name() {
-        return "cuda(" + (ordinal == 0 ? gpu.deviceName() : "device " + ordinal) + ", cuBLAS SGEMM F32, per-op copies, elementwise on GPU from "
+        return "cuda(" + (ordinal == 0 ? gpu.deviceName() : "device " + ordinal) + ", " + (bf16Weights
+                ? "BF16 weights, cuBLAS GemmEx" : "cuBLAS SGEMM F32") + ", per-op copies, elementwise on GPU from "
                 + minDeviceElements + " elements)";
     }
 
@@ -175,15 +188,27 @@ public final class CudaBackend implements Backend {
                     + " matmul");
         }
         bindThread();
-        long dw = weight(w);
+        long dw = weight(w, bf16Weights);
         int xn = rows * inDim;
         int on = rows * outDim;
         toDevice(dA, hIn, x, 0, xn);
         dC.ensure(on);
         GemmShape g = GemmShape.forMatmul(rows, inDim, outDim);
-        CudaErrors.checkCublas(cublas.cublasSgemm_v2(blas, g.transA() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
-                g.transB() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N, g.m(), g.n(), g.k(), one, va.at(dw), g.lda(),
-                vb.at(dA.address), g.ldb(), zero, vc.at(dC.address), g.ldc()), "cublasSgemm");
+        int opA = g.transA() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
+        int opB = g.transB() ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N;
+        if (bf16Weights) {
+            // cuBLAS multiplies BF16 by BF16 (accumulating in F32): the activations are rounded to BF16 on the device
+            dB.ensure((xn + 1) / 2);
+            toBf16Args(args.reset(), dA.address, dB.address, xn);
+            kernels.launch("to_bf16", elementwiseGrid(xn), 1, THREADS, stream, args);
+            CudaErrors.checkCublas(cublas.cublasGemmEx(blas, opA, opB, g.m(), g.n(), g.k(), one, va.at(dw),
+                    cudart.CUDA_R_16BF, g.lda(), vb.at(dB.address), cudart.CUDA_R_16BF, g.ldb(), zero,
+                    vc.at(dC.address), cudart.CUDA_R_32F, g.ldc(), cublas.CUBLAS_COMPUTE_32F,
+                    cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmEx(BF16)");
+        } else {
+            CudaErrors.checkCublas(cublas.cublasSgemm_v2(blas, opA, opB, g.m(), g.n(), g.k(), one, va.at(dw),
+                    g.lda(), vb.at(dA.address), g.ldb(), zero, vc.at(dC.address), g.ldc()), "cublasSgemm");
+        }
         fromDevice(hOut, dC, on);
         sync();
         hOut.floats.get(out, 0, on);
@@ -206,7 +231,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         bindThread();
-        long dw = weight(w);
+        long dw = weight(w, false);
         toDevice(dA, hIn, x, xOff, n);
         dC.ensure(n);
         rmsnormArgs(args.reset(), dC.address, dA.address, dw, n, eps);
@@ -243,7 +268,7 @@ public final class CudaBackend implements Backend {
         toDevice(dA, hIn, h, off, n);
         toDevice(dB, hIn2, g, off, n);
         siluMulArgs(args.reset(), dA.address, dB.address, n);
-        kernels.launch("silu_mul", siluMulGrid(n), 1, THREADS, stream, args);
+        kernels.launch("silu_mul", elementwiseGrid(n), 1, THREADS, stream, args);
         fromDevice(hOut, dA, n);
         sync();
         hOut.floats.get(h, off, n);
@@ -269,16 +294,25 @@ public final class CudaBackend implements Backend {
         a.ptr(sum);
     }
 
-    /** {@code silu_mul(h, g, n)}; grid {@link #siluMulGrid}, block {@link #THREADS}. */
+    /** {@code silu_mul(h, g, n)}; grid {@link #elementwiseGrid}, block {@link #THREADS}. */
     static void siluMulArgs(ArgSink a, long h, long g, int n) {
         a.ptr(h);
         a.ptr(g);
         a.i32(n);
     }
 
-    static int siluMulGrid(int n) {
-        return Math.min((n + THREADS - 1) / THREADS, 65_535); // the kernel's grid-stride loop covers the rest
+    /** {@code to_bf16(x, y, n)}; grid {@link #elementwiseGrid}, block {@link #THREADS}. */
+    static void toBf16Args(ArgSink a, long x, long bf16Out, int n) {
+        a.ptr(x);
+        a.ptr(bf16Out);
+        a.i32(n);
     }
+
+    /** Blocks for a grid-stride elementwise kernel over n values. */
+    static int elementwiseGrid(int n) {
+        return Math.min((n + THREADS - 1) / THREADS, 65_535); // the kernels' grid-stride loops cover the rest
+    }
+
 
     @Override
     public void parallelFor(int n, long workPerItem, RangeTask task) {
@@ -288,27 +322,38 @@ public final class CudaBackend implements Backend {
         host.parallelFor(n, workPerItem, task);
     }
 
-    /** The device copy of a weight, uploaded on first use through the pinned buffer in chunks. */
-    private long weight(float[] w) {
-        Long cached = weights.get(w);
+    /**
+     * The device copy of a weight, uploaded on first use through the pinned buffer in chunks; in BF16 each chunk goes
+     * to device scratch as F32 and is rounded into the weight's memory there, so the host never holds a BF16 copy.
+     */
+    private long weight(float[] w, boolean bf16) {
+        long[] cached = weights.get(w);
         if (cached != null) {
-            return cached;
+            return cached[0];
         }
-        long bytes = (long) w.length * Float.BYTES;
+        long bytes = (long) w.length * (bf16 ? 2 : Float.BYTES);
         Pointer p = new Pointer();
         CudaErrors.checkRuntime(cudart.cudaMalloc(p, bytes), "cudaMalloc(" + bytes / (1 << 20) + " MiB weight; "
                 + weightBytes / (1 << 20) + " MiB already resident)");
         long address = p.address();
-        weights.put(w, address);
+        weights.put(w, new long[]{address, bytes});
         weightBytes += bytes;
         int chunk = Math.min(w.length, UPLOAD_CHUNK);
         hIn.ensure(chunk);
         for (int off = 0; off < w.length; off += chunk) {
             int len = Math.min(chunk, w.length - off);
-            sync(); // the staging buffer is about to be overwritten
+            sync(); // the staging buffer (and the F32 scratch) is about to be overwritten
             hIn.floats.put(w, off, len);
-            CudaErrors.checkRuntime(cudart.cudaMemcpyAsync(va.at(address + (long) off * Float.BYTES), hIn.floats,
-                    (long) len * Float.BYTES, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(weight)");
+            if (bf16) {
+                dB.ensure(len);
+                CudaErrors.checkRuntime(cudart.cudaMemcpyAsync(vb.at(dB.address), hIn.floats,
+                        (long) len * Float.BYTES, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(weight)");
+                toBf16Args(args.reset(), dB.address, address + (long) off * 2, len);
+                kernels.launch("to_bf16", elementwiseGrid(len), 1, THREADS, stream, args);
+            } else {
+                CudaErrors.checkRuntime(cudart.cudaMemcpyAsync(va.at(address + (long) off * Float.BYTES), hIn.floats,
+                        (long) len * Float.BYTES, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync(weight)");
+            }
         }
         sync();
         return address;
@@ -350,8 +395,8 @@ public final class CudaBackend implements Backend {
             if (streamCreated) {
                 cudart.cudaStreamSynchronize(stream);
             }
-            for (Long address : weights.values()) {
-                cudart.cudaFree(va.at(address));
+            for (long[] resident : weights.values()) {
+                cudart.cudaFree(va.at(resident[0]));
             }
             weights.clear();
             weightBytes = 0;

@@ -35,7 +35,8 @@ public final class KernelSources {
             new Kernel("softmax.cu", "softmax_rows"),
             new Kernel("argmax.cu", "argmax_rows"),
             new Kernel("topp.cu", "mass_at_least"),
-            new Kernel("kvcompact.cu", "kv_compact"));
+            new Kernel("kvcompact.cu", "kv_compact"),
+            new Kernel("bf16.cu", "to_bf16"));
 
     private KernelSources() {
     }

@@ -255,6 +255,46 @@ class CudaBackendTest {
         }
     }
 
+    /**
+     * BF16 weights: cuBLAS multiplies the BF16-rounded weights by the BF16-rounded activations, accumulating in F32,
+     * so the reference is the scalar matmul of the rounded operands (products of BF16 values are exact in F32; only
+     * the summation order differs).
+     */
+    @Test
+    void bf16WeightsMatchTheScalarMatmulOfRoundedOperands() {
+        try (CudaBackend b16 = CudaBackend.open(0, 0, 2, true)) {
+            assertTrue(b16.name().contains("BF16"), b16.name());
+            int rows = 9;
+            int in = 384;
+            int out = 257;
+            float[] x = new float[rows * in];
+            float[] w = new float[out * in];
+            SplittableRandom rng = new SplittableRandom(16);
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rng.nextGaussian();
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) rng.nextGaussian() * 0.05f;
+            }
+            float[] got = new float[rows * out];
+            b16.matmul(got, x, rows, w, in, out);
+            float[] xr = x.clone();
+            float[] wr = w.clone();
+            for (float[] a : new float[][]{xr, wr}) {
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = io.mtpspark.engine.safetensors.DType.bf16ToFloat(
+                            io.mtpspark.engine.safetensors.DType.floatToBf16(a[i]));
+                }
+            }
+            float[] expected = new float[rows * out];
+            new ScalarBackend().matmul(expected, xr, rows, wr, in, out);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], got[i], KERNEL_TOL * (1 + Math.abs(expected[i])), "element " + i);
+            }
+            assertEquals((long) out * in * 2, b16.residentWeightBytes(), "the weight is resident in 2 bytes/value");
+        }
+    }
+
     @Test
     void defaultThresholdKeepsGreedyIdsExact() {
         try (CudaBackend b = CudaBackend.open()) {

@@ -381,8 +381,31 @@ abstract class KernelChecks {
         float[] g = random(n, 1);
         long dh = dev().floats(h);
         CudaBackend.siluMulArgs(dev().args().sink(), dh, dev().floats(g), n);
-        dev().launch("silu_mul", CudaBackend.siluMulGrid(n), 1, CudaBackend.THREADS);
+        dev().launch("silu_mul", CudaBackend.elementwiseGrid(n), 1, CudaBackend.THREADS);
         ref.siluMul(h, g, n);
         assertClose(h, dev().readFloats(dh, n), TOL, "backend siluMul");
+    }
+
+    /** The BF16 path's rounding, through the backend's own argument list, against the engine's F32 to BF16. */
+    @Test
+    void bf16ConversionRoundsToNearestEven() {
+        float[] special = {0f, -0f, 1f, -2.5f, Float.intBitsToFloat(0x3f808000), Float.intBitsToFloat(0x3f818000),
+                Float.intBitsToFloat(0x3f80ffff), Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE, 1e-40f,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0x7f800001)};
+        float[] rnd = random(600, 1000);
+        float[] x = new float[special.length + rnd.length];
+        System.arraycopy(special, 0, x, 0, special.length);
+        System.arraycopy(rnd, 0, x, special.length, rnd.length);
+        int n = x.length;
+        long out = dev().ints(new int[(n + 1) / 2]);
+        CudaBackend.toBf16Args(dev().args().sink(), dev().floats(x), out, n);
+        dev().launch("to_bf16", CudaBackend.elementwiseGrid(n), 1, CudaBackend.THREADS);
+        int[] packed = dev().readInts(out, (n + 1) / 2);
+        for (int i = 0; i < n; i++) {
+            int bits = (i % 2 == 0 ? packed[i / 2] : packed[i / 2] >>> 16) & 0xffff; // little-endian halves
+            short expected = io.mtpspark.engine.safetensors.DType.floatToBf16(x[i]);
+            assertEquals(expected & 0xffff, bits, "value " + i + " (" + x[i] + ", bits 0x"
+                    + Integer.toHexString(Float.floatToRawIntBits(x[i])) + ")");
+        }
     }
 }

@@ -52,6 +52,12 @@ template <class T> static T __shfl_xor_sync(unsigned, T v, int laneMask) {
     return r;
 }
 
+static inline unsigned int __float_as_uint(float f) {
+    unsigned int u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+}
+
 static inline float __int_as_float(int i) {
     float f;
     std::memcpy(&f, &i, sizeof f);
@@ -71,6 +77,7 @@ static inline float __int_as_float(int i) {
 #include "argmax.cu"
 #include "topp.cu"
 #include "kvcompact.cu"
+#include "bf16.cu"
 
 [[noreturn]] static void die(const std::string& msg) {
     std::fprintf(stderr, "kernel_emulator: %s\n", msg.c_str());
@@ -149,6 +156,7 @@ int main(int argc, char** argv) {
         {"argmax_rows", [](auto& a) { launch(argmax_rows, a); }},
         {"mass_at_least", [](auto& a) { launch(mass_at_least, a); }},
         {"kv_compact", [](auto& a) { launch(kv_compact, a); }},
+        {"to_bf16", [](auto& a) { launch(to_bf16, a); }},
     };
     FILE* in = std::fopen(argv[1], "rb");
     if (!in) die(std::string("cannot open ") + argv[1]);
