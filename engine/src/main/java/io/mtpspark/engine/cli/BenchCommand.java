@@ -302,11 +302,18 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<String> commandLine() {
-        List<String> args = new ArrayList<>(List.of("--model", String.valueOf(engine.model), "--decoders",
+        List<String> args = new ArrayList<>();
+        if (engine.model != null) {
+            args.addAll(List.of("--model", engine.model.toString()));
+        }
+        args.addAll(List.of("--decoders",
                 String.join(",", decoders), "--k", String.valueOf(engine.k), "--backend",
                 engine.backend, "--threads", String.valueOf(engine.threads), "--steps", String.valueOf(steps),
                 "--batch-size", String.join(",", batchSizes.stream().map(String::valueOf).toList()),
                 "--warmup", String.valueOf(warmup), "--repeats", String.valueOf(repeats)));
+        if (engine.context > 0) {
+            args.addAll(List.of("--context", String.valueOf(engine.context)));
+        }
         if (prompts != null) {
             args.addAll(List.of("--prompts", prompts.toString()));
         }
