@@ -2,7 +2,7 @@
 # Runs on the GPU machine (H100/H200) from the bundle made by scripts/gpu-prepare.sh: the CUDA tests, then the
 # benchmarks, with every result under $OUT (at most 8 files come back: env.txt, log.txt, junit/…, bench.jsonl).
 # Each step has its own time limit and a failed step does not stop the next; the exit status says whether all passed.
-# Sized for about 8 minutes of a 15-minute device budget. STEPS picks the steps: "tests stories 8b" (default) in one call, "8b16 batch" in a second.
+# Sized for about 8 minutes of a 15-minute device budget. STEPS picks the steps: "tests stories 8b" (default) in one call, "8b16 batch hf" in a second.
 # See docs/GPU.md.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -112,6 +112,14 @@ if want batch; then
     run 420 "bench 8B batch sizes cuda bf16" "${BIG16[@]}" bench --backend cuda --random-model "$RANDOM_8B" \
         --decoders autoregressive,quadratic --k 8 --steps 16 --context 64 --batch-size 1,8,32,64 --warmup 0 \
         --repeats 1 --history "$OUT/bench.jsonl"
+fi
+
+# 6. the peer: Hugging Face transformers generate() on the same 8B shape (random BF16 weights on the GPU), batch 1
+#    and 32, plus the measured copy bandwidth and the batch-1 limit it implies; skipped when torch/transformers are
+#    missing (the script says which)
+if want hf; then
+    run 300 "transformers peer 8B" python3 scripts/hf_peer_bench.py --batch-sizes 1,32 --new-tokens 48 \
+        --out "$OUT/bench.jsonl"
 fi
 
 step "done: $([ $failed -eq 0 ] && echo 'all steps passed' || echo 'SOME STEPS FAILED')"
