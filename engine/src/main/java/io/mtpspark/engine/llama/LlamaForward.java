@@ -14,7 +14,9 @@ import io.mtpspark.engine.tensor.Backend;
  * The Llama block forward: n new tokens at once, each with an explicit position id, attending to the KV cache and
  * to each other through an explicit {@link AttentionMask}. Writes the new tokens' keys/values into the cache
  * (which grows by n), leaves the final-norm hidden states of all n rows in {@link #hidden()} and the logits of the
- * requested rows in {@link #logits()}. Single-token decoding is the n = 1 case.
+ * requested rows in {@link #logits()}. Single-token decoding is the n = 1 case. A {@link BlockBatch} runs the blocks
+ * of several sequences, each with its own cache and mask, in one pass: the linears over all rows at once, attention
+ * per sequence.
  *
  * <p>With an {@link MtpAdapter}, token ids {@code vocab .. vocab+K-1} are mask tokens (embedded from the adapter)
  * and rows whose gate is set get the gated-LoRA branch added to each of the seven linears. The branch is computed only
@@ -22,7 +24,8 @@ import io.mtpspark.engine.tensor.Backend;
  * model whatever the adapter holds.
  *
  * <p>An instance owns its scratch buffers (sized for {@code maxRows} rows and {@code maxContext} positions) and is
- * used by one thread at a time; the model's weights are shared. The forward allocates nothing.
+ * used by one thread at a time; the model's weights are shared. The forward allocates nothing (each attention thread
+ * makes its score row once).
  */
 public final class LlamaForward {
     private final LlamaModel model;
