@@ -8,16 +8,24 @@ package io.mtpspark.engine.tensor;
 public final class FaultyBackend implements Backend {
     private final Backend delegate;
     private long callsBeforeFault;
+    private int faults;
 
     /** Lets {@code callsBeforeFault} matmul calls through, fails the next one, then computes normally again. */
     public FaultyBackend(Backend delegate, long callsBeforeFault) {
+        this(delegate, callsBeforeFault, 1);
+    }
+
+    /** As {@link #FaultyBackend(Backend, long)}, failing {@code faults} consecutive matmul calls. */
+    public FaultyBackend(Backend delegate, long callsBeforeFault, int faults) {
         this.delegate = delegate;
         this.callsBeforeFault = callsBeforeFault;
+        this.faults = faults;
     }
 
     /** Arms the fault again: the matmul call after the next {@code calls} ones fails. */
     public void failAfter(long calls) {
         callsBeforeFault = calls;
+        faults = 1;
     }
 
     @Override
@@ -27,7 +35,10 @@ public final class FaultyBackend implements Backend {
 
     @Override
     public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
-        if (callsBeforeFault-- == 0) {
+        if (callsBeforeFault > 0) {
+            callsBeforeFault--;
+        } else if (faults > 0) {
+            faults--;
             throw new IllegalStateException("injected backend fault (FaultyBackend)");
         }
         delegate.matmul(out, x, rows, w, inDim, outDim);

@@ -44,8 +44,9 @@ import java.util.function.IntFunction;
  *
  * <p>A row problem never ends the task. A row whose prompt is null, not UTF-8, empty or too long for the context, or
  * whose max_tokens is below 1, becomes an {@code error} record at once and never enters the batch. If a batched step
- * throws (an unexpected engine error), every row then in flight becomes an error record with the message, the
- * decoder drops them and decoding goes on with the next rows. Only the injected test failure (counted in records
+ * throws (an unexpected engine error), the decoder drops the rows then in flight and each is decoded again alone
+ * (its result is the batched one would have been: batching does not change outputs); a row that fails alone too
+ * becomes an error record with that failure, and decoding goes on with the next rows. Only the injected test failure (counted in records
  * produced) and JVM errors end the task. A row's {@code wall_ms} is its time from admission to its result; rows of a
  * batch overlap, so these add up to more than the task's wall time.
  *
@@ -106,7 +107,7 @@ public final class PartitionGenerator {
         private final Backend backend;
         private final Decoder decoder;
         private final TextGenerator generator;
-        private final Decoder single;
+        private Decoder single; // batch-1 instance of the job's decoder, for samples and retries: made on first use
         private final Decoder reference;
         private final TaskStatsCollector stats;
         private final int sampleStride;
@@ -131,9 +132,7 @@ public final class PartitionGenerator {
             this.sampleStride = options.speedupSample() <= 0 ? 0 : (int) Math.max(1, Math.round(1 / options.speedupSample()));
             // The batch-1 decoders exist only to measure; a batch of one is its own batch-1 instance, since a
             // sampled row is measured after it left the batch.
-            this.single = sampleStride == 0 ? null : options.batchSize() == 1 ? decoder
-                    : DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context);
-            this.reference = sampleStride == 0 ? null : options.decoder().equals("autoregressive") ? single
+            this.reference = sampleStride == 0 ? null : options.decoder().equals("autoregressive") ? single()
                     : DecoderFactory.create("autoregressive", model, backend, null, 0, context);
             this.stats = new TaskStatsCollector(decoder.name(), k);
             this.failure = options.failure() != null && options.failure().partition() == task.partitionId()
@@ -228,15 +227,35 @@ public final class PartitionGenerator {
                 done = List.copyOf(decoder.step());
             } catch (RuntimeException e) {
                 decoder.abort();
-                for (Admitted a : inFlight.values()) {
-                    ready.add(error(a.row(), a.request().promptIds().length, e, a.startNanos()));
-                }
+                // A failed batched step says nothing about any one row: each row then in flight is decoded again
+                // alone, so a fault of the batch (or a passing one) loses no row; a row that fails alone as well
+                // gets an error record with that failure.
+                List<Admitted> retry = List.copyOf(inFlight.values());
                 inFlight.clear();
+                for (Admitted a : retry) {
+                    GenerationRequest r = a.request();
+                    GenerationResult alone;
+                    try {
+                        alone = single().generate(r.promptIds(), r.maxTokens(), r.sampling());
+                    } catch (RuntimeException again) {
+                        ready.add(error(a.row(), r.promptIds().length, again, a.startNanos()));
+                        continue;
+                    }
+                    ready.add(completed(a, alone));
+                }
                 return;
             }
             for (Decoder.Completion c : done) {
                 ready.add(completed(inFlight.remove(c.ticket()), c.result()));
             }
+        }
+
+        private Decoder single() {
+            if (single == null) {
+                single = options.batchSize() == 1 ? decoder : DecoderFactory.create(options.decoder(),
+                        engine.bundle().model(), backend, engine.adapter(), options.k(), options.context());
+            }
+            return single;
         }
 
         private GenerationRecord completed(Admitted a, GenerationResult result) {
@@ -266,9 +285,9 @@ public final class PartitionGenerator {
         private Sample measure(GenerationRequest r) {
             // Interleaved repeats, fastest of two each: a single decode of a small model takes milliseconds, so one
             // GC pause or a busy neighbour would otherwise decide the measured speedup.
-            long job = single.generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos();
+            long job = single().generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos();
             GenerationResult ar = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
-            job = Math.min(job, single.generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos());
+            job = Math.min(job, single().generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos());
             GenerationResult ar2 = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
             return new Sample(job, ar2.totalNanos() < ar.totalNanos() ? ar2 : ar);
         }
