@@ -4,15 +4,21 @@ import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.model.LlamaConfig;
 
 /**
- * Keys and values of one sequence, per layer as {@code [capacity][kvDim]} rows. Slots [0, length) hold committed
- * tokens. A block forward appends its rows; speculative decoders then keep only the accepted ones with
- * {@link #compact} or drop a tail with {@link #truncate}.
+ * Keys and values of one sequence, per layer as {@code [rows][kvDim]}. Slots [0, length) hold committed tokens. A
+ * block forward appends its rows ({@link #reserve} first); speculative decoders then keep only the accepted ones with
+ * {@link #compact} or drop a tail with {@link #truncate}. Memory grows with use, doubling up to {@code capacity}
+ * rows, so a batch of sequences with a long context but short generations does not hold the whole context each;
+ * once grown, a cache keeps its size for the next request it serves.
  */
 public final class KvCache {
+    /** Rows allocated up front (or the capacity, when smaller). */
+    static final int INITIAL_ROWS = 256;
+
     private final float[][] keys;
     private final float[][] values;
     private final int kvDim;
     private final int capacity;
+    private int allocated;
     private int length;
 
     public KvCache(LlamaConfig config, int capacity) {
@@ -20,20 +26,52 @@ public final class KvCache {
     }
 
     public KvCache(int layers, int kvDim, int capacity) {
-        long bytes = 2L * layers * capacity * kvDim * Float.BYTES;
         if ((long) capacity * kvDim > Integer.MAX_VALUE - 8) {
             throw new EngineException("KV cache of " + capacity + " positions × " + kvDim
                     + " floats per layer exceeds the array limit; use a smaller context");
         }
-        try {
-            this.keys = new float[layers][capacity * kvDim];
-            this.values = new float[layers][capacity * kvDim];
-        } catch (OutOfMemoryError e) {
-            throw new EngineException("out of memory allocating the KV cache: " + bytes / (1 << 20) + " MiB for "
-                    + capacity + " positions × " + layers + " layers; raise -Xmx or lower the context");
-        }
+        this.keys = new float[layers][];
+        this.values = new float[layers][];
         this.kvDim = kvDim;
         this.capacity = capacity;
+        grow(Math.min(capacity, INITIAL_ROWS));
+    }
+
+    /** Makes room for {@code rows} rows (at most the capacity), keeping the committed ones. */
+    public void reserve(int rows) {
+        if (rows > capacity) {
+            throw new IllegalArgumentException("KV cache of " + capacity + " rows cannot hold " + rows);
+        }
+        if (rows > allocated) {
+            grow((int) Math.min(capacity, Math.max(rows, 2L * allocated)));
+        }
+    }
+
+    /** Rows currently backed by memory (grows on demand up to {@link #capacity()}). */
+    public int allocatedRows() {
+        return allocated;
+    }
+
+    private void grow(int rows) {
+        long bytes = 2L * keys.length * rows * kvDim * Float.BYTES;
+        try {
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = copyOf(keys[l], rows);
+                values[l] = copyOf(values[l], rows);
+            }
+        } catch (OutOfMemoryError e) {
+            throw new EngineException("out of memory growing the KV cache to " + bytes / (1 << 20) + " MiB for "
+                    + rows + " positions × " + keys.length + " layers; raise -Xmx or lower the context or batch size");
+        }
+        allocated = rows;
+    }
+
+    private float[] copyOf(float[] old, int rows) {
+        float[] grown = new float[rows * kvDim];
+        if (old != null) {
+            System.arraycopy(old, 0, grown, 0, length * kvDim);
+        }
+        return grown;
     }
 
     public int length() {
@@ -58,8 +96,9 @@ public final class KvCache {
 
     /** Marks {@code n} more rows (already written by the forward pass) as part of the sequence. */
     public void append(int n) {
-        if (length + n > capacity) {
-            throw new IllegalStateException("KV cache overflow: " + length + " + " + n + " > " + capacity);
+        if (length + n > allocated) {
+            throw new IllegalStateException("KV cache overflow: " + length + " + " + n + " > " + allocated
+                    + " reserved rows (capacity " + capacity + ")");
         }
         length += n;
     }

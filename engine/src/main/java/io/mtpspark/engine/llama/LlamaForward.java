@@ -195,6 +195,10 @@ public final class LlamaForward {
             }
             attentionWork += (long) rows * (cacheLen + rows);
         }
+        for (int s = 0; s < batch.segments; s++) {
+            KvCache cache = batch.caches[s];
+            cache.reserve(cache.length() + batch.segmentStart[s + 1] - batch.segmentStart[s]);
+        }
         int dim = c.dim();
         int kvDim = c.kvDim();
         int qDim = c.qDim();

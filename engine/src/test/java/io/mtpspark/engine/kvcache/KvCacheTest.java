@@ -55,4 +55,35 @@ class KvCacheTest {
         KvCache c = filled(10);
         assertThrows(IllegalStateException.class, () -> c.append(7));
     }
+
+    @Test
+    void memoryGrowsOnDemandKeepingCommittedRows() {
+        KvCache c = new KvCache(2, 3, 1000);
+        assertEquals(KvCache.INITIAL_ROWS, c.allocatedRows());
+        int rows = 200;
+        c.reserve(rows);
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < rows; r++) {
+                c.keys(l)[r * 3] = 1000 * l + r;
+                c.values(l)[r * 3 + 2] = -(1000 * l + r);
+            }
+        }
+        c.append(rows);
+        c.reserve(rows + 100); // past the first allocation: doubles
+        assertEquals(2 * KvCache.INITIAL_ROWS, c.allocatedRows());
+        c.reserve(600);
+        assertEquals(1000, c.allocatedRows(), "doubling, capped at the capacity");
+        KvCache jump = new KvCache(1, 3, 5000);
+        jump.reserve(3000);
+        assertEquals(3000, jump.allocatedRows(), "a request beyond twice the allocation gets what it asks");
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < rows; r++) {
+                assertEquals(1000 * l + r, c.keys(l)[r * 3], 0f, "key layer " + l + " row " + r);
+                assertEquals(-(1000 * l + r), c.values(l)[r * 3 + 2], 0f, "value layer " + l + " row " + r);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> c.reserve(1001));
+        KvCache small = new KvCache(1, 3, 8);
+        assertThrows(IllegalStateException.class, () -> small.append(9));
+    }
 }
