@@ -62,6 +62,8 @@ public final class CudaBackend implements Backend {
     private boolean blasCreated;
     private Thread boundThread;
     private final int ordinal;
+    /** Not this object's monitor: the pool's workers take that one in their callbacks. */
+    private final Object poolLock = new Object();
 
     /** Device copies of weights, by host array identity: address and size in bytes (F32, or BF16 for matmuls). */
     private final Map<float[], long[]> weights = new IdentityHashMap<>();
@@ -172,6 +174,11 @@ public final class CudaBackend implements Backend {
             cudart.cudaFree(va.at(resident[0]));
             weightBytes -= resident[1];
         }
+    }
+
+    @Override
+    public boolean holdsDeviceState() {
+        return true;
     }
 
     @Override
@@ -319,7 +326,9 @@ public final class CudaBackend implements Backend {
         // Tasks (attention) call back into this backend from the host pool's threads: dot and axpy are host SIMD,
         // and every method that touches the stream or the staging buffers is synchronized and binds the calling
         // thread to the device first, so those calls run one at a time, correctly, from any thread.
-        host.parallelFor(n, workPerItem, task);
+        synchronized (poolLock) { // tasks of two callers (Spark tasks sharing this GPU) take turns on the pool
+            host.parallelFor(n, workPerItem, task);
+        }
     }
 
     /**

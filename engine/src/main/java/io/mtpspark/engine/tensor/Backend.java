@@ -43,6 +43,15 @@ public interface Backend extends AutoCloseable {
     /** Runs {@code task} over [0, n), in parallel when {@code workPerItem * n} is large enough to pay for it. */
     void parallelFor(int n, long workPerItem, RangeTask task);
 
+    /**
+     * True when this backend holds state that is costly to rebuild and scarce, such as weights resident in GPU
+     * memory: a long-lived process (a Spark executor) should then keep one per device and lend it to its tasks
+     * instead of opening one per task.
+     */
+    default boolean holdsDeviceState() {
+        return false;
+    }
+
     @Override
     default void close() {
     }

@@ -49,7 +49,8 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
         int threads = options.threadsPerTask() > 0 ? options.threadsPerTask() : Math.max(1, tc.cpus());
         int gpu = gpuOrdinal(tc.resourcesJMap());
         PartitionGenerator generator = new PartitionGenerator(options, engine, configHash, task,
-                device(tc.resourcesJMap()), threads, t -> BackendChoice.parse(options.backend()).create(t, gpu));
+                device(tc.resourcesJMap()), threads, t -> TaskBackends.forTask(options.backend(), gpu, t,
+                        n -> BackendChoice.parse(options.backend()).create(n, gpu)));
         Iterator<PromptRow> prompts = new Iterator<>() {
             @Override
             public boolean hasNext() {
