@@ -84,6 +84,11 @@ final class TrainCommand implements Callable<Integer> {
         if ((data == null) == (selfDistill == null)) {
             throw new IllegalArgumentException("give exactly one of --data or --self-distill");
         }
+        if (engine.backendChoice() == io.mtpspark.engine.session.BackendChoice.CUDA) {
+            // said, not ignored: a user asking for the GPU must not believe training ran there
+            throw new IllegalArgumentException("--backend cuda: train runs on the CPU (its graph is double precision "
+                    + "with a hand-written backward); use --backend auto or cpu");
+        }
         int threads = engine.threads > 0 ? engine.threads : Runtime.getRuntime().availableProcessors();
         int k = engine.k > 0 ? engine.k : 8;
         ModelBundle bundle = engine.load();

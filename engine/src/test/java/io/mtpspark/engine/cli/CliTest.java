@@ -236,4 +236,11 @@ class CliTest {
         assertEquals(8, n.at("/batches/4/sequences_per_round").asInt(), "two rounds of slots at batch 4");
         assertEquals(7, n.at("/batches/1/sequences_per_round").asInt(), "the seven built-in prompts");
     }
+
+    @Test
+    void trainRefusesTheGpuBackendInsteadOfIgnoringIt(@TempDir Path dir) {
+        assertEquals(2, run("train", "--model", TestModels.storiesBin().toString(), "--out",
+                dir.resolve("a.safetensors").toString(), "--self-distill", "x.txt", "--backend", "cuda"));
+        assertTrue(stderr().contains("--backend cuda: train runs on the CPU"), stderr());
+    }
 }
