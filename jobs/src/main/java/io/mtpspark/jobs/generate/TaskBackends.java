@@ -1,6 +1,7 @@
 package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.engine.tensor.DelegatingBackend;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -44,50 +45,9 @@ final class TaskBackends {
     }
 
     /** A kept backend as a task sees it: everything but {@code close()} goes through. */
-    private record Lent(Backend kept) implements Backend {
-        @Override
-        public String name() {
-            return kept.name();
-        }
-
-        @Override
-        public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
-            kept.matmul(out, x, rows, w, inDim, outDim);
-        }
-
-        @Override
-        public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-            return kept.dot(a, aOff, b, bOff, n);
-        }
-
-        @Override
-        public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
-            kept.axpy(y, yOff, a, x, xOff, n);
-        }
-
-        @Override
-        public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
-            kept.rmsnorm(out, outOff, x, xOff, w, n, eps);
-        }
-
-        @Override
-        public float expShiftSum(float[] a, int off, int n, float shift) {
-            return kept.expShiftSum(a, off, n, shift);
-        }
-
-        @Override
-        public void siluMul(float[] h, float[] g, int off, int n) {
-            kept.siluMul(h, g, off, n);
-        }
-
-        @Override
-        public void parallelFor(int n, long workPerItem, RangeTask task) {
-            kept.parallelFor(n, workPerItem, task);
-        }
-
-        @Override
-        public boolean holdsDeviceState() {
-            return true;
+    private static final class Lent extends DelegatingBackend {
+        Lent(Backend kept) {
+            super(kept);
         }
 
         @Override

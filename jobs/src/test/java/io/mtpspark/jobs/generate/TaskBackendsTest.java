@@ -2,6 +2,7 @@ package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.DelegatingBackend;
 import io.mtpspark.engine.tensor.ScalarBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,12 +23,12 @@ class TaskBackendsTest {
     }
 
     /** Stands in for the CUDA backend: computes on the CPU, says it holds device state, counts opens and closes. */
-    private static final class FakeDevice implements Backend {
+    private static final class FakeDevice extends DelegatingBackend {
         static final AtomicInteger OPENED = new AtomicInteger();
         static final AtomicInteger CLOSED = new AtomicInteger();
-        private final ScalarBackend cpu = new ScalarBackend();
 
         FakeDevice() {
+            super(new ScalarBackend());
             OPENED.incrementAndGet();
         }
 
@@ -39,46 +40,6 @@ class TaskBackendsTest {
         @Override
         public void close() {
             CLOSED.incrementAndGet();
-        }
-
-        @Override
-        public String name() {
-            return "fake-device";
-        }
-
-        @Override
-        public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
-            cpu.matmul(out, x, rows, w, inDim, outDim);
-        }
-
-        @Override
-        public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-            return cpu.dot(a, aOff, b, bOff, n);
-        }
-
-        @Override
-        public void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
-            cpu.axpy(y, yOff, a, x, xOff, n);
-        }
-
-        @Override
-        public void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
-            cpu.rmsnorm(out, outOff, x, xOff, w, n, eps);
-        }
-
-        @Override
-        public float expShiftSum(float[] a, int off, int n, float shift) {
-            return cpu.expShiftSum(a, off, n, shift);
-        }
-
-        @Override
-        public void siluMul(float[] h, float[] g, int off, int n) {
-            cpu.siluMul(h, g, off, n);
-        }
-
-        @Override
-        public void parallelFor(int n, long workPerItem, RangeTask task) {
-            cpu.parallelFor(n, workPerItem, task);
         }
     }
 
