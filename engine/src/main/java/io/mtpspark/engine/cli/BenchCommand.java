@@ -140,12 +140,12 @@ final class BenchCommand implements Callable<Integer> {
         out.put("repeats", repeats);
         if (batchSizes.size() == 1) {
             out.put("batch_size", batchSizes.get(0));
-            decoders(out, model, ids, backend, adapter, batchSizes.get(0));
+            measureDecoders(out, model, ids, backend, adapter, batchSizes.get(0));
             return;
         }
         ObjectNode batches = out.putObject("batches");
         for (int b : batchSizes) {
-            decoders(batches.putObject(String.valueOf(b)), model, ids, backend, adapter, b);
+            measureDecoders(batches.putObject(String.valueOf(b)), model, ids, backend, adapter, b);
         }
     }
 
@@ -153,8 +153,8 @@ final class BenchCommand implements Callable<Integer> {
      * Every decoder at one batch size: a round decodes max(prompts, 2 × batch) sequences (the prompts, cycled) with
      * continuous batching, so slots refill at least once; tokens/s is generated tokens over the round's wall time.
      */
-    private void decoders(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend, MtpAdapter adapter,
-                          int batch) {
+    private void measureDecoders(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend,
+                                 MtpAdapter adapter, int batch) {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < Math.max(ids.size(), 2 * batch); i++) {
             int[] p = ids.get(i % ids.size());

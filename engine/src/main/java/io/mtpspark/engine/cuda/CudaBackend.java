@@ -387,8 +387,8 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Makes this backend's device's primary context current on the calling thread: the runtime API does that on its own, but the
-     * driver-API launches do not, and a backend may be used from a different thread than the one that opened it.
+     * Makes this backend's device's primary context current on the calling thread: the runtime API does that on its
+     * own, but the driver-API launches do not, and a backend may be used from a different thread than the one that opened it.
      */
     private void bindThread() {
         Thread t = Thread.currentThread();

@@ -217,7 +217,7 @@ public abstract class Decoder {
     }
 
     static void checkPrompt(int[] promptIds, int context) {
-        if (promptIds == null || promptIds.length == 0) {
+        if (promptIds.length == 0) { // never null: GenerationRequest refuses that
             throw new EngineException("empty prompt: at least one token (BOS) is required");
         }
         if (promptIds.length >= context) {

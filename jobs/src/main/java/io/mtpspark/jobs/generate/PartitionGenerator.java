@@ -45,9 +45,9 @@ import java.util.function.IntFunction;
  * <p>A row problem never ends the task. A row whose prompt is null, not UTF-8, empty or too long for the context, or
  * whose max_tokens is below 1, becomes an {@code error} record at once and never enters the batch. If a batched step
  * throws (an unexpected engine error), the decoder drops the rows then in flight and each is decoded again alone
- * (its result is the batched one would have been: batching does not change outputs); a row that fails alone too
- * becomes an error record with that failure, and decoding goes on with the next rows. Only the injected test failure (counted in records
- * produced) and JVM errors end the task. A row's {@code wall_ms} is its time from admission to its result; rows of a
+ * (its result is what the batched one would have been: batching does not change outputs); a row that fails alone
+ * too becomes an error record with that failure, and decoding goes on with the next rows. Only the injected test
+ * failure (counted in records produced) and JVM errors end the task. A row's {@code wall_ms} is its time from admission to its result; rows of a
  * batch overlap, so these add up to more than the task's wall time.
  *
  * <p>Speedup sample: with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} of the
