@@ -1,0 +1,188 @@
+package io.mtpspark.engine.tensor;
+
+import io.mtpspark.engine.safetensors.DType;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * One weight matrix {@code [rows][cols]}, row-major, kept in the element type it was stored in (F32, BF16 or F16).
+ * This is the one weight abstraction of the engine: the CPU kernels read it (widening BF16/F16 in registers), the
+ * device engine uploads its raw bytes as they are, and neither ever needs an F32 copy of a BF16 model.
+ *
+ * <p>Storage is either a heap {@code float[]} (F32 weights built in memory: random models, training, tests; the
+ * JIT's fastest path) or a little-endian {@link ByteBuffer} of exactly {@code rows * cols * dtype.bytes()} bytes,
+ * usually a read-only slice of the memory-mapped checkpoint, so the page cache is the only copy. Instances are
+ * immutable and safe to share between threads; {@link #bytes()} hands out an independent view each time.
+ */
+public final class WeightTensor {
+    private final DType dtype;
+    private final int rows;
+    private final int cols;
+    private final float[] heap;    // F32 on the heap, or null
+    private final ByteBuffer data; // little-endian raw elements, or null when heap != null
+
+    private WeightTensor(DType dtype, int rows, int cols, float[] heap, ByteBuffer data) {
+        this.dtype = dtype;
+        this.rows = rows;
+        this.cols = cols;
+        this.heap = heap;
+        this.data = data;
+    }
+
+    /** F32 weights held in {@code values} (not copied; the caller gives up the array). */
+    public static WeightTensor ofFloats(float[] values, int rows, int cols) {
+        checkShape(rows, cols);
+        if ((long) rows * cols != values.length) {
+            throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols + "] given "
+                    + values.length + " values");
+        }
+        return new WeightTensor(DType.F32, rows, cols, values, null);
+    }
+
+    /**
+     * Raw little-endian elements of {@code dtype} in {@code bytes} from its position to its limit (a view is taken;
+     * the buffer's own position and order are left alone). The byte count must match the shape exactly.
+     */
+    public static WeightTensor ofBytes(DType dtype, ByteBuffer bytes, int rows, int cols) {
+        checkShape(rows, cols);
+        long need = (long) rows * cols * dtype.bytes();
+        if (bytes.remaining() != need) {
+            throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols + "] " + dtype + " needs "
+                    + need + " bytes, given " + bytes.remaining());
+        }
+        ByteBuffer view = bytes.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new WeightTensor(dtype, rows, cols, null, view);
+    }
+
+    private static void checkShape(int rows, int cols) {
+        if (rows < 1 || cols < 1) {
+            throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols + "]");
+        }
+        if ((long) rows * cols * Float.BYTES > Integer.MAX_VALUE) {
+            // one ByteBuffer / array per tensor: the largest tensors of 8B-class models (embeddings) fit
+            throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols
+                    + "] exceeds the 2 GiB a single tensor may hold");
+        }
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public long elements() {
+        return (long) rows * cols;
+    }
+
+    /** Bytes of the stored elements (what a forward reads per pass, what the device upload sends). */
+    public long byteSize() {
+        return elements() * dtype.bytes();
+    }
+
+    /** True when the elements are a heap {@code float[]} ({@link #heapFloats()} then returns it). */
+    public boolean isHeapF32() {
+        return heap != null;
+    }
+
+    /** The heap array of an F32 tensor built in memory; shared, never to be written. */
+    public float[] heapFloats() {
+        if (heap == null) {
+            throw new IllegalStateException("weight is " + dtype + " in a buffer, not a heap float[]");
+        }
+        return heap;
+    }
+
+    /**
+     * The raw little-endian elements as a fresh read-only view (position 0, limit {@link #byteSize()}). A heap F32
+     * tensor is copied into a new buffer: callers that upload or checksum may use this for any tensor.
+     */
+    public ByteBuffer bytes() {
+        if (heap != null) {
+            ByteBuffer b = ByteBuffer.allocate(heap.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(heap);
+            return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Element {@code [row][col]} widened to float (exact for every dtype). The scalar oracle reads through this. */
+    public float get(int row, int col) {
+        return at((long) row * cols + col);
+    }
+
+    /** Element at flat row-major index {@code i}, widened to float. */
+    public float at(long i) {
+        if (heap != null) {
+            return heap[(int) i];
+        }
+        int idx = (int) i;
+        switch (dtype) {
+            case F32:
+                return data.getFloat(idx * 4);
+            case BF16:
+                return DType.bf16ToFloat(data.getShort(idx * 2));
+            case F16:
+                return DType.f16ToFloat(data.getShort(idx * 2));
+            default:
+                throw new AssertionError(dtype);
+        }
+    }
+
+    /** Row {@code row} widened to float into {@code dst[off .. off + cols)}: an embedding lookup. */
+    public void readRow(int row, float[] dst, int off) {
+        if (heap != null) {
+            System.arraycopy(heap, row * cols, dst, off, cols);
+            return;
+        }
+        long base = (long) row * cols;
+        for (int c = 0; c < cols; c++) {
+            dst[off + c] = at(base + c);
+        }
+    }
+
+    /** Every element widened to a new F32 array: for training and tests, never on a serving path. */
+    public float[] toFloatArray() {
+        if (heap != null) {
+            return heap.clone();
+        }
+        float[] out = new float[(int) elements()];
+        for (int r = 0; r < rows; r++) {
+            readRow(r, out, r * cols);
+        }
+        return out;
+    }
+
+    /**
+     * This tensor in {@code target} element type: rounding to nearest even when narrowing (F32 to BF16/F16, as the
+     * converter and the device's {@code to_bf16} kernel do), exact when widening. Returns {@code this} when the type
+     * already matches. The result is a heap tensor for F32 and a direct buffer otherwise.
+     */
+    public WeightTensor to(DType target) {
+        if (target == dtype) {
+            return this;
+        }
+        int n = (int) elements();
+        if (target == DType.F32) {
+            return ofFloats(toFloatArray(), rows, cols);
+        }
+        ByteBuffer out = ByteBuffer.allocateDirect(n * target.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            float f = at(i);
+            out.putShort(i * 2, target == DType.BF16 ? DType.floatToBf16(f) : DType.floatToF16(f));
+        }
+        return ofBytes(target, out, rows, cols);
+    }
+
+    @Override
+    public String toString() {
+        return "WeightTensor[" + rows + "x" + cols + " " + dtype + (heap != null ? " heap" : "") + "]";
+    }
+}
