@@ -1,5 +1,7 @@
 package io.mtpspark.engine.model;
 
+import io.mtpspark.engine.tensor.WeightTensor;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +30,14 @@ public final class ModelFingerprint {
         LlamaWeights w = model.weights();
         sample(md, w.tokenEmbedding());
         for (LayerWeights l : w.layers()) {
-            for (float[] t : new float[][]{l.attnNorm(), l.wq(), l.wk(), l.wv(), l.wo(), l.bq(), l.bk(), l.bv(),
-                    l.ffnNorm(), l.wGate(), l.wDown(), l.wUp()}) {
+            sample(md, l.attnNorm());
+            for (WeightTensor t : new WeightTensor[]{l.wq(), l.wk(), l.wv(), l.wo()}) {
+                sample(md, t);
+            }
+            for (float[] t : new float[][]{l.bq(), l.bk(), l.bv(), l.ffnNorm()}) {
+                sample(md, t);
+            }
+            for (WeightTensor t : new WeightTensor[]{l.wGate(), l.wDown(), l.wUp()}) {
                 sample(md, t);
             }
         }
@@ -43,11 +51,17 @@ public final class ModelFingerprint {
             md.update((byte) 0);
             return;
         }
-        int n = Math.min(t.length, SAMPLES_PER_TENSOR);
+        sample(md, WeightTensor.ofFloats(t, 1, t.length));
+    }
+
+    /** The elements' values widened to float, so a model hashes the same in whatever dtype it was loaded. */
+    private static void sample(MessageDigest md, WeightTensor t) {
+        long len = t.elements();
+        int n = (int) Math.min(len, SAMPLES_PER_TENSOR);
         ByteBuffer b = ByteBuffer.allocate(8 + 4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(t.length);
+        b.putLong(len);
         for (int i = 0; i < n; i++) {
-            b.putFloat(t[(int) ((long) i * t.length / n)]);
+            b.putFloat(t.at(i * len / n));
         }
         md.update(b.array());
     }

@@ -10,6 +10,7 @@ import io.mtpspark.engine.model.ModelFingerprint;
 import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.safetensors.SafetensorsFile;
 import io.mtpspark.engine.safetensors.SafetensorsWriter;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -247,12 +248,14 @@ public final class MtpAdapter {
         return f.readFloats(name);
     }
 
-    private static float rms(float[] v) {
+    private static float rms(WeightTensor v) {
         double s = 0;
-        for (float x : v) {
+        long n = v.elements();
+        for (long i = 0; i < n; i++) {
+            float x = v.at(i);
             s += x * x;
         }
-        return (float) Math.sqrt(s / v.length);
+        return (float) Math.sqrt(s / n);
     }
 
     private static float[] ones(int n) {
