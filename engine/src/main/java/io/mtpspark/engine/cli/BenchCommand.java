@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "measured rounds")
     int repeats;
 
-    @Option(names = "--history", description = "append the result as one JSON line to this file")
+    @Option(names = "--history", description = "append the result as one JSON line to this file (default: none)")
     Path history;
 
     @Option(names = "--decoders", defaultValue = "autoregressive", split = ",",
@@ -63,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
     List<String> decoders;
 
     @Option(names = "--batch-size", defaultValue = "1", split = ",", description = "batch sizes to compare, e.g. "
-            + "1,8,32 (sequences decoded together; default: ${DEFAULT-VALUE})")
+            + "1,8,32 (sequences decoded together)")
     List<Integer> batchSizes;
 
     @Option(names = "--block-cost", description = "instead of generating, time one block forward of each row count "
@@ -77,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
     int blockCache;
 
     @Option(names = "--random-model", description = "benchmark a random model instead of --model weights: "
-            + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000)")
+            + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000; default: --model)")
     String randomModel;
 
     @Override

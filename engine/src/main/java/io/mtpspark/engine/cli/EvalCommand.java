@@ -42,8 +42,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--prompts", required = true, description = "prompts, one per line") Path prompts;
     @Option(names = "--ks", defaultValue = "1,2,3,4,5,6,7,8", split = ",", description = "mask counts to evaluate")
     List<Integer> ks;
-    @Option(names = "--decoders", defaultValue = "linear,quadratic", split = ",") List<String> decoders;
-    @Option(names = "--max-tokens", defaultValue = "200") int maxTokens;
+    @Option(names = "--decoders", defaultValue = "linear,quadratic", split = ",", description = "MTP decoders to "
+            + "evaluate") List<String> decoders;
+    @Option(names = "--max-tokens", defaultValue = "200", description = "tokens generated per prompt")
+    int maxTokens;
     @Option(names = "--limit", defaultValue = "0", description = "use only the first N prompts (0 = all)") int limit;
     @Option(names = "--no-sampler", description = "draft without the sampler head (LM head on each mask)")
     boolean noSampler;

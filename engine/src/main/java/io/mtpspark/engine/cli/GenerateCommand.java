@@ -32,10 +32,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engine;
 
-    @Option(names = "--prompt", description = "prompt text (repeatable)")
+    @Option(names = "--prompt", description = "prompt text (repeatable; required unless --prompts)")
     List<String> prompts = new ArrayList<>();
 
-    @Option(names = "--prompts", description = "file with one prompt per line (blank lines skipped)")
+    @Option(names = "--prompts", description = "file with one prompt per line, blank lines skipped (default: none)")
     Path promptsFile;
 
     @Option(names = "--max-tokens", defaultValue = "256", description = "tokens to generate at most")
@@ -54,14 +54,14 @@ final class GenerateCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--batch-size", defaultValue = "1", description = "prompts decoded together (continuous "
-            + "batching; default: ${DEFAULT-VALUE})")
+            + "batching)")
     int batchSize;
 
     @Option(names = "--json", description = "print one JSON object per prompt, one per line")
     boolean json;
 
     @Option(names = "--decoder", defaultValue = "autoregressive",
-            description = "autoregressive | linear | quadratic (default: ${DEFAULT-VALUE})")
+            description = "autoregressive | linear | quadratic")
     String decoder;
 
     @Override

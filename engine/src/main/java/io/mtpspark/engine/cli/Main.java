@@ -18,7 +18,9 @@ import java.util.List;
  * When started without the Vector API module it re-executes itself once with {@code --add-modules
  * jdk.incubator.vector}, so {@code java -jar} gets the SIMD path without extra flags.
  */
+// scope INHERIT: every subcommand, present and future, gets --help/--version and shows option defaults in its usage
 @Command(name = "mtp-engine", mixinStandardHelpOptions = true, version = "mtp-engine 0.1.0",
+        scope = CommandLine.ScopeType.INHERIT, showDefaultValues = true, usageHelpAutoWidth = true,
         description = "Java LLM engine with multi-token prediction decoding.",
         subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class, TrainCommand.class,
                 EvalCommand.class})

@@ -41,22 +41,29 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "adapter file to write (.safetensors)")
     Path out;
 
-    @Option(names = "--data", description = "corpus: .jsonl (text, or prompt+completion) or plain text lines")
+    @Option(names = "--data", description = "corpus: .jsonl (text, or prompt+completion) or plain text lines; "
+            + "this or --self-distill is required")
     Path data;
 
-    @Option(names = "--self-distill", description = "seed prompts, one per line: train on the model's own text")
+    @Option(names = "--self-distill", description = "seed prompts, one per line: train on the model's own "
+            + "text; this or --data is required")
     Path selfDistill;
 
-    @Option(names = "--rank", defaultValue = "16") int rank;
+    @Option(names = "--rank", defaultValue = "16", description = "LoRA rank") int rank;
     @Option(names = "--scaling", defaultValue = "1.0", description = "LoRA branch scale") float scaling;
-    @Option(names = "--steps", defaultValue = "1000") int steps;
+    @Option(names = "--steps", defaultValue = "1000", description = "optimizer steps") int steps;
     @Option(names = "--batch", defaultValue = "8", description = "sequences per step") int batch;
-    @Option(names = "--lr", defaultValue = "2e-4") double lr;
-    @Option(names = "--warmup", defaultValue = "100") int warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.01") double weightDecay;
-    @Option(names = "--grad-clip", defaultValue = "1.0") double gradClip;
-    @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--base-ce-weight", defaultValue = "1.0") double baseCeWeight;
+    @Option(names = "--lr", defaultValue = "2e-4", description = "peak learning rate (AdamW)") double lr;
+    @Option(names = "--warmup", defaultValue = "100", description = "linear warm-up steps before the peak "
+            + "learning rate") int warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay")
+    double weightDecay;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "clip the gradient's global L2 norm "
+            + "to this") double gradClip;
+    @Option(names = "--seed", defaultValue = "1", description = "seed for initialisation, data order and "
+            + "sampled prefixes") long seed;
+    @Option(names = "--base-ce-weight", defaultValue = "1.0", description = "weight of the cross-entropy "
+            + "of mask rows through the LM head") double baseCeWeight;
     @Option(names = "--sampler-ce-weight", defaultValue = "1.0", description = "0 trains without the sampler")
     double samplerCeWeight;
     @Option(names = "--lcm-weight", defaultValue = "1.0", description = "0 disables latent consistency matching")
@@ -74,10 +81,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "256", description = "corpus: tokens per sequence at most")
     int maxLength;
     @Option(names = "--checkpoint", description = "checkpoint file (default: OUT.ckpt)") Path checkpoint;
-    @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+    @Option(names = "--checkpoint-every", defaultValue = "100", description = "steps between checkpoints "
+            + "(0 = none)") int checkpointEvery;
     @Option(names = "--resume", description = "continue from --checkpoint") boolean resume;
-    @Option(names = "--log", description = "append one JSON line per logged step to this file") Path log;
-    @Option(names = "--log-every", defaultValue = "10") int logEvery;
+    @Option(names = "--log", description = "append one JSON line per logged step to this file (default: none)")
+    Path log;
+    @Option(names = "--log-every", defaultValue = "10", description = "steps between --log lines") int logEvery;
 
     @Override
     public Integer call() throws Exception {
