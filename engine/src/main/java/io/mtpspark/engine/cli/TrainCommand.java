@@ -104,16 +104,30 @@ final class TrainCommand implements Callable<Integer> {
         PrintStream err = System.err;
         long t0 = System.nanoTime();
         List<TrainingSequence> sequences;
+        // every token of a training sequence runs through the frozen model: a sequence is at most its context long
+        int ctx = bundle.model().config().seqLen();
         if (selfDistill != null) {
             if (!Files.isRegularFile(selfDistill)) {
                 throw new EngineException(selfDistill, "prompts file not found");
             }
             List<String> prompts = Files.readAllLines(selfDistill, StandardCharsets.UTF_8).stream()
                     .filter(s -> !s.isBlank()).toList();
-            sequences = SelfDistillation.build(bundle, prompts, new SelfDistillation.Options(maxNewTokens,
-                    sampledVariants, 60, 1.0f, seed, threads));
+            if (maxNewTokens + 2 > ctx) {
+                err.printf("data: sequences cut to the model's context of %d tokens (prompt included; --max-new-tokens "
+                        + "is %d)%n", ctx, maxNewTokens);
+            }
+            try {
+                sequences = SelfDistillation.build(bundle, prompts, new SelfDistillation.Options(maxNewTokens,
+                        sampledVariants, 60, 1.0f, seed, threads, ctx));
+            } catch (IllegalArgumentException e) {
+                throw new EngineException(selfDistill, e.getMessage());
+            }
         } else {
-            sequences = CorpusReader.read(data, bundle.tokenizer(), maxLength);
+            if (maxLength > ctx) {
+                err.printf("data: sequences cut to the model's context of %d tokens (--max-length is %d)%n", ctx,
+                        maxLength);
+            }
+            sequences = CorpusReader.read(data, bundle.tokenizer(), Math.min(maxLength, ctx));
         }
         long tokens = sequences.stream().mapToLong(s -> s.tokens().length).sum();
         err.printf("data: %d sequences, %d tokens (%.1f s)%n", sequences.size(), tokens,
