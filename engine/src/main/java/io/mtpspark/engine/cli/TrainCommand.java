@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainingConfig config = new TrainingConfig(k, rank, scaling, lr, warmup, steps, batch, weightDecay, 0.9, 0.999,
                 1e-8, gradClip, seed, !freezeMaskEmbeddings, loss, threads);
         MtpAdapterConfig adapterConfig = new MtpAdapterConfig(k, rank, scaling, EnumSet.allOf(LoraTarget.class),
-                new SamplerOptions(!noSamplerResidual), ModelFingerprint.of(bundle.model()));
+                new SamplerOptions(!noSamplerResidual), ModelFingerprint.dtypeIndependent(bundle.model()));
         MtpAdapter adapter = MtpAdapter.initialForTraining(bundle.model(), adapterConfig, seed);
         Path ckpt = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".ckpt");
         try (MtpTrainer trainer = new MtpTrainer(bundle.model(), adapter, config, sequences)) {
