@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code bench}: greedy tokens/s over a set of prompts, warm-up rounds excluded, median of repeated rounds. Like
  * llama2.c's {@code -n}, {@code --steps} counts positions (prompt included), so a prompt of p tokens generates up to
- * steps + 1 - p tokens. Prints one JSON object; {@code --history} appends it, with commit and machine, to a JSONL file.
+ * steps + 1 - p tokens. Prints a table ({@link BenchTable}), or with {@code --json} one JSON object; {@code --history}
+ * appends that object, with commit and machine, to a JSONL file.
  */
 @Command(name = "bench", description = "Measure generation speed (tokens/s), median of repeated runs.")
 final class BenchCommand implements Callable<Integer> {
@@ -54,6 +55,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--repeats", defaultValue = "5", description = "measured rounds")
     int repeats;
+
+    @Option(names = "--json", description = "print the result as one JSON object instead of a table")
+    boolean json;
 
     @Option(names = "--history", description = "append the result as one JSON line to this file (default: none)")
     Path history;
@@ -119,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         String line = mapper.writeValueAsString(out);
-        System.out.println(line);
+        System.out.print(json ? line + System.lineSeparator() : BenchTable.render(out));
         if (history != null) {
             ObjectNode h = mapper.createObjectNode();
             h.put("time", Instant.now().toString());
