@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.progress.ProgressMeter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.session.PromptText;
@@ -58,6 +59,9 @@ final class GenerateCommand implements Callable<Integer> {
             + "batching)")
     int batchSize;
 
+    @Mixin
+    ProgressOptions progressOptions;
+
     @Option(names = "--json", description = "print one JSON object per prompt, one per line")
     boolean json;
 
@@ -91,7 +95,20 @@ final class GenerateCommand implements Callable<Integer> {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
                     adapter, batchSize));
-            List<TextGeneration> generations = generator.generateAll(all, maxTokens, sampling);
+            List<TextGeneration> generations;
+            if (promptsFile == null) {
+                generations = generator.generateAll(all, maxTokens, sampling);
+            } else {
+                // a prompts file can take hours: say how far it got, on stderr so stdout stays the results
+                ProgressMeter progress = progressOptions.meter("prompts", all.size());
+                long[] counts = new long[2];
+                generations = generator.generateAll(all, maxTokens, sampling, r -> {
+                    counts[0]++;
+                    counts[1] += r.generatedIds().length;
+                    progress.update(counts[0], counts[1], 0);
+                });
+                progress.finish(counts[0], counts[1], 0);
+            }
             for (int i = 0; i < all.size(); i++) {
                 print(all.get(i), generations.get(i), generator, backend);
             }
