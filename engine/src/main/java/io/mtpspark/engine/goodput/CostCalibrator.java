@@ -17,9 +17,11 @@ import java.util.logging.Logger;
  * Measures a {@link ForwardCostModel} on the live backend by timing the very forward object a decoder runs, with
  * blocks of the shapes decoders send (sequences × rows per sequence, the real rows' logits, the rest gated mask
  * rows) over caches of {@value #CACHED_POSITIONS} positions. Sequence counts 1, 2, 4, … up to the batch size; each
- * cell is the median of at least three forwards after one warm-up. The whole calibration stays within a time budget
- * (cells it does not reach are extrapolated, see {@link ForwardCostModel}); results are kept per JVM by key (model,
- * backend, device), so the tasks of an executor calibrate once.
+ * cell is the fastest of at least three forwards after one warm-up (the JIT, a busy neighbour or a GC pause only ever
+ * make a forward slower), after a warm-up of the whole forward; a bigger shape is never recorded as cheaper than a
+ * smaller one (noise would otherwise invent savings). The whole calibration stays within a time budget (cells it
+ * does not reach are extrapolated, see {@link ForwardCostModel}); results are kept per JVM by key (model, backend,
+ * device), so the tasks of an executor calibrate once.
  */
 public final class CostCalibrator {
     /** Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU. */
@@ -75,6 +77,13 @@ public final class CostCalibrator {
         boolean[] gate = new boolean[maxRows];
         int[] logitRows = new int[maxRows];
         boolean out = false;
+        // warm-up: the JIT compiles the forward's loops before any cell is timed (a tenth of the budget at most)
+        long warmEnd = t0 + budgetNanos / 10;
+        caches.add(new KvCache(forward.model().config(), cached + maxRows));
+        fill(tokens, positions, gate, logitRows, 1, 1, cached, vocab, adapter);
+        for (int it = 0; it < 200 && (it < 3 || System.nanoTime() < warmEnd); it++) {
+            timeCell(forward, adapter, batch, caches, 1, 1, 1, cached, tokens, positions, gate, logitRows, 1);
+        }
         for (int i = 0; i < seqs.length && !out; i++) {
             int n = seqs[i];
             while (caches.size() < n) {
@@ -86,22 +95,16 @@ public final class CostCalibrator {
                 if (n * r > forward.maxRows() || n * real > forward.maxLogitRows()) {
                     continue;
                 }
-                for (int row = 0; row < r; row++) {
-                    boolean mask = adapter != null && row >= real;
-                    tokens[row] = mask ? MtpAdapter.maskId(vocab, 1 + (row - real) % adapter.k())
-                            : 3 + row % (vocab - 3);
-                    positions[row] = cached + row;
-                    gate[row] = mask;
-                    logitRows[row] = row;
-                }
+                fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
                 seconds[i][j] = timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate,
-                        logitRows);
+                        logitRows, 3);
                 if (System.nanoTime() - t0 > budgetNanos) {
                     out = true;
                     break;
                 }
             }
         }
+        monotone(seconds);
         double ms = (System.nanoTime() - t0) / 1e6;
         ForwardCostModel m = new ForwardCostModel(key, seqs, rows, seconds, ms);
         LOG.info(String.format("cost calibration of %s: %.0f ms%s", key, ms, out ? " (budget reached; the remaining "
@@ -109,12 +112,41 @@ public final class CostCalibrator {
         return m;
     }
 
+    /** A block of r rows: the first {@code real} real tokens (with logits), the rest gated mask rows. */
+    private static void fill(int[] tokens, int[] positions, boolean[] gate, int[] logitRows, int r, int real,
+                             int cached, int vocab, MtpAdapter adapter) {
+        for (int row = 0; row < r; row++) {
+            boolean mask = adapter != null && row >= real;
+            tokens[row] = mask ? MtpAdapter.maskId(vocab, 1 + (row - real) % adapter.k()) : 3 + row % (vocab - 3);
+            positions[row] = cached + row;
+            gate[row] = mask;
+            logitRows[row] = row;
+        }
+    }
+
+    /** Running maximum along rows, then along sequence counts, over the measured cells. */
+    static void monotone(double[][] seconds) {
+        for (int i = 0; i < seconds.length; i++) {
+            double max = 0;
+            for (int j = 0; j < seconds[i].length; j++) {
+                if (!Double.isNaN(seconds[i][j])) {
+                    max = Math.max(max, seconds[i][j]);
+                    seconds[i][j] = max;
+                }
+                if (i > 0 && !Double.isNaN(seconds[i][j]) && !Double.isNaN(seconds[i - 1][j])) {
+                    seconds[i][j] = Math.max(seconds[i][j], seconds[i - 1][j]);
+                    max = Math.max(max, seconds[i][j]);
+                }
+            }
+        }
+    }
+
     private static double timeCell(LlamaForward forward, MtpAdapter adapter, BlockBatch batch, List<KvCache> caches,
                                    int n, int r, int real, int cached, int[] tokens, int[] positions, boolean[] gate,
-                                   int[] logitRows) {
-        List<Double> times = new ArrayList<>();
+                                   int[] logitRows, int repeats) {
+        double best = Double.POSITIVE_INFINITY;
         long spent = 0;
-        for (int it = -1; it < 3 || spent < MIN_CELL_NANOS && it < 50; it++) {
+        for (int it = -1; it < repeats || spent < MIN_CELL_NANOS && it < 50; it++) {
             batch.clear();
             for (int s = 0; s < n; s++) {
                 KvCache c = caches.get(s);
@@ -127,12 +159,11 @@ public final class CostCalibrator {
             forward.forward(batch, adapter);
             long dt = System.nanoTime() - f0;
             if (it >= 0) {
-                times.add(dt / 1e9);
+                best = Math.min(best, dt / 1e9);
                 spent += dt;
             }
         }
-        times.sort(null);
-        return times.get(times.size() / 2);
+        return best;
     }
 
     /** 1, 2, 4, … below {@code max}, then {@code max}. */
