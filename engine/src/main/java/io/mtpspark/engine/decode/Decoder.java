@@ -77,6 +77,11 @@ public abstract class Decoder {
         return batchSize;
     }
 
+    /** Masks per step (the most an adaptive decoder uses); 0 for autoregressive decoding. */
+    public int k() {
+        return 0;
+    }
+
     /** Positions per sequence, prompt included. */
     public int maxContext() {
         return forward.maxContext();

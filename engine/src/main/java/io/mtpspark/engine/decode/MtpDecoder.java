@@ -77,6 +77,11 @@ public abstract class MtpDecoder extends Decoder {
         return rows;
     }
 
+    @Override
+    public int k() {
+        return k;
+    }
+
     /** The configurations steps may run, in the order {@link #use} indexes them. */
     public List<DecodeConfig> configs() {
         return configs;
