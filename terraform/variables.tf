@@ -344,9 +344,9 @@ variable "adapter_key" {
 }
 
 variable "decoder" {
-  description = "GenerateJob --decoder: the decoding strategy (quadratic multi-token prediction by default)."
+  description = "GenerateJob --decoder: auto (default: the engine picks autoregressive, linear or quadratic and k per step for the hardware and batch, from a cost calibration and the adapter's acceptance table), or a fixed autoregressive, linear or quadratic."
   type        = string
-  default     = "quadratic"
+  default     = "auto"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]*$", var.decoder))
@@ -355,7 +355,7 @@ variable "decoder" {
 }
 
 variable "draft_k" {
-  description = "GenerateJob --k: tokens proposed per step by the multi-token decoder."
+  description = "GenerateJob --k: tokens proposed per step by a fixed multi-token decoder; with decoder auto, the largest k it may choose."
   type        = number
   default     = 8
 

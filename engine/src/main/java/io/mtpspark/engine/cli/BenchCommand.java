@@ -3,7 +3,10 @@ package io.mtpspark.engine.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mtpspark.engine.decode.AdaptiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
+import io.mtpspark.engine.goodput.GoodputPolicy;
+import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.kvcache.KvCache;
 import io.mtpspark.engine.llama.AttentionMask;
@@ -63,7 +66,8 @@ final class BenchCommand implements Callable<Integer> {
     Path history;
 
     @Option(names = "--decoders", defaultValue = "autoregressive", split = ",",
-            description = "decoders to compare on the same prompts, e.g. autoregressive,linear,quadratic")
+            description = "decoders to compare on the same prompts, e.g. autoregressive,linear,quadratic,auto; "
+                    + "NAME:K fixes k for that entry (linear:2,quadratic:8)")
     List<String> decoders;
 
     @Option(names = "--batch-size", defaultValue = "1", split = ",", description = "batch sizes to compare, e.g. "
@@ -167,9 +171,10 @@ final class BenchCommand implements Callable<Integer> {
         out.put("sequences_per_round", requests.size());
         ObjectNode decs = out.putObject("decoders");
         double arTokensPerSecond = 0;
-        for (String name : decoders) {
-            Decoder decoder = engine.decoder(name, model, backend, adapter, batch);
-            ObjectNode dec = decs.putObject(name);
+        for (String entry : decoders) {
+            Decoder decoder = benchDecoder(entry, model, backend, adapter, batch);
+            String name = decoder.name();
+            ObjectNode dec = decs.putObject(entry);
             double[] rounds = new double[repeats];
             long tokens = 0;
             long passes = 0;
@@ -193,7 +198,10 @@ final class BenchCommand implements Callable<Integer> {
                 arTokensPerSecond = median;
             }
             if (!name.equals("autoregressive")) {
-                dec.put("k", engine.effectiveK(adapter));
+                dec.put("k", decoder.k());
+            }
+            if (decoder instanceof AdaptiveDecoder auto) {
+                describeAuto(dec, auto);
             }
             dec.put("generated_tokens_per_round", tokens);
             dec.put("forward_passes_per_round", passes);
@@ -206,6 +214,32 @@ final class BenchCommand implements Callable<Integer> {
             for (double r : rounds) {
                 all.add(Math.round(r * 10) / 10.0);
             }
+        }
+    }
+
+    /** A decoder for one {@code --decoders} entry: a name, or NAME:K for a fixed k. */
+    private Decoder benchDecoder(String entry, LlamaModel model, Backend backend, MtpAdapter adapter, int batch) {
+        int colon = entry.indexOf(':');
+        if (colon < 0) {
+            return engine.decoder(entry, model, backend, adapter, batch);
+        }
+        int k;
+        try {
+            k = Integer.parseInt(entry.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--decoders: expected NAME or NAME:K, got \"" + entry + "\"");
+        }
+        return DecoderFactory.create(entry.substring(0, colon), model, backend, adapter, k, engine.context, batch);
+    }
+
+    /** What {@code auto} did over the measured rounds: steps per configuration, predicted vs measured tokens/s. */
+    private static void describeAuto(ObjectNode dec, AdaptiveDecoder auto) {
+        ObjectNode steps = dec.putObject("steps_by_config");
+        auto.stepsByConfig().forEach(steps::put);
+        dec.put("predicted_forward_tokens_per_second", auto.predictedTokensPerSecond());
+        dec.put("measured_forward_tokens_per_second", auto.measuredTokensPerSecond());
+        if (auto.chooser() instanceof GoodputPolicy p) {
+            dec.put("reason", p.reason(auto.batchSize()));
         }
     }
 

@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.decode.AutoregressiveDecoder;
-import io.mtpspark.engine.decode.DecodeStats;
-import io.mtpspark.engine.decode.Decoder;
-import io.mtpspark.engine.decode.GenerationResult;
-import io.mtpspark.engine.decode.LinearDecoder;
-import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.decode.BlockLayout;
+import io.mtpspark.engine.goodput.AcceptanceMeasurement;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MaskLogitDrafter;
@@ -54,6 +51,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-sampler", description = "draft without the sampler head (LM head on each mask)")
     boolean noSampler;
     @Option(names = "--json", description = "also print the results as one JSON object") boolean json;
+    @Option(names = "--write-acceptance", description = "record the measured table (tokens and rows per pass for "
+            + "each decoder and k) in the adapter file's metadata: the prior --decoder auto starts from")
+    boolean writeAcceptance;
 
     @Override
     public Integer call() throws Exception {
@@ -92,43 +92,41 @@ final class EvalCommand implements Callable<Integer> {
                 reference.add(ar.generate(p, maxTokens, SamplingOptions.GREEDY).generatedIds());
                 progress.update(++counts[0], counts[1] += reference.get(reference.size() - 1).length, 0);
             }
-            LlamaForward forward = new LlamaForward(bundle.model(), backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx);
             Drafter drafter = noSampler ? new MaskLogitDrafter(bundle.model(), backend, adapter.k())
                     : new SamplerHeadDrafter(bundle.model(), adapter, backend);
+            List<BlockLayout> layouts = new ArrayList<>();
+            for (String name : decoders) {
+                if (!name.equals("linear") && !name.equals("quadratic")) {
+                    throw new IllegalArgumentException("--decoders: expected linear or quadratic, got \"" + name + "\"");
+                }
+                layouts.add(BlockLayout.of(name));
+            }
+            List<AcceptanceMeasurement.ConfigResult> measured = AcceptanceMeasurement.measure(bundle.model(), backend,
+                    adapter, drafter, ids, ks, layouts, maxTokens);
             System.out.printf("%-4s", "k");
             for (String d : decoders) {
                 System.out.printf(" %12s", d);
             }
             System.out.println("   (tokens per forward pass)");
             ObjectNode table = result.putObject("tokens_per_pass");
+            ObjectNode rowsTable = result.putObject("rows_per_pass");
             ObjectNode histograms = result.putObject("accept_histogram");
             int mismatches = 0;
+            int at = 0;
             for (int k : ks) {
                 System.out.printf("%-4d", k);
                 for (String name : decoders) {
-                    Decoder dec = switch (name) {
-                        case "linear" -> new LinearDecoder(forward, adapter, k, drafter);
-                        case "quadratic" -> new QuadraticDecoder(forward, adapter, k, drafter);
-                        default -> throw new IllegalArgumentException("--decoders: expected linear or quadratic, got \""
-                                + name + "\"");
-                    };
-                    long tokens = 0;
-                    long passes = 0;
-                    DecodeStats stats = DecodeStats.empty(name, k);
+                    AcceptanceMeasurement.ConfigResult r = measured.get(at++);
                     for (int i = 0; i < ids.size(); i++) {
-                        GenerationResult r = dec.generate(ids.get(i), maxTokens, SamplingOptions.GREEDY);
-                        if (!Arrays.equals(r.generatedIds(), reference.get(i))) {
+                        if (!Arrays.equals(r.outputs().get(i), reference.get(i))) {
                             mismatches++;
                         }
-                        tokens += r.generatedIds().length;
-                        passes += r.forwardPasses();
-                        stats = stats.plus(r.stats());
-                        progress.update(++counts[0], counts[1] += r.generatedIds().length, mismatches);
+                        progress.update(++counts[0], counts[1] += r.outputs().get(i).length, mismatches);
                     }
-                    double tpp = tokens / (double) passes;
-                    System.out.printf(" %12.3f", tpp);
-                    table.with(name).put(String.valueOf(k), tpp);
-                    histograms.with(name).putPOJO(String.valueOf(k), stats.acceptHistogram());
+                    System.out.printf(" %12.3f", r.tokensPerPass());
+                    table.with(name).put(String.valueOf(k), r.tokensPerPass());
+                    rowsTable.with(name).put(String.valueOf(k), r.rowsPerPass());
+                    histograms.with(name).putPOJO(String.valueOf(k), r.stats().acceptHistogram());
                 }
                 System.out.println();
             }
@@ -142,6 +140,14 @@ final class EvalCommand implements Callable<Integer> {
                     : "NO (" + mismatches + " mismatching generations)"));
             if (json) {
                 System.out.println(mapper.writeValueAsString(result));
+            }
+            if (writeAcceptance && mismatches == 0 && !noSampler) {
+                String on = prompts.getFileName() + ", " + ids.size() + " prompts, " + maxTokens + " tokens, greedy";
+                adapter.withAcceptance(AcceptanceMeasurement.table(on, measured)).save(engine.adapter, bundle.model());
+                System.out.println("acceptance table written into " + engine.adapter + " (--decoder auto uses it)");
+            } else if (writeAcceptance) {
+                System.out.println("acceptance table NOT written: " + (noSampler ? "--no-sampler measures a drafter "
+                        + "the decoders do not use" : "outputs differ from autoregressive"));
             }
             return mismatches == 0 ? 0 : 1;
         }

@@ -65,8 +65,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON object per prompt, one per line")
     boolean json;
 
-    @Option(names = "--decoder", defaultValue = "autoregressive",
-            description = "autoregressive | linear | quadratic")
+    @Option(names = "--decoder", description = "auto | autoregressive | linear | quadratic (default: auto with "
+            + "--adapter, else autoregressive); auto picks decoder and k per step from a cost calibration and the "
+            + "adapter's acceptance table")
     String decoder;
 
     @Override
@@ -93,7 +94,8 @@ final class GenerateCommand implements Callable<Integer> {
         ModelBundle bundle = engine.load();
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
-            TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
+            String name = decoder != null ? decoder : adapter != null ? "auto" : "autoregressive";
+            TextGenerator generator = new TextGenerator(bundle, engine.decoder(name, bundle.model(), backend,
                     adapter, batchSize));
             List<TextGeneration> generations;
             if (promptsFile == null) {

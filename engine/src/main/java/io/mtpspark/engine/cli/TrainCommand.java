@@ -3,12 +3,17 @@ package io.mtpspark.engine.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.decode.BlockLayout;
+import io.mtpspark.engine.goodput.AcceptanceMeasurement;
 import io.mtpspark.engine.model.ModelFingerprint;
 import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.MtpAdapterConfig;
+import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.mtp.SamplerOptions;
 import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.engine.train.CorpusReader;
 import io.mtpspark.engine.train.LossOptions;
 import io.mtpspark.engine.train.MtpTrainer;
@@ -24,9 +29,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 
 /**
  * {@code train}: trains an MTP adapter (gated LoRA on all seven linears of every layer, sampler head, mask
@@ -87,6 +95,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--log", description = "append one JSON line per logged step to this file (default: none)")
     Path log;
     @Option(names = "--log-every", defaultValue = "10", description = "steps between --log lines") int logEvery;
+    @Option(names = "--acceptance-prompts", defaultValue = "20", description = "at the end, measure tokens per pass "
+            + "of each decoder and k on this many training sequences' openings and record the table in the adapter "
+            + "(the prior --decoder auto starts from; 0 = skip)")
+    int acceptancePrompts;
 
     @Override
     public Integer call() throws Exception {
@@ -179,10 +191,41 @@ final class TrainCommand implements Callable<Integer> {
                 }
             }
             err.println();
-            trainer.adapter().save(out, bundle.model());
+            MtpAdapter trained = trainer.adapter();
+            if (acceptancePrompts > 0) {
+                trained = withAcceptance(bundle, trained, sequences, k, threads, err);
+            }
+            trained.save(out, bundle.model());
             err.printf("wrote %s after %d steps in %.1f s%n", out, trainer.step(),
                     (System.nanoTime() - t0) / 1e9);
         }
         return 0;
+    }
+
+    /** The trained adapter with its acceptance table, measured on the openings (8 tokens) of training sequences. */
+    private MtpAdapter withAcceptance(ModelBundle bundle, MtpAdapter trained, List<TrainingSequence> sequences, int k,
+                                      int threads, PrintStream err) {
+        List<int[]> openings = new ArrayList<>();
+        for (TrainingSequence s : sequences) {
+            if (openings.size() == acceptancePrompts) {
+                break;
+            }
+            if (s.tokens().length > 1) {
+                openings.add(Arrays.copyOf(s.tokens(), Math.min(8, s.tokens().length - 1)));
+            }
+        }
+        List<Integer> ks = IntStream.of(1, 2, 4, 8, k).filter(x -> x <= k).distinct().sorted()
+                .boxed().toList();
+        long t = System.nanoTime();
+        try (Backend backend = new CpuBackend(threads)) {
+            var results = AcceptanceMeasurement.measure(bundle.model(), backend, trained,
+                    new SamplerHeadDrafter(bundle.model(), trained, backend), openings, ks,
+                    List.of(BlockLayout.LINEAR,
+                            BlockLayout.QUADRATIC), 64);
+            err.printf("acceptance on %d training openings (%.1f s): quadratic k=%d %.2f tokens/pass%n",
+                    openings.size(), (System.nanoTime() - t) / 1e9, k, results.get(results.size() - 1).tokensPerPass());
+            return trained.withAcceptance(AcceptanceMeasurement.table(openings.size()
+                    + " training openings, 64 tokens, greedy", results));
+        }
     }
 }

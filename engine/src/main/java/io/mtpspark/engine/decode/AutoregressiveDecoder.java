@@ -44,6 +44,7 @@ public final class AutoregressiveDecoder extends Decoder {
         private int prefilled; // prompt tokens in the cache; the prompt is done when this reaches its length
         private int chunk;
         private int next;
+        private long steps; // single-token passes (prompt chunks excluded)
 
         ArSequence(int cacheCapacity, int rows) {
             super(cacheCapacity, rows);
@@ -54,6 +55,7 @@ public final class AutoregressiveDecoder extends Decoder {
         @Override
         protected void reset() {
             prefilled = 0;
+            steps = 0;
         }
 
         @Override
@@ -73,6 +75,7 @@ public final class AutoregressiveDecoder extends Decoder {
                 return false; // prompt only: consume() ends every other case itself
             }
             chunk = 0;
+            steps++;
             tokens[0] = next;
             positions[0] = cache.length();
             lastRow[0] = 0;
@@ -96,8 +99,10 @@ public final class AutoregressiveDecoder extends Decoder {
 
         @Override
         protected DecodeStats stats() {
-            return new DecodeStats(name(), 0, new long[]{Math.max(0, passes - 1)}, new long[0], new long[0],
-                    forwardNanos, samplerNanos, bookkeepingNanos);
+            // no MTP passes: the accept histogram stays empty, so reports never mix single-token passes into it
+            return new DecodeStats(name(), 0, new long[1], new long[0], new long[0], forwardNanos, samplerNanos,
+                    bookkeepingNanos, passes == 0 ? java.util.Map.of() : java.util.Map.of(name(), (long) passes),
+                    steps);
         }
     }
 }

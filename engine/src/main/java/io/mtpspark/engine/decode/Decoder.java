@@ -77,6 +77,11 @@ public abstract class Decoder {
         return batchSize;
     }
 
+    /** Masks per step (the most an adaptive decoder uses); 0 for autoregressive decoding. */
+    public int k() {
+        return 0;
+    }
+
     /** Positions per sequence, prompt included. */
     public int maxContext() {
         return forward.maxContext();
@@ -170,6 +175,7 @@ public abstract class Decoder {
     public List<Completion> step() {
         completed.clear();
         batch.clear();
+        beforeStep(active);
         int n = 0;
         for (Sequence s : slots) {
             if (s == null || !s.busy) {
@@ -187,6 +193,7 @@ public abstract class Decoder {
             long f0 = System.nanoTime();
             forward.forward(batch, adapter());
             long dt = System.nanoTime() - f0;
+            afterForward(n, batch.rows(), dt);
             for (int i = 0; i < n; i++) {
                 Sequence s = planned[i];
                 planned[i] = null;
@@ -198,6 +205,24 @@ public abstract class Decoder {
             }
         }
         return completed;
+    }
+
+    /** Slots, busy or not (null until first used): {@code 0 .. batchSize()-1}. */
+    protected final Sequence slot(int i) {
+        return slots[i];
+    }
+
+    /** Called at the start of each {@link #step()} with the sequences in flight (a decoder may re-plan here). */
+    protected void beforeStep(int sequences) {
+    }
+
+    /** Called after each step's forward: sequences in it, rows and the forward's wall time. */
+    protected void afterForward(int sequences, int rows, long nanos) {
+    }
+
+    /** The forward pass this decoder runs (cost calibration times the same object). */
+    public LlamaForward forward() {
+        return forward;
     }
 
     /**
@@ -291,6 +316,11 @@ public abstract class Decoder {
         protected abstract boolean consume(float[] logits, float[] hidden);
 
         protected abstract DecodeStats stats();
+
+        /** Whether a request is in flight in this slot. */
+        protected final boolean inFlight() {
+            return busy;
+        }
 
         protected int produced() {
             return produced;

@@ -9,6 +9,9 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Speculative decoding with mask tokens (spec §5), shared by the linear and quadratic layouts. State of a sequence
@@ -25,34 +28,80 @@ import java.util.Arrays;
  */
 public abstract class MtpDecoder extends Decoder {
     protected final MtpAdapter adapter;
+    /** The most masks a step may use (the adapter's K or less). */
     protected final int k;
     private final Drafter drafter;
+    private final List<DecodeConfig> configs;
     private final float[] dist;
     private final int[] verified;
+    private final int[] keep;
+    private DecodeConfig current;
+    private int currentIndex;
 
-    /**
-     * @param fullBlockRows rows of this layout's block with k drafts and k masks (the most a step uses)
-     */
-    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize,
-                         int fullBlockRows) {
-        super(forward, batchSize, checkK(adapter, k, fullBlockRows));
-        this.adapter = adapter;
-        this.k = k;
-        this.drafter = drafter;
-        this.dist = new float[vocab];
-        this.verified = new int[k + 1];
+    /** A decoder that runs {@code config} for every step. */
+    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, DecodeConfig config, Drafter drafter,
+                         int batchSize) {
+        this(forward, adapter, List.of(config), drafter, batchSize);
     }
 
-    private static int checkK(MtpAdapter adapter, int k, int fullBlockRows) {
-        if (k < 1 || k > adapter.k()) {
-            throw new IllegalArgumentException("k " + k + " outside 1.." + adapter.k() + " of the adapter");
+    /**
+     * A decoder whose steps may run any of {@code configs} (each step one of them for every sequence, chosen with
+     * {@link #use}; the first until then). Switching is exact: the state between steps (committed tokens in the
+     * cache, the newest token r0 not yet cached, drafts for the positions after it) means the same to every layout,
+     * so a step drops the drafts it has no room for and lays out the rest its own way.
+     */
+    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
+                         int batchSize) {
+        super(forward, batchSize, checkConfigs(adapter, configs));
+        this.adapter = adapter;
+        this.k = configs.stream().mapToInt(DecodeConfig::k).max().orElse(0);
+        this.drafter = drafter;
+        this.configs = List.copyOf(configs);
+        this.dist = new float[vocab];
+        this.verified = new int[k + 1];
+        this.keep = new int[k + 1];
+        this.current = configs.get(0);
+    }
+
+    private static int checkConfigs(MtpAdapter adapter, List<DecodeConfig> configs) {
+        if (configs.isEmpty()) {
+            throw new IllegalArgumentException("no decoder configuration");
         }
-        return fullBlockRows;
+        int rows = 1;
+        for (DecodeConfig c : configs) {
+            if (c.k() > adapter.k()) {
+                throw new IllegalArgumentException("k " + c.k() + " outside 1.." + adapter.k() + " of the adapter");
+            }
+            rows = Math.max(rows, c.fullRows());
+        }
+        return rows;
+    }
+
+    @Override
+    public int k() {
+        return k;
+    }
+
+    /** The configurations steps may run, in the order {@link #use} indexes them. */
+    public List<DecodeConfig> configs() {
+        return configs;
+    }
+
+    /** The configuration the next step runs. */
+    public DecodeConfig current() {
+        return current;
+    }
+
+    /** Runs the next steps (of every sequence) with {@code configs().get(index)}. */
+    protected final void use(int index) {
+        currentIndex = index;
+        current = configs.get(index);
     }
 
     @Override
     protected MtpAdapter adapter() {
-        return adapter;
+        // a step of single rows uses no mask token and no LoRA row: it is a plain forward
+        return current.autoregressive() ? null : adapter;
     }
 
     @Override
@@ -60,20 +109,102 @@ public abstract class MtpDecoder extends Decoder {
         return new MtpSequence(cacheCapacity, rows);
     }
 
-    /** Rows of a block with {@code d} drafts and {@code m} masks per mask group. */
-    protected abstract int blockRows(int d, int m);
-
     /**
      * Lays out one step's block of sequence {@code s} after {@code p} committed positions: fills its tokens,
-     * positions, gate and {@code realRows} (row of r_g for g = 0..d) and returns the attention mask to use.
+     * positions, gate and {@code realRows} (row of r_g for g = 0..d) and returns the attention mask to use. A block
+     * without drafts and masks is the autoregressive step {@code [r0]}.
      */
-    protected abstract AttentionMask layout(MtpSequence s, int r0, int[] drafts, int d, int m, int p);
+    private AttentionMask layout(BlockLayout l, MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
+        if (l != BlockLayout.QUADRATIC) {
+            return linearLayout(s, r0, drafts, d, m, p);
+        }
+        return quadraticLayout(s, r0, drafts, d, m, p);
+    }
+
+    /** {@code [r_0, d_1..d_d, m_1..m_k]} at positions P..P+d+k, plain causal (the masks come last). */
+    private AttentionMask linearLayout(MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
+        for (int g = 0; g <= d; g++) {
+            s.tokens[g] = g == 0 ? r0 : drafts[g - 1];
+            s.positions[g] = p + g;
+            s.gate[g] = false;
+            s.realRows[g] = g;
+        }
+        for (int j = 1; j <= m; j++) {
+            s.tokens[d + j] = MtpAdapter.maskId(vocab, j);
+            s.positions[d + j] = p + d + j;
+            s.gate[d + j] = true;
+        }
+        return AttentionMask.CAUSAL;
+    }
+
+    /**
+     * d+1 groups {@code [r_g, m_1..m_k]}: r_g at P+g, mask j of group g at P+g+j; r_g sees r_0..r_g, mask j of group
+     * g sees r_0..r_g and masks 1..j of its own group.
+     */
+    private AttentionMask quadraticLayout(MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
+        int g1 = m + 1;
+        int n = (d + 1) * g1;
+        if (s.localMask == null) {
+            s.localMask = new BlockLocalMask(s.rows);
+        }
+        BlockLocalMask mask = s.localMask;
+        mask.resize(n);
+        for (int g = 0; g <= d; g++) {
+            int base = g * g1;
+            s.tokens[base] = g == 0 ? r0 : drafts[g - 1];
+            s.positions[base] = p + g;
+            s.gate[base] = false;
+            s.realRows[g] = base;
+            for (int j = 1; j <= m; j++) {
+                s.tokens[base + j] = MtpAdapter.maskId(vocab, j);
+                s.positions[base + j] = p + g + j;
+                s.gate[base + j] = true;
+            }
+        }
+        for (int q = 0; q < n; q++) {
+            int gq = q / g1;
+            int sq = q % g1;
+            for (int key = 0; key < n; key++) {
+                int gk = key / g1;
+                int sk = key % g1;
+                // real keys: causal over groups; mask keys: own group, up to the query (real queries see no masks)
+                mask.set(q, key, sk == 0 ? gk <= gq : gk == gq && sq >= sk);
+            }
+        }
+        return mask;
+    }
 
     /** Keeps the K/V of r_0..r_a (the first a+1 real rows) at slots p..p+a and drops the rest of the block. */
-    protected abstract void commitKv(MtpSequence s, int p, int a);
+    private void commitKv(BlockLayout l, MtpSequence s, int p, int a) {
+        if (l != BlockLayout.QUADRATIC) {
+            s.cache.truncate(p + a + 1); // real rows come first, so the accepted ones are already contiguous
+            return;
+        }
+        for (int g = 0; g <= a; g++) {
+            keep[g] = g * (s.masks + 1);
+        }
+        s.cache.compact(p, keep, a + 1);
+    }
 
-    /** First mask row whose latents drafts the next step after accepting a of d drafts, or -1 if none is valid. */
-    protected abstract int nextDraftRow(int a, int d, int m);
+    /** First mask row whose latents draft the next step after accepting a of d drafts, or -1 if none is valid. */
+    private static int nextDraftRow(BlockLayout l, int a, int d, int m) {
+        if (m == 0) {
+            return -1;
+        }
+        if (l != BlockLayout.QUADRATIC) {
+            // linear: the trailing masks saw only accepted tokens only when every draft was accepted
+            return a == d ? d + 1 : -1;
+        }
+        return a * (m + 1) + 1;
+    }
+
+    /**
+     * Called after each pass of a sequence that emitted tokens: {@code tokens} emitted by a pass of
+     * {@code configs().get(configIndex)}; {@code fullDrafts} when it verified as many drafts as that configuration's
+     * k (a pass that says how well drafts are accepted).
+     */
+    protected void observed(MtpSequence s, int configIndex, int tokens, boolean fullDrafts) {
+    }
 
     /** One sequence's speculative state and block buffers. */
     protected final class MtpSequence extends Sequence {
@@ -85,8 +216,13 @@ public abstract class MtpDecoder extends Decoder {
         private final long[] acceptHistogram = new long[k + 1];
         private final long[] proposed = new long[k];
         private final long[] accepted = new long[k];
+        private final long[] configPasses = new long[configs.size()];
         BlockLocalMask localMask; // for layouts that need one; made on first use
         int masks;                // masks per group in the current block
+        /** Per-sequence slot for a subclass's running estimate (the adaptive decoder's acceptance ratio). */
+        double excessObserved;
+        double excessPredicted;
+        private long blockRows;
         private int nDrafts;
         private int r0;
         private int start;        // prompt tokens already prefilled
@@ -96,6 +232,8 @@ public abstract class MtpDecoder extends Decoder {
         private int promptMasks;
         private int drafted;      // drafts in the planned step
         private int p;            // committed positions before the planned step
+        private DecodeConfig stepConfig;
+        private int stepIndex;
 
         MtpSequence(int cacheCapacity, int rows) {
             super(cacheCapacity, rows);
@@ -111,9 +249,13 @@ public abstract class MtpDecoder extends Decoder {
             prompted = false;
             lastPrefill = false;
             nDrafts = 0;
+            blockRows = 0;
+            excessObserved = 0;
+            excessPredicted = 0;
             Arrays.fill(acceptHistogram, 0);
             Arrays.fill(proposed, 0);
             Arrays.fill(accepted, 0);
+            Arrays.fill(configPasses, 0);
         }
 
         @Override
@@ -121,12 +263,16 @@ public abstract class MtpDecoder extends Decoder {
             if (maxTokens == 0) {
                 return false;
             }
+            stepConfig = current;
+            stepIndex = currentIndex;
+            configPasses[currentIndex]++;
+            int kNow = stepConfig.k();
             int ctx = forward.maxContext();
             int n = promptIds.length;
             if (!prompted) {
                 // prefill: the prompt with the k masks appended, causal, contiguous positions (spec §5.1); a prompt
                 // longer than the block goes first in plain chunks
-                promptMasks = Math.min(k, ctx - n);
+                promptMasks = Math.min(kNow, ctx - n);
                 if (n - start + promptMasks > rows) {
                     chunk = Math.min(rows, n - start - 1);
                     for (int i = 0; i < chunk; i++) {
@@ -152,8 +298,8 @@ public abstract class MtpDecoder extends Decoder {
             if (p >= ctx) {
                 return false; // context full: r0 cannot be processed
             }
-            int d = nDrafts;
-            int mm = k;
+            int d = Math.min(nDrafts, kNow); // drafts beyond this step's k are dropped: they are only proposals
+            int mm = kNow;
             int room = ctx - 1 - p; // positions up to p + d + mm must stay below ctx
             if (d + mm > room) {
                 mm = Math.max(0, room - d);
@@ -161,8 +307,10 @@ public abstract class MtpDecoder extends Decoder {
             }
             drafted = d;
             masks = mm;
-            AttentionMask mask = layout(this, r0, drafts, d, mm, p);
-            batch.add(tokens, positions, gate, blockRows(d, mm), mask, cache, realRows, d + 1);
+            AttentionMask mask = layout(stepConfig.layout(), this, r0, drafts, d, mm, p);
+            int n1 = stepConfig.layout().rows(d, mm);
+            blockRows += n1;
+            batch.add(tokens, positions, gate, n1, mask, cache, realRows, d + 1);
             return true;
         }
 
@@ -178,11 +326,14 @@ public abstract class MtpDecoder extends Decoder {
                 prompted = true;
                 int n = promptIds.length;
                 r0 = sampler.sample(logits, logitBase * vocab, vocab);
-                long s0 = System.nanoTime();
-                drafter.draft(r0, n, hidden, rowBase + n - start, promptMasks, drafts);
-                samplerNanos += System.nanoTime() - s0;
+                if (promptMasks > 0) {
+                    long s0 = System.nanoTime();
+                    drafter.draft(r0, n, hidden, rowBase + n - start, promptMasks, drafts);
+                    samplerNanos += System.nanoTime() - s0;
+                }
                 nDrafts = promptMasks;
                 cache.truncate(n);
+                observed(this, stepIndex, 1, false);
                 return emit(r0);
             }
             long b0 = System.nanoTime();
@@ -194,15 +345,21 @@ public abstract class MtpDecoder extends Decoder {
             for (int j = 0; j < a; j++) {
                 accepted[j]++;
             }
-            acceptHistogram[a]++;
+            if (!stepConfig.autoregressive()) {
+                acceptHistogram[a]++; // single-row steps are no MTP passes: they stay out of the histogram
+            }
             boolean done = false;
+            int emitted = 0;
             for (int j = 0; j <= a && !done; j++) {
                 done = emit(verified[j]);
+                emitted++;
             }
             r0 = verified[a];
-            commitKv(this, p, a);
+            BlockLayout l = stepConfig.layout();
+            commitKv(l, this, p, a);
             bookkeepingNanos += System.nanoTime() - b0;
-            int row = done ? -1 : nextDraftRow(a, d, masks);
+            observed(this, stepIndex, emitted, d > 0 && d == stepConfig.k());
+            int row = done ? -1 : nextDraftRow(l, a, d, masks);
             if (row >= 0) {
                 long s0 = System.nanoTime();
                 drafter.draft(r0, cache.length(), hidden, rowBase + row, masks, drafts);
@@ -216,8 +373,14 @@ public abstract class MtpDecoder extends Decoder {
 
         @Override
         protected DecodeStats stats() {
+            Map<String, Long> byConfig = new LinkedHashMap<>();
+            for (int i = 0; i < configPasses.length; i++) {
+                if (configPasses[i] > 0) {
+                    byConfig.put(configs.get(i).label(), configPasses[i]);
+                }
+            }
             return new DecodeStats(name(), k, acceptHistogram.clone(), proposed.clone(), accepted.clone(),
-                    forwardNanos, samplerNanos, bookkeepingNanos);
+                    forwardNanos, samplerNanos, bookkeepingNanos, byConfig, blockRows);
         }
     }
 

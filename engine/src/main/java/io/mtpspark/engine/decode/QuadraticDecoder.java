@@ -1,7 +1,5 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.llama.AttentionMask;
-import io.mtpspark.engine.llama.BlockLocalMask;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -14,8 +12,6 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
  * and masks 1..j of its own group. (k+1)² rows per step at full size.
  */
 public final class QuadraticDecoder extends MtpDecoder {
-    private final int[] keep;
-
     public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
         this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
     }
@@ -26,67 +22,11 @@ public final class QuadraticDecoder extends MtpDecoder {
 
     /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
     public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
-        super(forward, adapter, k, drafter, batchSize, (k + 1) * (k + 1));
-        this.keep = new int[k + 1];
+        super(forward, adapter, new DecodeConfig(BlockLayout.QUADRATIC, k), drafter, batchSize);
     }
 
     @Override
     public String name() {
         return "quadratic";
-    }
-
-    @Override
-    protected int blockRows(int d, int m) {
-        return (d + 1) * (m + 1);
-    }
-
-    @Override
-    protected AttentionMask layout(MtpSequence s, int r0, int[] drafts, int d, int m, int p) {
-        int g1 = m + 1;
-        int n = (d + 1) * g1;
-        if (s.localMask == null) {
-            s.localMask = new BlockLocalMask(s.rows);
-        }
-        BlockLocalMask mask = s.localMask;
-        mask.resize(n);
-        int[] tokens = s.tokens;
-        int[] positions = s.positions;
-        boolean[] gate = s.gate;
-        for (int g = 0; g <= d; g++) {
-            int base = g * g1;
-            tokens[base] = g == 0 ? r0 : drafts[g - 1];
-            positions[base] = p + g;
-            gate[base] = false;
-            s.realRows[g] = base;
-            for (int j = 1; j <= m; j++) {
-                tokens[base + j] = MtpAdapter.maskId(vocab, j);
-                positions[base + j] = p + g + j;
-                gate[base + j] = true;
-            }
-        }
-        for (int q = 0; q < n; q++) {
-            int gq = q / g1;
-            int sq = q % g1;
-            for (int key = 0; key < n; key++) {
-                int gk = key / g1;
-                int sk = key % g1;
-                // real keys: causal over groups; mask keys: own group, up to the query (real queries see no masks)
-                mask.set(q, key, sk == 0 ? gk <= gq : gk == gq && sq >= sk);
-            }
-        }
-        return mask;
-    }
-
-    @Override
-    protected void commitKv(MtpSequence s, int p, int a) {
-        for (int g = 0; g <= a; g++) {
-            keep[g] = g * (s.masks + 1);
-        }
-        s.cache.compact(p, keep, a + 1);
-    }
-
-    @Override
-    protected int nextDraftRow(int a, int d, int m) {
-        return m == 0 ? -1 : a * (m + 1) + 1;
     }
 }

@@ -123,6 +123,11 @@ public final class LlamaForward {
      * Largest position + 1 this forward can process (the RoPE table is sized for it). A KV cache for speculative
      * decoding needs {@code maxContext + maxRows} rows of capacity, since a block can hold more rows than positions.
      */
+    /** Rows per forward whose logits can be asked for. */
+    public int maxLogitRows() {
+        return maxLogitRows;
+    }
+
     public int maxContext() {
         return maxContext;
     }

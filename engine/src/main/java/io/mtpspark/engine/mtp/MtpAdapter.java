@@ -39,12 +39,29 @@ public final class MtpAdapter {
     private final float[] maskEmbeddings;
     private final LoraWeights[][] lora; // [layer][target ordinal], null where the target is off
     private final SamplerHead sampler;
+    private final AcceptanceTable acceptance; // null when never measured
 
     public MtpAdapter(MtpAdapterConfig config, float[] maskEmbeddings, LoraWeights[][] lora, SamplerHead sampler) {
+        this(config, maskEmbeddings, lora, sampler, null);
+    }
+
+    private MtpAdapter(MtpAdapterConfig config, float[] maskEmbeddings, LoraWeights[][] lora, SamplerHead sampler,
+                       AcceptanceTable acceptance) {
         this.config = config;
         this.maskEmbeddings = maskEmbeddings;
         this.lora = lora;
         this.sampler = sampler;
+        this.acceptance = acceptance;
+    }
+
+    /** The adapter's measured acceptance prior (tokens and rows per pass per decoder configuration), or null. */
+    public AcceptanceTable acceptance() {
+        return acceptance;
+    }
+
+    /** The same weights (shared, not copied) with {@code table} as the acceptance prior. */
+    public MtpAdapter withAcceptance(AcceptanceTable table) {
+        return new MtpAdapter(config, maskEmbeddings, lora, sampler, table);
     }
 
     public MtpAdapterConfig config() {
@@ -173,6 +190,9 @@ public final class MtpAdapter {
                     + "against " + base.source());
         }
         BaseModelMatch.record(meta.putObject("base_model"), base);
+        if (acceptance != null) {
+            meta.set("acceptance", acceptance.toJson());
+        }
         w.metadata("mtp_config", JSON.writeValueAsString(meta));
         w.write(file);
     }
@@ -227,7 +247,15 @@ public final class MtpAdapter {
             SamplerHead head = new SamplerHead(read(f, "mtp.sampler.fc1.weight", d, 2L * d),
                     read(f, "mtp.sampler.norm1.weight", d), read(f, "mtp.sampler.fc2.weight", d, d),
                     read(f, "mtp.sampler.norm2.weight", d), config.sampler());
-            return new MtpAdapter(config, masks, lora, head);
+            AcceptanceTable table = null;
+            if (meta.has("acceptance")) {
+                try {
+                    table = AcceptanceTable.fromJson(meta.get("acceptance"));
+                } catch (IllegalArgumentException e) {
+                    throw new EngineException(file, "corrupt MTP adapter acceptance table: " + e.getMessage());
+                }
+            }
+            return new MtpAdapter(config, masks, lora, head, table);
         }
     }
 

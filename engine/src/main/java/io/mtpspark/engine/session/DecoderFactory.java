@@ -11,14 +11,30 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.tensor.Backend;
 
+import io.mtpspark.engine.decode.AdaptiveDecoder;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.goodput.CostCalibrator;
+import io.mtpspark.engine.goodput.ForwardCostModel;
+import io.mtpspark.engine.goodput.GoodputPolicy;
+import io.mtpspark.engine.model.ModelFingerprint;
+
+import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
+import java.util.logging.Logger;
 
 /**
- * Builds a {@link Decoder} by name ({@code autoregressive}, {@code linear}, {@code quadratic}) and batch size, the
- * way the CLI and the Spark job choose one. MTP decoders need an adapter and a k in 1..K of that adapter.
+ * Builds a {@link Decoder} by name ({@code auto}, {@code autoregressive}, {@code linear}, {@code quadratic}) and batch
+ * size, the way the CLI and the Spark job choose one. MTP decoders need an adapter and a k in 1..K of that adapter.
+ * {@code auto} builds an {@link AdaptiveDecoder} driven by the {@link GoodputPolicy}: the forward's cost is calibrated
+ * on the backend (once per JVM and model, backend and device), the acceptance prior is the adapter's table; without
+ * an adapter, an acceptance table or a working calibration it decodes autoregressively and logs why.
  */
 public final class DecoderFactory {
-    public static final List<String> NAMES = List.of("autoregressive", "linear", "quadratic");
+    public static final List<String> NAMES = List.of("auto", "autoregressive", "linear", "quadratic");
+    /** Rows one forward may hold over all sequences for {@code auto} (bounds the scratch of big batches). */
+    static final int AUTO_MAX_FORWARD_ROWS = 2048;
+    private static final Logger LOG = Logger.getLogger(DecoderFactory.class.getName());
     /** Context used when the caller does not choose one: the model's, capped to keep the KV cache reasonable. */
     public static final int DEFAULT_MAX_CONTEXT = 4096;
 
@@ -43,6 +59,15 @@ public final class DecoderFactory {
      */
     public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
                                  int context, int batchSize) {
+        return create(name, model, backend, adapter, k, context, batchSize, "local");
+    }
+
+    /**
+     * As {@link #create(String, LlamaModel, Backend, MtpAdapter, int, int, int)}, with {@code device} naming where
+     * the backend runs (part of the key {@code auto}'s calibration is cached under).
+     */
+    public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
+                                 int context, int batchSize, String device) {
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("--batch-size: expected 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
         }
@@ -51,6 +76,8 @@ public final class DecoderFactory {
         // prompt chunk per sequence: 64 rows, shrinking with large batches so one forward stays within ~512 rows
         int promptRows = batchSize <= 8 ? 64 : Math.max(8, 512 / batchSize);
         switch (name) {
+            case "auto":
+                return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device);
             case "autoregressive":
                 return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx,
                         batchSize), batchSize);
@@ -74,5 +101,75 @@ public final class DecoderFactory {
                 throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", NAMES)
                         + ", got \"" + name + "\"");
         }
+    }
+
+    private static Decoder autoregressive(LlamaModel model, Backend backend, int ctx, int batchSize, int promptRows) {
+        return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx, batchSize),
+                batchSize);
+    }
+
+    /**
+     * The k values {@code auto} considers: 1, 2, 4, 8 and the adapter's K, up to {@code kCap} (the user's --k, or
+     * K). Fewer k keep the calibration short; the cost between them is smooth.
+     */
+    static List<Integer> autoKs(int adapterK, int kCap) {
+        TreeSet<Integer> ks = new TreeSet<>(List.of(1, 2, 4, 8, adapterK));
+        ks.removeIf(x -> x > Math.min(adapterK, kCap));
+        return new ArrayList<>(ks);
+    }
+
+    private static Decoder auto(LlamaModel model, Backend backend, MtpAdapter adapter, int k, int ctx, int batchSize,
+                                int promptRows, String device) {
+        if (adapter == null) {
+            LOG.info("--decoder auto: no adapter given, decoding autoregressively");
+            return autoregressive(model, backend, ctx, batchSize, promptRows);
+        }
+        if (adapter.acceptance() == null) {
+            LOG.warning("--decoder auto: the adapter has no acceptance table (eval --write-acceptance records one), "
+                    + "so MTP gains cannot be predicted; decoding autoregressively");
+            return autoregressive(model, backend, ctx, batchSize, promptRows);
+        }
+        int kCap = k > 0 ? k : adapter.k();
+        int rowCap = Math.max(1, AUTO_MAX_FORWARD_ROWS / batchSize);
+        List<DecodeConfig> configs = GoodputPolicy.measured(DecodeConfig.candidates(autoKs(adapter.k(), kCap), rowCap),
+                adapter.acceptance());
+        int maxRows = configs.stream().mapToInt(DecodeConfig::fullRows).max().orElse(1);
+        int maxK = configs.stream().mapToInt(DecodeConfig::k).max().orElse(0);
+        if (maxK == 0) {
+            LOG.warning("--decoder auto: no MTP configuration of the adapter's acceptance table fits " + rowCap
+                    + " rows per sequence at batch size " + batchSize + "; decoding autoregressively");
+            return autoregressive(model, backend, ctx, batchSize, promptRows);
+        }
+        LlamaForward forward = new LlamaForward(model, backend, Math.max(promptRows, maxRows) * batchSize, ctx,
+                (maxK + 1) * batchSize);
+        TreeSet<Integer> shapes = new TreeSet<>();
+        configs.forEach(c -> {
+            shapes.add(c.fullRows());
+            if (c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR) {
+                shapes.add(c.k() + 1); // a linear pass after a rejection
+            }
+        });
+        int[] rows = shapes.stream().mapToInt(Integer::intValue).toArray();
+        int[] logits = new int[rows.length];
+        for (int j = 0; j < rows.length; j++) {
+            int r = rows[j];
+            // real rows (logits) per shape: the most any configuration of that size verifies
+            logits[j] = configs.stream().filter(c -> c.fullRows() == r || c.k() + 1 == r && !c.autoregressive()
+                    && c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR)
+                    .mapToInt(c -> c.fullRows() == r ? c.k() + 1 : 1).max().orElse(1);
+        }
+        String key = ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
+        ForwardCostModel cost;
+        try {
+            cost = CostCalibrator.cached(key, forward, adapter, batchSize, rows, logits,
+                    CostCalibrator.DEFAULT_BUDGET_NANOS);
+        } catch (RuntimeException e) {
+            LOG.warning("--decoder auto: cost calibration failed (" + e + "); decoding autoregressively");
+            return autoregressive(model, backend, ctx, batchSize, promptRows);
+        }
+        GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), cost);
+        LOG.info("--decoder auto: " + policy.reason(batchSize));
+        return new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter, backend),
+                batchSize, policy);
     }
 }

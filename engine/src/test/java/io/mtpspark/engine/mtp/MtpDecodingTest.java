@@ -2,7 +2,10 @@ package io.mtpspark.engine.mtp;
 
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.TestModels;
+import io.mtpspark.engine.decode.AdaptiveDecoder;
 import io.mtpspark.engine.decode.AutoregressiveDecoder;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.decode.StepChooser;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.decode.QuadraticDecoder;
 import io.mtpspark.engine.kvcache.KvCache;
@@ -20,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -137,54 +142,105 @@ class MtpDecodingTest {
      */
     @Test
     void speculativeSamplingMatchesPlainSampling() {
-        var tiny = RandomModel.tinyConfig(10, false);
-        // no stop token inside the vocabulary, so every run emits exactly three tokens
-        var noStop = new io.mtpspark.engine.model.LlamaConfig(tiny.architecture(), tiny.dim(), tiny.hiddenDim(),
-                tiny.nLayers(), tiny.nHeads(), tiny.nKvHeads(), 10, tiny.seqLen(), tiny.headDim(), tiny.ropeTheta(),
-                tiny.rmsNormEps(), null, false, false, 99, 99, false);
-        LlamaModel model = RandomModel.create(noStop, 17);
-        int vocab = 10;
-        int[] prompt = {1, 4};
-        float temperature = 1.0f;
-        // exact marginals by enumeration with the plain forward
-        double[] p1 = probs(model, prompt, temperature);
-        double[] m2 = new double[vocab];
-        double[] m3 = new double[vocab];
-        for (int a = 0; a < vocab; a++) {
-            double[] p2 = probs(model, new int[]{1, 4, a}, temperature);
-            for (int b = 0; b < vocab; b++) {
-                m2[b] += p1[a] * p2[b];
-                double[] p3 = probs(model, new int[]{1, 4, a, b}, temperature);
-                for (int c = 0; c < vocab; c++) {
-                    m3[c] += p1[a] * p2[b] * p3[c];
-                }
+        SamplingCase c = new SamplingCase();
+        QuadraticDecoder q = new QuadraticDecoder(new LlamaForward(c.model, new CpuBackend(1), 81, 64),
+                MtpAdapter.random(c.model, 2, 2, 1), 2, c.fixed);
+        c.check(s -> q);
+    }
+
+    /**
+     * The same marginals when every step runs a random configuration (autoregressive, linear or quadratic, k 1 or
+     * 2): switching in the middle of a sequence keeps speculative sampling exact.
+     */
+    @Test
+    void sampledOutputStaysExactWhenTheDecoderSwitchesEveryStep() {
+        SamplingCase c = new SamplingCase();
+        List<DecodeConfig> configs = DecodeConfig.candidates(List.of(1, 2), 9);
+        SplittableRandom schedule = new SplittableRandom(99);
+        StepChooser random = new StepChooser() {
+            @Override
+            public int choose(int sequences, double ratioSum) {
+                return schedule.nextInt(configs.size());
             }
-        }
-        // fixed drafts: the most likely second and third tokens, so they are often accepted and often rejected
-        int d1 = argmax(m2);
-        int d2 = argmax(m3);
-        Drafter fixed = (prev, prevPos, hidden, firstRow, count, drafts) -> {
-            for (int j = 0; j < count; j++) {
-                drafts[j] = j % 2 == 0 ? d1 : d2;
+
+            @Override
+            public double priorTokensPerPass(int index) {
+                return 2;
+            }
+
+            @Override
+            public double draftedShare(int index) {
+                return 1;
+            }
+
+            @Override
+            public double predictedSeconds(int index, int sequences) {
+                return Double.NaN;
             }
         };
-        QuadraticDecoder q = new QuadraticDecoder(new LlamaForward(model, new CpuBackend(1), 81, 64),
-                MtpAdapter.random(model, 2, 2, 1), 2, fixed);
-        int runs = 20_000;
-        long[] c2 = new long[vocab];
-        long[] c3 = new long[vocab];
-        long accepted = 0;
-        for (int s = 0; s < runs; s++) {
-            GenerationResult r = q.generate(prompt, 3, new SamplingOptions(temperature, 0, 1f, s));
-            assertEquals(3, r.generatedIds().length);
-            c2[r.generatedIds()[1]]++;
-            c3[r.generatedIds()[2]]++;
-            accepted += r.stats().draftsAccepted()[0];
+        AdaptiveDecoder auto = new AdaptiveDecoder(new LlamaForward(c.model, new CpuBackend(1), 81, 64, 3),
+                MtpAdapter.random(c.model, 2, 2, 1), configs, c.fixed, 1, random);
+        c.check(s -> auto);
+        assertEquals(configs.size(), auto.stepsByConfig().size(), "every configuration ran: " + auto.stepsByConfig());
+    }
+
+    /** A tiny model without stop tokens, the exact marginals of its 2nd and 3rd sampled tokens, fixed drafts. */
+    private static final class SamplingCase {
+        final LlamaModel model;
+        final int vocab = 10;
+        final int[] prompt = {1, 4};
+        final float temperature = 1.0f;
+        final double[] m2 = new double[vocab];
+        final double[] m3 = new double[vocab];
+        final Drafter fixed;
+
+        SamplingCase() {
+            var tiny = RandomModel.tinyConfig(10, false);
+            // no stop token inside the vocabulary, so every run emits exactly three tokens
+            var noStop = new io.mtpspark.engine.model.LlamaConfig(tiny.architecture(), tiny.dim(), tiny.hiddenDim(),
+                    tiny.nLayers(), tiny.nHeads(), tiny.nKvHeads(), 10, tiny.seqLen(), tiny.headDim(),
+                    tiny.ropeTheta(), tiny.rmsNormEps(), null, false, false, 99, 99, false);
+            model = RandomModel.create(noStop, 17);
+            // exact marginals by enumeration with the plain forward
+            double[] p1 = probs(model, prompt, temperature);
+            for (int a = 0; a < vocab; a++) {
+                double[] p2 = probs(model, new int[]{1, 4, a}, temperature);
+                for (int b = 0; b < vocab; b++) {
+                    m2[b] += p1[a] * p2[b];
+                    double[] p3 = probs(model, new int[]{1, 4, a, b}, temperature);
+                    for (int c = 0; c < vocab; c++) {
+                        m3[c] += p1[a] * p2[b] * p3[c];
+                    }
+                }
+            }
+            // fixed drafts: the most likely second and third tokens, so they are often accepted and often rejected
+            int d1 = argmax(m2);
+            int d2 = argmax(m3);
+            fixed = (prev, prevPos, hidden, firstRow, count, drafts) -> {
+                for (int j = 0; j < count; j++) {
+                    drafts[j] = j % 2 == 0 ? d1 : d2;
+                }
+            };
         }
-        assertTrue(accepted > 500 && accepted < runs - 500, "drafts both accepted and rejected: " + accepted);
-        // 9 degrees of freedom: the 0.999 quantile is 27.88
-        assertTrue(chiSquare(c2, m2, runs) < 27.88, "token 2 chi-square " + chiSquare(c2, m2, runs));
-        assertTrue(chiSquare(c3, m3, runs) < 27.88, "token 3 chi-square " + chiSquare(c3, m3, runs));
+
+        /** 20,000 seeded runs of the decoder; the 2nd and 3rd tokens pass a chi-square test against the marginals. */
+        void check(java.util.function.IntFunction<io.mtpspark.engine.decode.Decoder> decoder) {
+            int runs = 20_000;
+            long[] c2 = new long[vocab];
+            long[] c3 = new long[vocab];
+            long accepted = 0;
+            for (int s = 0; s < runs; s++) {
+                GenerationResult r = decoder.apply(s).generate(prompt, 3, new SamplingOptions(temperature, 0, 1f, s));
+                assertEquals(3, r.generatedIds().length);
+                c2[r.generatedIds()[1]]++;
+                c3[r.generatedIds()[2]]++;
+                accepted += r.stats().draftsAccepted()[0];
+            }
+            assertTrue(accepted > 500 && accepted < runs - 500, "drafts both accepted and rejected: " + accepted);
+            // 9 degrees of freedom: the 0.999 quantile is 27.88
+            assertTrue(chiSquare(c2, m2, runs) < 27.88, "token 2 chi-square " + chiSquare(c2, m2, runs));
+            assertTrue(chiSquare(c3, m3, runs) < 27.88, "token 3 chi-square " + chiSquare(c3, m3, runs));
+        }
     }
 
     private static int argmax(double[] p) {

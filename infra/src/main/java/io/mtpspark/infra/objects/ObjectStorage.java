@@ -94,6 +94,10 @@ public final class ObjectStorage {
             Path tmp = Files.createTempFile(path.getParent(), "." + path.getFileName(), ".tmp");
             try {
                 Files.write(tmp, content);
+                // a temp file is created owner-only (0600); outputs are read by other users and tools (0644)
+                if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                }
                 Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
                 Files.deleteIfExists(tmp);

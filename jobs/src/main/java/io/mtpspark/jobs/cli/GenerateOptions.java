@@ -19,6 +19,11 @@ import java.util.Optional;
  * @param output         output root; datasets {@code generations/} and {@code task_stats/} and {@code manifests/} go below it
  * @param inputFormat    {@code auto} (by extension: {@code .jsonl}/{@code .json} = JSON lines, else Parquet), {@code parquet}, {@code jsonl}
  * @param model          model location: a llama2.c {@code .bin}, a Hugging Face directory, or a directory holding one {@code .bin}
+ * @param decoder        {@code auto} (default: the goodput policy picks the configuration per step; without an
+ *                       adapter it decodes autoregressively), {@code autoregressive}, {@code linear} or
+ *                       {@code quadratic}
+ * @param k              masks per step of a fixed MTP decoder; for {@code auto} the largest k it may use (0 = the
+ *                       adapter's)
  * @param batchSize      sequences each task decodes together (continuous batching); outputs do not depend on it,
  *                       so it is not part of the config hash
  * @param partitions     number of tasks; 0 = derived from the row count and the cluster's default parallelism
@@ -37,7 +42,7 @@ public record GenerateOptions(
         String model,
         Optional<String> tokenizer,
         Optional<String> adapter,
-        @DefaultValue("autoregressive") String decoder,
+        @DefaultValue("auto") String decoder,
         @DefaultValue("0") int k,
         @DefaultValue("1") int batchSize,
         @DefaultValue("auto") String backend,
@@ -65,7 +70,7 @@ public record GenerateOptions(
             throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", DecoderFactory.NAMES)
                     + ", got \"" + decoder + "\"");
         }
-        if (!decoder.equals("autoregressive")) {
+        if (decoder.equals("linear") || decoder.equals("quadratic")) {
             if (adapter.isEmpty()) {
                 throw new IllegalArgumentException("--decoder " + decoder + " needs --adapter");
             }
@@ -95,7 +100,7 @@ public record GenerateOptions(
         injectFailure.ifPresent(FailurePlan::parse);
     }
 
-    /** k as decoders see it: 0 for autoregressive decoding. */
+    /** k as decoders see it: 0 for autoregressive decoding (for {@code auto}: the cap, 0 = the adapter's). */
     public int effectiveK() {
         return decoder.equals("autoregressive") ? 0 : k;
     }

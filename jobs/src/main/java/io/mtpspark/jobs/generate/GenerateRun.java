@@ -11,6 +11,7 @@ import io.mtpspark.jobs.manifest.RunManifestWriter;
 import io.mtpspark.jobs.schema.InputContract;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.spark.S3aSettings;
+import io.mtpspark.jobs.stats.DecodingSummary;
 import io.mtpspark.jobs.stats.TaskStats;
 import io.mtpspark.jobs.summary.RunSummary;
 import java.io.IOException;
@@ -121,7 +122,10 @@ public final class GenerateRun {
 
         Dataset<Row> runRows = spark.read().parquet(generations).where(col("run_id").equalTo(runId));
         double wallSeconds = (System.nanoTime() - t0) / 1e9;
-        RunSummary summary = RunSummary.of(runId, runRows, wallSeconds);
+        DecodingSummary decoding = DecodingSummary.of(stats);
+        double taskSeconds = stats.stream().mapToDouble(TaskStats::wallMs).sum() / 1000;
+        RunSummary summary = RunSummary.of(runId, runRows, wallSeconds, taskSeconds,
+                decoding == null ? null : decoding.line());
         long generated = stats.stream().mapToLong(TaskStats::rows).sum();
         long failed = stats.stream().mapToLong(TaskStats::failedRows).sum();
         RunManifest manifest = new RunManifest(runId, engineVersion(), spark.version(), iso(started),
@@ -131,7 +135,10 @@ public final class GenerateRun {
                 stats.stream().map(s -> s.backend() + " / " + s.device()).distinct().sorted().toList(),
                 new RunManifest.Counts(inputRows, skipped, generated, failed, summary.rows()),
                 Map.of("generations", generations + "/run_id=" + runId,
-                        "task_stats", taskStatsPath(options.output()) + "/run_id=" + runId));
+                        "task_stats", taskStatsPath(options.output()) + "/run_id=" + runId),
+                new RunManifest.Throughput(summary.tokensPerSecondOverall(), summary.tokensPerSecondPerTaskSlot(),
+                        summary.tokensPerSecondPerSequence(), summary.measuredSpeedup()),
+                decoding == null ? null : decoding.toManifest());
         String manifestLocation = manifestWriter.write(options.output(), manifest).toString();
         return new RunResult(manifest, manifestLocation, summary, stats);
     }

@@ -1,5 +1,7 @@
 package io.mtpspark.jobs.generate;
 
+import io.mtpspark.engine.decode.AdaptiveDecoder;
+import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.decode.GenerationResult;
@@ -51,15 +53,14 @@ import java.util.function.IntFunction;
  * failure (counted in records produced) and JVM errors end the task. A row's {@code wall_ms} is its time from admission to its result; rows of a
  * batch overlap, so these add up to more than the task's wall time.
  *
- * <p>Speedup sample: with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} of the
- * input are measured, and so is the task's last row when the task was too short to reach a sampled row, so every
- * non-empty task measures something. Sampling starts mid-stride because the first rows of a JVM run before the JIT
- * has compiled the forward pass, which would make whichever decoder ran first look slow. A sampled row keeps its
- * batched result like every row; when it finishes it is also decoded alone by a batch-1 instance of the job's
- * decoder and by an autoregressive reference, twice each, interleaved, and the faster run of each counts (also as
- * the row's {@code wall_ms}). So {@code measured_speedup} compares the decoders at batch size 1 whatever
- * {@code --batch-size} is: it says what the decoder saves per sequence, not what batching adds. Rows in flight wait
- * while a sample is measured, and their {@code wall_ms} includes that wait.
+ * <p>Speedup sample (MTP and {@code auto} runs; an autoregressive run has speedup 1 by definition and measures
+ * nothing): with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} of the input are
+ * sampled, and so is the first row of each domain the task sees, so every domain with rows in a task gets a
+ * measurement. A sampled row is decoded in the batch like every row, and its record is held back until the task's
+ * input is done: then the sampled prompts are decoded again autoregressively <b>at the task's batch size</b> (cycled
+ * to fill the batch the task ran with), and each sampled record carries its autoregressive tokens and wall time
+ * from that run. So {@code measured_speedup} compares what the job ran against autoregressive decoding at the same
+ * batch size on the same rows, with a warm JIT on both sides.
  */
 public final class PartitionGenerator {
     private final GenerationSettings options;
@@ -97,8 +98,8 @@ public final class PartitionGenerator {
     private record Admitted(PromptRow row, GenerationRequest request, boolean sample, long startNanos) {
     }
 
-    /** A sampled row's batch-1 timing: the job's decoder (fastest run) and the faster autoregressive run. */
-    private record Sample(long jobNanos, GenerationResult ar) {
+    /** A sampled row's batched result, held until the autoregressive reference has run. */
+    private record Pending(Admitted admitted, GenerationResult result) {
     }
 
     private final class Run implements Iterator<GenerationRecord> {
@@ -108,8 +109,11 @@ public final class PartitionGenerator {
         private final Backend backend;
         private final Decoder decoder;
         private final TextGenerator generator;
-        private Decoder single; // batch-1 instance of the job's decoder, for samples and retries: made on first use
-        private final Decoder reference;
+        private Decoder single; // batch-1 instance of the job's decoder, for retries: made on first use
+        private final boolean measuresSpeedup;
+        private final java.util.Set<String> sampledDomains = new java.util.HashSet<>();
+        private final List<Pending> pending = new java.util.ArrayList<>();
+        private int maxOccupancy;
         private final TaskStatsCollector stats;
         private final int sampleStride;
         private final GenerateOptions.FailurePlan failure;
@@ -128,14 +132,12 @@ public final class PartitionGenerator {
             int context = options.context();
             LlamaModel model = engine.bundle().model();
             this.decoder = DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context,
-                    options.batchSize());
+                    options.batchSize(), device);
             this.generator = new TextGenerator(engine.bundle(), decoder);
             this.sampleStride = options.speedupSample() <= 0 ? 0 : (int) Math.max(1, Math.round(1 / options.speedupSample()));
-            // The batch-1 decoders exist only to measure; a batch of one is its own batch-1 instance, since a
-            // sampled row is measured after it left the batch.
-            this.reference = sampleStride == 0 ? null : options.decoder().equals("autoregressive") ? single()
-                    : DecoderFactory.create("autoregressive", model, backend, null, 0, context);
-            this.stats = new TaskStatsCollector(decoder.name(), k);
+            // an autoregressive decoder (asked for, or what auto fell back to) is its own reference: speedup 1
+            this.measuresSpeedup = sampleStride > 0 && !(decoder instanceof AutoregressiveDecoder);
+            this.stats = new TaskStatsCollector(decoder.name(), decoder.k());
             this.failure = options.failure() != null && options.failure().partition() == task.partitionId()
                     && task.attempt() == 0 ? options.failure() : null;
         }
@@ -174,6 +176,8 @@ public final class PartitionGenerator {
                     admit(rows.next());
                 } else if (decoder.active() > 0) {
                     step();
+                } else if (!pending.isEmpty()) {
+                    measureSamples();
                 } else {
                     return;
                 }
@@ -184,6 +188,9 @@ public final class PartitionGenerator {
             finished = true;
             backend.close();
             double wallMs = (System.nanoTime() - start) / 1e6;
+            if (decoder instanceof AdaptiveDecoder auto) {
+                stats.policy(auto);
+            }
             onFinish.accept(stats.finish(task, backend.name(), device, wallMs, engine.modelFingerprint(),
                     engine.adapterFingerprint()));
         }
@@ -191,8 +198,9 @@ public final class PartitionGenerator {
         /** Submits the row to the decoder, or makes its error record when it cannot be decoded. */
         private void admit(PromptRow row) {
             long t0 = System.nanoTime();
-            boolean sample = sampleStride > 0 && (pulled % sampleStride == sampleStride / 2
-                    || samplesAdmitted == 0 && !rows.hasNext());
+            String domain = row.domain() == null ? "" : row.domain();
+            boolean sample = measuresSpeedup && (pulled % sampleStride == sampleStride / 2
+                    || !sampledDomains.contains(domain) || samplesAdmitted == 0 && !rows.hasNext());
             pulled++;
             Integer promptTokens = null;
             try {
@@ -201,8 +209,10 @@ public final class PartitionGenerator {
                 GenerationRequest request = request(row, ids);
                 long ticket = decoder.submit(request);
                 inFlight.put(ticket, new Admitted(row, request, sample, t0));
+                maxOccupancy = Math.max(maxOccupancy, decoder.active());
                 if (sample) {
                     samplesAdmitted++;
+                    sampledDomains.add(domain);
                 }
             } catch (RuntimeException e) {
                 ready.add(error(row, promptTokens, e, t0));
@@ -242,12 +252,17 @@ public final class PartitionGenerator {
                         ready.add(error(a.row(), r.promptIds().length, again, a.startNanos()));
                         continue;
                     }
-                    ready.add(completed(a, alone));
+                    ready.add(completed(a, alone, null));
                 }
                 return;
             }
             for (Decoder.Completion c : done) {
-                ready.add(completed(inFlight.remove(c.ticket()), c.result()));
+                Admitted a = inFlight.remove(c.ticket());
+                if (a.sample()) {
+                    pending.add(new Pending(a, c.result()));
+                } else {
+                    ready.add(completed(a, c.result(), null));
+                }
             }
         }
 
@@ -259,45 +274,57 @@ public final class PartitionGenerator {
             return single;
         }
 
-        private GenerationRecord completed(Admitted a, GenerationResult result) {
+        /** The record of a finished row; {@code ar} is its autoregressive reference when it was sampled. */
+        private GenerationRecord completed(Admitted a, GenerationResult result, GenerationResult ar) {
             try {
-                Sample sample = a.sample() ? measure(a.request()) : null;
                 String text = generator.decodeText(result);
                 stats.succeeded(result);
-                long wallNanos = result.totalNanos();
-                if (sample != null) {
-                    wallNanos = sample.jobNanos();
-                    stats.sampled(result.generatedIds().length, sample.jobNanos(),
-                            sample.ar().generatedIds().length, sample.ar().totalNanos());
+                if (ar != null) {
+                    stats.sampled(result.generatedIds().length, result.totalNanos(), ar.generatedIds().length,
+                            ar.totalNanos());
                 }
                 PromptRow row = a.row();
                 return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
                         configHash, result.promptIds().length, text, result.generatedIds().length,
-                        result.finishReason().label(), null, decoder.name(), options.k(), result.forwardPasses(),
-                        result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
-                        engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), sample != null,
-                        sample != null ? sample.ar().generatedIds().length : null,
-                        sample != null ? sample.ar().totalNanos() / 1e6 : null);
+                        result.finishReason().label(), null, decoder.name(), decoder.k(), result.forwardPasses(),
+                        result.tokensPerPass(), result.totalNanos() / 1e6, engine.modelFingerprint(),
+                        engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), ar != null,
+                        ar != null ? ar.generatedIds().length : null, ar != null ? ar.totalNanos() / 1e6 : null);
             } catch (RuntimeException e) {
                 return error(a.row(), a.request().promptIds().length, e, a.startNanos());
             }
         }
 
-        private Sample measure(GenerationRequest r) {
-            // Interleaved repeats, fastest of two each: a single decode of a small model takes milliseconds, so one
-            // GC pause or a busy neighbour would otherwise decide the measured speedup.
-            long job = single().generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos();
-            GenerationResult ar = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
-            job = Math.min(job, single().generate(r.promptIds(), r.maxTokens(), r.sampling()).totalNanos());
-            GenerationResult ar2 = reference.generate(r.promptIds(), r.maxTokens(), r.sampling());
-            return new Sample(job, ar2.totalNanos() < ar.totalNanos() ? ar2 : ar);
+        /**
+         * The held-back sampled rows, decoded again autoregressively at the batch size the task ran with (the
+         * sampled prompts cycled to fill it): each row's reference is its first copy in that batch. If the reference
+         * fails, the rows keep their results without a sample.
+         */
+        private void measureSamples() {
+            List<Pending> todo = List.copyOf(pending);
+            pending.clear();
+            int batch = Math.max(1, Math.min(options.batchSize(), maxOccupancy));
+            List<GenerationRequest> requests = new java.util.ArrayList<>();
+            for (int i = 0; i < Math.max(todo.size(), batch); i++) {
+                requests.add(todo.get(i % todo.size()).admitted().request());
+            }
+            List<GenerationResult> ar;
+            try {
+                ar = DecoderFactory.create("autoregressive", engine.bundle().model(), backend, null, 0,
+                        options.context(), batch).generateAll(requests);
+            } catch (RuntimeException e) {
+                ar = null;
+            }
+            for (int i = 0; i < todo.size(); i++) {
+                ready.add(completed(todo.get(i).admitted(), todo.get(i).result(), ar == null ? null : ar.get(i)));
+            }
         }
 
         private GenerationRecord error(PromptRow row, Integer promptTokens, RuntimeException e, long startNanos) {
             stats.failed(promptTokens);
             return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
                     configHash, promptTokens, null, 0, GenerationRecord.ERROR, describe(e), decoder.name(),
-                    options.k(), 0, 0, (System.nanoTime() - startNanos) / 1e6, engine.modelFingerprint(),
+                    decoder.k(), 0, 0, (System.nanoTime() - startNanos) / 1e6, engine.modelFingerprint(),
                     engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null);
         }
     }

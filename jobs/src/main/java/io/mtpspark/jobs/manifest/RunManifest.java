@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * The job-level record of one run, written as JSON to {@code <output>/manifests/<run_id>.json}: what ran (options,
  * input, model and adapter fingerprints, engine version), when, how many rows went where, and where the outputs
- * are. A resumed run rewrites it with the counts of the latest invocation and the totals of the run. Credentials
+ * are, its throughputs and, for {@code --decoder auto}, what the policy chose and the forward cost model it was
+ * calibrated with ({@code decoding}, null otherwise). A resumed run rewrites it with the counts of the latest invocation and the totals of the run. Credentials
  * are never part of it.
  */
 public record RunManifest(
@@ -22,7 +23,17 @@ public record RunManifest(
         String adapterFingerprint,
         List<String> backends,
         Counts rows,
-        Map<String, String> outputs) {
+        Map<String, String> outputs,
+        Throughput throughput,
+        Map<String, Object> decoding) {
+
+    /**
+     * The run's throughputs as {@link io.mtpspark.jobs.summary.RunSummary} defines them (overall, per task slot, per
+     * sequence, tokens/s) and its measured speedup (vs autoregressive at the same batch size; null = unmeasured).
+     */
+    public record Throughput(double overallTokensPerS, double perTaskSlotTokensPerS, double perSequenceTokensPerS,
+                             Double measuredSpeedup) {
+    }
 
     /**
      * Row counts: {@code input} rows read; {@code skippedByResume} already in the output for this config;

@@ -16,9 +16,12 @@ import java.util.function.Function;
  * rows' own decode time, so per-task overhead (model load, the speedup sample) is spread like the work.
  *
  * <p>Counterfactual: a domain whose sampled rows ran {@code s}× faster than autoregressive decoding would have
- * needed {@code s}× its seconds without MTP, so AR seconds = seconds × s and savings = AR dollars − dollars. A
- * domain without a usable sample (none, zero or non-finite) counts at s = 1: no savings are claimed for it and the
- * line is flagged {@code speedupAssumed}. Speedups below 1 are kept: then MTP cost money, and the report says so.
+ * needed {@code s}× its seconds without MTP, so AR seconds = seconds × s and savings = AR dollars − dollars. An
+ * autoregressive run has s = 1 by definition (no savings, nothing flagged). A domain without a usable sample (none,
+ * zero or non-finite) is flagged {@code speedupAssumed} (shown as unmeasured) and counted at its run's speedup
+ * measured on the other domains (time-weighted), so it neither pulls the run's figure toward 1× nor claims more
+ * than was measured; only a run with no measurement at all counts at 1×. Speedups below 1 are kept: then MTP cost
+ * money, and the report says so.
  */
 public final class CostModel {
     /** The groupings the report tabulates besides (run, domain). */
@@ -41,6 +44,15 @@ public final class CostModel {
             rowMsPerRun.merge(u.runId(), u.rowWallMs(), Double::sum);
             rowsPerRun.merge(u.runId(), u.rows(), Long::sum);
         }
+        Map<String, double[]> measuredPerRun = new LinkedHashMap<>(); // {seconds-weighted speedup, row ms}
+        for (DomainUsage u : usage) {
+            Double m = u.measuredSpeedup();
+            if (m != null && m > 0 && !m.isInfinite()) {
+                double[] acc = measuredPerRun.computeIfAbsent(u.runId(), k -> new double[2]);
+                acc[0] += m * u.rowWallMs();
+                acc[1] += u.rowWallMs();
+            }
+        }
         List<CostLine> lines = new ArrayList<>();
         for (DomainUsage u : usage) {
             RunInfo run = runs.get(u.runId());
@@ -54,7 +66,9 @@ public final class CostModel {
             double seconds = runSeconds * share;
             Double measured = u.measuredSpeedup();
             boolean assumed = measured == null || !(measured > 0) || measured.isInfinite();
-            double speedup = assumed ? 1 : measured;
+            double[] run0 = measuredPerRun.get(u.runId());
+            double runSpeedup = run0 == null || !(run0[1] > 0) ? 1 : run0[0] / run0[1];
+            double speedup = assumed ? runSpeedup : measured;
             double arSeconds = seconds * speedup;
             lines.add(new CostLine(u.runId(), run.day(), u.domain(), run.instanceType(), price.kind(), u.rows(),
                     u.errors(), u.generatedTokens(), u.forwardPasses(), seconds, arSeconds,
@@ -77,23 +91,19 @@ public final class CostModel {
     }
 
     /**
-     * Forward passes by tokens emitted per pass, over all tasks: a pass that accepted {@code a} drafts emitted
-     * {@code a + 1} tokens (histogram index a). Tasks without a histogram (autoregressive decoding, one token per
-     * pass) count all their passes at 1.
+     * MTP forward passes by tokens emitted per pass, over all tasks: a pass that accepted {@code a} drafts emitted
+     * {@code a + 1} tokens (histogram index a). Autoregressive passes (whole autoregressive tasks, and the
+     * autoregressive steps of {@code auto} tasks, which their histograms leave out) are not MTP passes and are not
+     * counted, so the chart never dilutes MTP acceptance with them.
      */
     public static List<PassBucket> passDistribution(List<TaskUsage> tasks) {
         Map<Integer, Long> byTokens = new TreeMap<>();
         for (TaskUsage t : tasks) {
             long[] h = t.acceptHistogram() == null ? new long[0] : t.acceptHistogram();
-            long counted = 0;
             for (int a = 0; a < h.length; a++) {
                 if (h[a] > 0) {
                     byTokens.merge(a + 1, h[a], Long::sum);
-                    counted += h[a];
                 }
-            }
-            if (counted == 0 && t.forwardPasses() > 0) {
-                byTokens.merge(1, t.forwardPasses(), Long::sum);
             }
         }
         return byTokens.entrySet().stream().map(e -> new PassBucket(e.getKey(), e.getValue())).toList();

@@ -41,8 +41,10 @@ public final class Dashboard {
                 + "autoregressive decoding would have cost at the measured speedup.");
         chart(h, savings(d), "Counterfactual autoregressive cost minus actual cost, per run. Negative: MTP was slower.");
         chart(h, speedupByDomain(d), "Time-weighted measured speedup (run decoder tokens/s ÷ autoregressive tokens/s "
-                + "on sampled rows). Grey bars: no sample, counted as 1×.");
-        chart(h, passDistribution(d), "Forward passes by tokens emitted per pass (accepted drafts + 1), all tasks.");
+                + "at the same batch size on sampled rows; autoregressive runs are 1× by definition). Grey bars: "
+                + "unmeasured, shown at the run's measured speedup.");
+        chart(h, passDistribution(d), "MTP forward passes by tokens emitted per pass (accepted drafts + 1); "
+                + "autoregressive passes are not counted.");
         chart(h, slowest(d), "Tasks that held their GPU or CPU slot longest.");
         h.append("</section>");
         table(h, "Per run", d.byRun(), true, false);
@@ -57,8 +59,9 @@ public final class Dashboard {
                 .append("<li>Counterfactual = task seconds × measured speedup: with MTP at s× the tokens/s of "
                         + "autoregressive decoding, autoregressive decoding would have needed s× the time. "
                         + "Savings = counterfactual − actual.</li>")
-                .append("<li>Rows marked <span class='flag'>assumed</span> had no speedup sample and count at 1× "
-                        + "(no savings claimed).</li>")
+                .append("<li>Rows marked <span class='flag'>unmeasured</span> had no speedup sample: their "
+                        + "counterfactual uses the speedup measured on the rest of their run (1× when the run measured "
+                        + "none: no savings claimed). Autoregressive runs have speedup 1 and no savings.</li>")
                 .append("<li>Prices: ").append(esc(d.prices().source())).append("</li></ul></section>");
         h.append("<script>").append(SELF_CHECK).append("</script></body></html>\n");
         return h.toString();
@@ -74,9 +77,12 @@ public final class Dashboard {
         kpi(h, "Task hours", hours(t.computeHours()), seconds(t.computeSeconds()) + " " + t.deviceKind() + " task time");
         kpi(h, "Cost", usd(t.costUsd()), perMillion(t.usdPerMillionTokens()) + " per 1M tokens");
         kpi(h, "Autoregressive would cost", usd(t.arCostUsd()), hours(t.arComputeHours()) + " task time");
-        kpi(h, "Saved by MTP", usd(t.savingsUsd()), t.arCostUsd() > 0
-                ? String.format(Locale.ROOT, "%.1f%% of the counterfactual", 100 * t.savingsUsd() / t.arCostUsd()) : "");
-        kpi(h, "Measured speedup", speedup(t.measuredSpeedup()), t.speedupAssumed() ? "some parts assumed 1×" : "all parts measured");
+        kpi(h, "Saved by MTP", usd(t.savingsUsd()), t.arCostUsd() <= 0 ? ""
+                : t.savingsUsd() >= 0 ? String.format(Locale.ROOT, "%.1f%% of the counterfactual",
+                100 * t.savingsUsd() / t.arCostUsd())
+                : String.format(Locale.ROOT, "MTP cost %.2f× the autoregressive counterfactual",
+                t.costUsd() / t.arCostUsd()));
+        kpi(h, "Measured speedup", speedup(t.measuredSpeedup()), t.speedupAssumed() ? "some parts unmeasured" : "all parts measured");
         kpi(h, "Throughput", String.format(Locale.ROOT, "%.1f tok/s", t.tokensPerSecond()),
                 String.format(Locale.ROOT, "%.2f tokens/pass", t.tokensPerPass()));
         kpi(h, "Error rate", String.format(Locale.ROOT, "%.2f%%", 100 * t.errorRate()), t.errors() + " error rows");
@@ -91,7 +97,7 @@ public final class Dashboard {
     static String costOverTime(ReportData d) {
         List<String> days = d.byDay().stream().map(CostLine::day).toList();
         return SvgChart.bars("chart-cost", "Cost per day (USD)", days, List.of(
-                new SvgChart.Series("actual (MTP)", ACTUAL, d.byDay().stream().map(l -> (Double) l.costUsd()).toList()),
+                new SvgChart.Series("actual", ACTUAL, d.byDay().stream().map(l -> (Double) l.costUsd()).toList()),
                 new SvgChart.Series("autoregressive counterfactual", COUNTERFACTUAL,
                         d.byDay().stream().map(l -> (Double) l.arCostUsd()).toList())), Dashboard::usd, null);
     }
@@ -110,7 +116,7 @@ public final class Dashboard {
         List<Double> speedups = d.byDomain().stream().map(l -> (Double) l.measuredSpeedup()).toList();
         List<String> colors = d.byDomain().stream().map(l -> l.speedupAssumed() ? COUNTERFACTUAL : SPEEDUP).toList();
         List<SvgChart.Key> legend = d.byDomain().stream().anyMatch(CostLine::speedupAssumed)
-                ? List.of(new SvgChart.Key("measured", SPEEDUP), new SvgChart.Key("partly assumed 1× (no sample)", COUNTERFACTUAL))
+                ? List.of(new SvgChart.Key("measured", SPEEDUP), new SvgChart.Key("unmeasured (run's speedup)", COUNTERFACTUAL))
                 : List.of();
         return SvgChart.bars("chart-speedup", "Measured speedup by domain (×)", d.byDomain().stream().map(CostLine::domain).toList(),
                 List.of(new SvgChart.Series("speedup", SPEEDUP, speedups, colors)), Dashboard::speedup, 1.0, legend);
@@ -167,7 +173,7 @@ public final class Dashboard {
             num(h, seconds(l.computeSeconds()));
             num(h, String.format(Locale.ROOT, "%.1f", l.tokensPerSecond()));
             h.append("<td class='num'>").append(esc(speedup(l.measuredSpeedup())))
-                    .append(l.speedupAssumed() ? " <span class='flag'>assumed</span>" : "").append("</td>");
+                    .append(l.speedupAssumed() ? " <span class='flag'>unmeasured</span>" : "").append("</td>");
             num(h, usd(l.costUsd()));
             num(h, perMillion(l.usdPerMillionTokens()));
             num(h, seconds(l.arComputeSeconds()));
@@ -231,11 +237,15 @@ public final class Dashboard {
     }
 
     /** Dollars with enough significant digits for the cents-and-below amounts of small runs. */
+    /** Money as money: whole dollars from $100, cents from $1, else three significant digits, never an exponent. */
     static String usd(double v) {
         double a = Math.abs(v);
+        if (a < 1e-9) {
+            return "$0"; // no "-$0.000000" for a saving that is zero up to rounding
+        }
         String body = a >= 100 ? String.format(Locale.ROOT, "%,.0f", a)
                 : a >= 1 ? String.format(Locale.ROOT, "%.2f", a)
-                : a == 0 ? "0" : String.format(Locale.ROOT, "%.3g", a);
+                : new java.math.BigDecimal(a).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
         return (v < 0 ? "-$" : "$") + body;
     }
 

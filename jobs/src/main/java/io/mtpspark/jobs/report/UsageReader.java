@@ -102,14 +102,15 @@ public final class UsageReader {
                         sum(when(sampled, col("completion_tokens").cast("long"))).as("s_tokens"),
                         sum(when(sampled, col("wall_ms"))).as("s_ms"),
                         sum(when(sampled, col("ar_completion_tokens").cast("long"))).as("ar_tokens"),
-                        sum(when(sampled, col("ar_wall_ms"))).as("ar_ms"))
+                        sum(when(sampled, col("ar_wall_ms"))).as("ar_ms"),
+                        sum(when(col("decoder").equalTo("autoregressive"), 0L).otherwise(1L)).as("mtp_rows"))
                 .orderBy(col("run_id"), col("domain"));
         List<DomainUsage> out = new ArrayList<>();
         for (Row r : sums.collectAsList()) {
             out.add(new DomainUsage(r.getString(r.fieldIndex("run_id")), r.getString(r.fieldIndex("domain")),
                     longOf(r, "rows"), longOf(r, "errors"), longOf(r, "tokens"), longOf(r, "passes"),
                     doubleOf(r, "wall_ms"), longOf(r, "s_rows"), longOf(r, "s_tokens"), doubleOf(r, "s_ms"),
-                    longOf(r, "ar_tokens"), doubleOf(r, "ar_ms")));
+                    longOf(r, "ar_tokens"), doubleOf(r, "ar_ms"), longOf(r, "mtp_rows") == 0));
         }
         return out;
     }

@@ -69,6 +69,10 @@ public final class OutputSchemas {
             .add("measured_speedup", DoubleType, true)
             .add("model_fingerprint", StringType, true)
             .add("adapter_fingerprint", StringType, true)
+            .add("decoder_steps", StringType, true)
+            .add("predicted_tokens_per_s", DoubleType, true)
+            .add("forward_tokens_per_s", DoubleType, true)
+            .add("cost_model", StringType, true)
             .add("run_id", StringType, false);
 
     private OutputSchemas() {
@@ -87,6 +91,7 @@ public final class OutputSchemas {
                 s.device(), s.decoder(), s.k(), s.rows(), s.failedRows(), s.promptTokens(), s.generatedTokens(),
                 s.forwardPasses(), s.tokensPerPass(), histogram, s.wallMs(), s.generatedTokensPerSecond(),
                 s.sampleRows(), s.sampleMtpTokensPerSecond(), s.sampleArTokensPerSecond(), s.measuredSpeedup(),
-                s.modelFingerprint(), s.adapterFingerprint(), s.runId());
+                s.modelFingerprint(), s.adapterFingerprint(), s.decoderSteps(), s.predictedTokensPerSecond(),
+                s.forwardTokensPerSecond(), s.costModel(), s.runId());
     }
 }

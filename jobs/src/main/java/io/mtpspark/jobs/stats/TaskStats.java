@@ -4,8 +4,10 @@ import java.io.Serializable;
 
 /**
  * Statistics of one successful Spark task of a generation run (one row of {@code task_stats}). The speedup fields
- * come from the task's sample: rows decoded both with the job's decoder and autoregressively; they are null when
- * the sample is empty. Instances travel from executors to the driver inside an accumulator, which Spark merges only
+ * come from the task's sample: rows decoded with the job's decoder in the task's batches and autoregressively at the
+ * same batch size; they are null when the sample is empty. An autoregressive task has speedup 1 by definition.
+ * With {@code --decoder auto}: the steps run with each configuration, the policy's predicted tokens/s and the
+ * measured ones (both per second of forward time) and the forward cost model it used (JSON). Instances travel from executors to the driver inside an accumulator, which Spark merges only
  * for the attempt that finished successfully (and so committed its output).
  */
 public record TaskStats(
@@ -30,7 +32,11 @@ public record TaskStats(
         Double sampleMtpTokensPerSecond,
         Double sampleArTokensPerSecond,
         String modelFingerprint,
-        String adapterFingerprint) implements Serializable {
+        String adapterFingerprint,
+        String decoderSteps,
+        Double predictedTokensPerSecond,
+        Double forwardTokensPerSecond,
+        String costModel) implements Serializable {
 
     public double tokensPerPass() {
         return forwardPasses == 0 ? 0 : generatedTokens / (double) forwardPasses;
@@ -40,8 +46,11 @@ public record TaskStats(
         return wallMs <= 0 ? 0 : generatedTokens * 1000.0 / wallMs;
     }
 
-    /** MTP tokens/s ÷ AR tokens/s on the sample; null without a sample. */
+    /** MTP tokens/s ÷ AR tokens/s on the sample; 1 for autoregressive decoding; null without a sample. */
     public Double measuredSpeedup() {
+        if ("autoregressive".equals(decoder)) {
+            return 1.0;
+        }
         if (sampleMtpTokensPerSecond == null || sampleArTokensPerSecond == null || sampleArTokensPerSecond == 0) {
             return null;
         }

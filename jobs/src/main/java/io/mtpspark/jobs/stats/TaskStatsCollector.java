@@ -1,6 +1,9 @@
 package io.mtpspark.jobs.stats;
 
+import io.mtpspark.engine.decode.AdaptiveDecoder;
 import io.mtpspark.engine.decode.DecodeStats;
+import io.mtpspark.engine.goodput.GoodputPolicy;
+
 import io.mtpspark.engine.decode.GenerationResult;
 
 /**
@@ -22,6 +25,10 @@ public final class TaskStatsCollector {
     private long sampleMtpNanos;
     private long sampleArTokens;
     private long sampleArNanos;
+    private String decoderSteps;
+    private Double predictedTokensPerSecond;
+    private Double forwardTokensPerSecond;
+    private String costModel;
 
     public TaskStatsCollector(String decoder, int k) {
         this.decoder = decoder;
@@ -57,6 +64,23 @@ public final class TaskStatsCollector {
         sampleArNanos += arNanos;
     }
 
+    /** What the adaptive decoder chose over the task: steps per configuration (JSON), predicted and measured tokens/s, cost model. */
+    public void policy(AdaptiveDecoder auto) {
+        com.fasterxml.jackson.databind.node.ObjectNode steps =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        auto.stepsByConfig().forEach(steps::put);
+        decoderSteps = steps.toString();
+        predictedTokensPerSecond = finite(auto.predictedTokensPerSecond());
+        forwardTokensPerSecond = finite(auto.measuredTokensPerSecond());
+        if (auto.chooser() instanceof GoodputPolicy p) {
+            costModel = p.cost().toJson();
+        }
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
     public long rows() {
         return rows;
     }
@@ -68,6 +92,7 @@ public final class TaskStatsCollector {
         return new TaskStats(task.runId(), task.stageId(), task.partitionId(), task.attempt(), task.executorId(),
                 task.host(), backend, device, decoder, k, rows, failedRows, promptTokens, generatedTokens,
                 forwardPasses, decodeStats.acceptHistogram().clone(), wallMs, sampleRows, mtpRate, arRate,
-                modelFingerprint, adapterFingerprint);
+                modelFingerprint, adapterFingerprint, decoderSteps, predictedTokensPerSecond, forwardTokensPerSecond,
+                costModel);
     }
 }

@@ -15,14 +15,20 @@ import org.apache.spark.sql.Row;
 
 /**
  * What a run produced, aggregated from its {@code generations} rows: totals and, per {@code domain}, rows, errors,
- * tokens, tokens per forward pass and the measured speedup (job decoder tokens/s ÷ autoregressive tokens/s over
- * the domain's sampled rows). Tokens/s here is per sequence (tokens over the summed per-row {@code wall_ms}): at
- * batch size 1 that is what a task thread delivers; batched rows overlap, so a task then delivers several
- * sequences' rate at once. {@code wallSeconds} is the whole invocation, so tokens over it is the cluster's throughput.
+ * tokens, tokens per forward pass and the measured speedup (job decoder tokens/s ÷ autoregressive tokens/s at the
+ * same batch size over the domain's sampled rows; 1 by definition for autoregressive rows; null = unmeasured).
+ * Three throughputs, each defined once and labelled the same in the console, the manifest and the dashboard:
+ * <ul><li><b>overall</b>: generated tokens ÷ the invocation's wall time ({@code wallSeconds}, Spark and model
+ * start-up included): what the user waited for;</li>
+ * <li><b>per task slot</b>: generated tokens ÷ the summed task wall time ({@code taskSeconds}), what one GPU or CPU
+ * slot delivers and what the cost report bills (the dashboard's "Throughput");</li>
+ * <li><b>per sequence</b>: generated tokens ÷ the summed per-row {@code wall_ms}; batched rows overlap, so a slot
+ * delivers several sequences' rate at once.</li></ul>
+ * {@code decoding} is one line on what {@code --decoder auto} chose (null for fixed decoders).
  */
 public record RunSummary(String runId, long rows, long errors, long generatedTokens, double tokensPerPass,
                          double tokensPerSecondPerSequence, Double measuredSpeedup, List<Domain> domains,
-                         double wallSeconds) {
+                         double wallSeconds, double taskSeconds, String decoding) {
 
     /** One domain's line of the summary; {@code measuredSpeedup} is null when none of its rows was sampled. */
     public record Domain(String domain, long rows, long errors, long generatedTokens, double tokensPerPass,
@@ -30,6 +36,11 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
     }
 
     public static RunSummary of(String runId, Dataset<Row> generations, double wallSeconds) {
+        return of(runId, generations, wallSeconds, 0, null);
+    }
+
+    public static RunSummary of(String runId, Dataset<Row> generations, double wallSeconds, double taskSeconds,
+                                String decoding) {
         Dataset<Row> g = generations.withColumn("domain", coalesce(col("domain"), lit("(none)")));
         Row total = aggregate(g.groupBy()).first();
         List<Domain> domains = new ArrayList<>();
@@ -41,7 +52,7 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
         long tokens = longOrZero(total, "tokens");
         return new RunSummary(runId, total.getLong(total.fieldIndex("rows")), total.getLong(total.fieldIndex("errors")),
                 tokens, perPass(total), wallMsSum == 0 ? 0 : tokens * 1000.0 / wallMsSum, speedup(total),
-                List.copyOf(domains), wallSeconds);
+                List.copyOf(domains), wallSeconds, taskSeconds, decoding);
     }
 
     private static Dataset<Row> aggregate(org.apache.spark.sql.RelationalGroupedDataset grouped) {
@@ -54,7 +65,8 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
                 sum(when(col("speedup_sample"), col("completion_tokens").cast("long"))).as("s_tokens"),
                 sum(when(col("speedup_sample"), col("wall_ms"))).as("s_ms"),
                 sum(when(col("speedup_sample"), col("ar_completion_tokens").cast("long"))).as("ar_tokens"),
-                sum(when(col("speedup_sample"), col("ar_wall_ms"))).as("ar_ms"));
+                sum(when(col("speedup_sample"), col("ar_wall_ms"))).as("ar_ms"),
+                sum(when(col("decoder").equalTo("autoregressive"), 0L).otherwise(1L)).as("mtp_rows"));
     }
 
     private static double perPass(Row r) {
@@ -63,6 +75,9 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
     }
 
     private static Double speedup(Row r) {
+        if (longOrZero(r, "mtp_rows") == 0) {
+            return 1.0; // autoregressive decoding: speedup 1 by definition, nothing to measure
+        }
         double sMs = doubleOrZero(r, "s_ms");
         double arMs = doubleOrZero(r, "ar_ms");
         long arTokens = longOrZero(r, "ar_tokens");
@@ -82,23 +97,36 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
         return r.isNullAt(i) ? 0 : r.getDouble(i);
     }
 
+    public double tokensPerSecondOverall() {
+        return wallSeconds == 0 ? 0 : generatedTokens / wallSeconds;
+    }
+
+    public double tokensPerSecondPerTaskSlot() {
+        return taskSeconds == 0 ? 0 : generatedTokens / taskSeconds;
+    }
+
     /** The human-readable summary the CLI prints. */
     public String render() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "run %s: %d rows, %d errors, %d generated tokens, %.2f tokens/pass, "
-                        + "%.0f tokens/s per sequence, %.0f tokens/s overall, measured speedup %s, %.1f s%n",
-                runId, rows, errors, generatedTokens, tokensPerPass, tokensPerSecondPerSequence,
-                wallSeconds == 0 ? 0 : generatedTokens / wallSeconds, format(measuredSpeedup), wallSeconds));
-        sb.append(String.format(Locale.ROOT, "  %-12s %6s %6s %8s %9s %8s%n", "domain", "rows", "errors", "tokens",
+                        + "measured speedup %s (vs autoregressive at the same batch size), %.1f s%n",
+                runId, rows, errors, generatedTokens, tokensPerPass, format(measuredSpeedup), wallSeconds));
+        sb.append(String.format(Locale.ROOT, "  throughput: %.0f tokens/s overall (job wall time, start-up included), "
+                        + "%.0f tokens/s per task slot (task time, as billed), %.0f tokens/s per sequence%n",
+                tokensPerSecondOverall(), tokensPerSecondPerTaskSlot(), tokensPerSecondPerSequence));
+        if (decoding != null) {
+            sb.append("  decoder auto: ").append(decoding).append(System.lineSeparator());
+        }
+        sb.append(String.format(Locale.ROOT, "  %-12s %6s %6s %8s %9s %10s%n", "domain", "rows", "errors", "tokens",
                 "tok/pass", "speedup"));
         for (Domain d : domains) {
-            sb.append(String.format(Locale.ROOT, "  %-12s %6d %6d %8d %9.2f %8s%n", d.domain(), d.rows(), d.errors(),
+            sb.append(String.format(Locale.ROOT, "  %-12s %6d %6d %8d %9.2f %10s%n", d.domain(), d.rows(), d.errors(),
                     d.generatedTokens(), d.tokensPerPass(), format(d.measuredSpeedup())));
         }
         return sb.toString();
     }
 
     private static String format(Double speedup) {
-        return speedup == null ? "n/a" : String.format(Locale.ROOT, "%.2fx", speedup);
+        return speedup == null ? "unmeasured" : String.format(Locale.ROOT, "%.2fx", speedup);
     }
 }

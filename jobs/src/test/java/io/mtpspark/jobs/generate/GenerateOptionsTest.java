@@ -35,7 +35,7 @@ class GenerateOptionsTest {
     @Test
     void defaultsAndValidation() {
         GenerateOptions o = bind();
-        assertEquals("autoregressive", o.decoder());
+        assertEquals("auto", o.decoder(), "auto: the policy picks; without an adapter it decodes autoregressively");
         assertEquals(0, o.effectiveK());
         assertEquals(128, o.maxTokens());
         assertEquals(0.05, o.speedupSample());

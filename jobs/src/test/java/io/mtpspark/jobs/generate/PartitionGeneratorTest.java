@@ -112,11 +112,10 @@ class PartitionGeneratorTest {
         assertEquals(out.stream().mapToLong(GenerationRecord::completionTokens).sum(), s.generatedTokens());
         assertEquals(s.generatedTokens(), s.forwardPasses(), "autoregressive: one token per pass");
         assertEquals(1.0, s.tokensPerPass());
-        // stride 2 samples rows 1, 3, 5 (0-based); only row 5 ("f") succeeded.
-        assertEquals(List.of("f"), out.stream().filter(GenerationRecord::speedupSample).map(GenerationRecord::id).toList());
-        assertEquals(1, s.sampleRows());
-        assertNotNull(s.measuredSpeedup());
-        assertEquals(out.get(5).completionTokens(), out.get(5).arCompletionTokens(), "greedy AR reference = same tokens");
+        // an autoregressive run is its own reference: speedup 1 by definition, nothing sampled or re-decoded
+        assertEquals(List.of(), out.stream().filter(GenerationRecord::speedupSample).map(GenerationRecord::id).toList());
+        assertEquals(0, s.sampleRows());
+        assertEquals(1.0, s.measuredSpeedup());
     }
 
     /**
@@ -152,18 +151,35 @@ class PartitionGeneratorTest {
         assertEquals(s.forwardPasses() - rows.size(), steps, "one histogram entry per verification step");
     }
 
+    /**
+     * An MTP task samples the first row of every domain it sees (and its last row when nothing else was sampled),
+     * holds those records back, and measures them autoregressively at the task's batch size: each sampled record
+     * carries the autoregressive tokens (greedy: the same count) and the task its speedup.
+     */
     @ParameterizedTest
     @ValueSource(ints = {1, 3})
-    void aShortTaskStillSamplesItsLastRow(int batchSize) {
+    void everyDomainOfAnMtpTaskGetsASampleMeasuredAtTheTaskBatchSize(int batchSize) {
+        LoadedEngine mtp = LoadedEngine.load(new LocalModelStore(ModelStoreOptions.defaults()),
+                SharedSpark.modelDir().toString(), Optional.empty(),
+                Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()));
+        GenerationSettings quadratic = new GenerationSettings("m", null, "a", "quadratic", 2, batchSize, "cpu", 1, 0,
+                12, 0, 0, 1, 0, 0.05, null);
         List<TaskStats> finished = new ArrayList<>();
-        PartitionGenerator gen = new PartitionGenerator(settings(batchSize, 0.05, null), engine, "cfg",
-                new TaskIdentity("run", 0, 0, 0, "driver", "localhost"), "cpu", 1);
-        Map<String, GenerationRecord> out = byId(drain(gen.generate(List.of(row("a", "Hi"), row("b", "Lily")).iterator(),
+        List<PromptRow> rows = List.of(new PromptRow("a", bytes("Hi"), "one", null, null, null),
+                new PromptRow("b", bytes("Lily"), "one", null, null, null),
+                new PromptRow("c", bytes("The dog"), "two", null, null, null),
+                new PromptRow("d", bytes("Sam"), "two", null, null, null));
+        Map<String, GenerationRecord> out = byId(drain(new PartitionGenerator(quadratic, mtp, "cfg",
+                new TaskIdentity("run", 0, 0, 0, "driver", "localhost"), "cpu", 1).generate(rows.iterator(),
                 finished::add)));
-        assertEquals(false, out.get("a").speedupSample());
-        assertEquals(true, out.get("b").speedupSample());
-        assertEquals(out.get("b").completionTokens(), out.get("b").arCompletionTokens(), "greedy AR reference = same tokens");
-        assertEquals(1, finished.get(0).sampleRows());
+        assertEquals(Set.of("a", "c"), out.values().stream().filter(GenerationRecord::speedupSample)
+                .map(GenerationRecord::id).collect(Collectors.toSet()));
+        for (String id : List.of("a", "c")) {
+            assertEquals(out.get(id).completionTokens(), out.get(id).arCompletionTokens(), "greedy AR reference");
+            assertNotNull(out.get(id).arWallMs());
+        }
+        assertNull(out.get("b").arCompletionTokens());
+        assertEquals(2, finished.get(0).sampleRows());
         assertNotNull(finished.get(0).measuredSpeedup());
     }
 
@@ -183,7 +199,8 @@ class PartitionGeneratorTest {
                 new TaskIdentity("run", 0, 2, 1, "driver", "h"), "cpu", 1).generate(rows.iterator(), finished::add));
         assertEquals(3, retry.size());
         assertEquals(1, finished.size());
-        assertNull(finished.get(0).measuredSpeedup(), "sampling off");
+        assertEquals(0, finished.get(0).sampleRows(), "sampling off");
+        assertEquals(1.0, finished.get(0).measuredSpeedup(), "autoregressive: 1 by definition");
     }
 
     /**

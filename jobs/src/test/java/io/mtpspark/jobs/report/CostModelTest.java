@@ -69,6 +69,16 @@ class CostModelTest {
     }
 
     @Test
+    void anAutoregressiveRunHasSpeedupOneAndNoSavingsWithoutBeingFlagged() {
+        DomainUsage ar = new DomainUsage("r", "d", 4, 0, 400, 400, 1000, 0, 0, 0, 0, 0, true);
+        CostLine l = new CostModel(PRICES).byRunDomain(List.of(ar), Map.of("r", 3600.0),
+                Map.of("r", run("r", "one"))).get(0);
+        assertEquals(1.0, l.measuredSpeedup(), EPS);
+        assertEquals(0.0, l.savingsUsd(), EPS);
+        assertFalse(l.speedupAssumed());
+    }
+
+    @Test
     void aSpeedupBelowOneIsKeptAndShowsAsNegativeSavings() {
         CostLine l = new CostModel(PRICES).byRunDomain(List.of(usage("r", "d", 5, 0.5)), Map.of("r", 3600.0),
                 Map.of("r", run("r", "one"))).get(0);
@@ -84,8 +94,10 @@ class CostModelTest {
         assertEquals(1.0, lines.get(1).costUsd(), EPS);
         CostLine total = CostModel.rollup(lines, CostModel.Grouping.TOTAL).get(0);
         assertEquals(4.0, total.costUsd(), EPS);
-        assertEquals(7.0, total.arCostUsd(), EPS);
-        assertEquals(7.0 / 4, total.measuredSpeedup(), EPS);
+        // the unmeasured domain b counts at the run's measured speedup (2x), not at 1x
+        assertEquals(2.0, lines.get(1).arCostUsd(), EPS);
+        assertEquals(8.0, total.arCostUsd(), EPS);
+        assertEquals(2.0, total.measuredSpeedup(), EPS);
         assertTrue(total.speedupAssumed(), "part of it had no sample");
         assertNull(total.runId());
         assertEquals(20, total.rows());
@@ -93,10 +105,10 @@ class CostModelTest {
     }
 
     @Test
-    void passDistributionCountsAcceptedPlusOneAndAutoregressivePassesAsOne() {
+    void passDistributionCountsAcceptedPlusOneAndLeavesAutoregressivePassesOut() {
         TaskUsage mtp = new TaskUsage("r", 0, 0, "e", "h", "cpu", 2, 1, 0, 10, 5, new long[] {1, 2, 2}, 1, 2.0);
         TaskUsage ar = new TaskUsage("r", 1, 0, "e", "h", "cpu", 0, 1, 0, 7, 7, new long[] {0}, 1, null);
-        assertEquals(List.of(new PassBucket(1, 8), new PassBucket(2, 2), new PassBucket(3, 2)),
+        assertEquals(List.of(new PassBucket(1, 1), new PassBucket(2, 2), new PassBucket(3, 2)),
                 CostModel.passDistribution(List.of(mtp, ar)));
     }
 

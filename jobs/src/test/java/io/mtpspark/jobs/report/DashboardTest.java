@@ -24,7 +24,7 @@ class DashboardTest {
             assertFalse(html.contains(loader), loader);
         }
         assertFalse(html.contains("NaN") || html.contains("Infinity"), "every coordinate is finite");
-        assertTrue(html.contains("assumed"), "the domain without a sample is flagged");
+        assertTrue(html.contains("unmeasured"), "the domain without a sample is flagged");
         assertTrue(html.contains(" h<") || html.contains(" min<"), "durations carry units");
     }
 
@@ -73,6 +73,8 @@ class DashboardTest {
         assertEquals("$1.50", Dashboard.usd(1.5));
         assertEquals("-$2.25", Dashboard.usd(-2.25));
         assertEquals("$1,235", Dashboard.usd(1234.6));
+        assertEquals("$0.0000335", Dashboard.usd(3.35e-05), "no scientific notation");
+        assertEquals("$0", Dashboard.usd(-1e-12), "no -$0.000000");
     }
 
     private static int marks(String svg) {

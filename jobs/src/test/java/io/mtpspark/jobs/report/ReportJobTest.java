@@ -101,8 +101,8 @@ class ReportJobTest {
         Row b = one(byRunDomain.where(col("domain").equalTo("b")));
         assertEquals(0.5, dbl(b, "error_rate"), EPS);
         assertEquals(1.0, dbl(b, "cost_usd"), EPS);
-        assertEquals(1.0, dbl(b, "ar_cost_usd"), EPS, "no sample: speedup counts as 1");
-        assertEquals(0.0, dbl(b, "savings_usd"), EPS);
+        assertEquals(2.0, dbl(b, "ar_cost_usd"), EPS, "no sample: counts at the run's measured speedup (2x)");
+        assertEquals(1.0, dbl(b, "savings_usd"), EPS);
         assertTrue((boolean) b.getAs("speedup_assumed"));
 
         Dataset<Row> byRun = spark.read().parquet(out.resolve("by_run").toString());
@@ -111,9 +111,9 @@ class ReportJobTest {
         assertEquals(0.2, dbl(run1, "error_rate"), EPS);
         assertEquals(7200.0, dbl(run1, "compute_seconds"), EPS);
         assertEquals(2.0, dbl(run1, "cost_usd"), EPS);
-        assertEquals(3.0, dbl(run1, "ar_cost_usd"), EPS);
-        assertEquals(1.0, dbl(run1, "savings_usd"), EPS);
-        assertEquals(1.5, dbl(run1, "measured_speedup"), EPS);
+        assertEquals(4.0, dbl(run1, "ar_cost_usd"), EPS);
+        assertEquals(2.0, dbl(run1, "savings_usd"), EPS);
+        assertEquals(2.0, dbl(run1, "measured_speedup"), EPS);
         assertTrue((boolean) run1.getAs("speedup_assumed"));
         assertNull(run1.getAs("domain"));
         Row r2 = one(byRun.where(col("run_id").equalTo("r2")));
@@ -132,7 +132,7 @@ class ReportJobTest {
 
         Dataset<Row> byDay = spark.read().parquet(out.resolve("by_day").toString());
         assertEquals(3, byDay.count());
-        assertEquals(3.0, dbl(one(byDay.where(col("day").equalTo("2026-11-01"))), "ar_cost_usd"), EPS);
+        assertEquals(4.0, dbl(one(byDay.where(col("day").equalTo("2026-11-01"))), "ar_cost_usd"), EPS);
         assertEquals(4.0, dbl(one(byDay.where(col("day").equalTo("2026-11-02"))), "ar_cost_usd"), EPS);
 
         Dataset<Row> byDomain = spark.read().parquet(out.resolve("by_domain").toString());
@@ -145,8 +145,8 @@ class ReportJobTest {
 
         CostLine total = result.data().total();
         assertEquals(3.5, total.costUsd(), EPS);
-        assertEquals(7.5, total.arCostUsd(), EPS);
-        assertEquals(4.0, total.savingsUsd(), EPS);
+        assertEquals(8.5, total.arCostUsd(), EPS);
+        assertEquals(5.0, total.savingsUsd(), EPS);
         assertEquals(7L, total.rows());
 
         Dataset<Row> slowest = spark.read().parquet(out.resolve("slowest_tasks").toString()).orderBy("rank");
@@ -160,10 +160,12 @@ class ReportJobTest {
         assertEquals(2.0, dbl(slow.get(1), "measured_speedup"), EPS);
 
         List<Row> passes = spark.read().parquet(out.resolve("tokens_per_pass").toString()).orderBy("tokens").collectAsList();
-        assertEquals(List.of("1:24", "2:20", "3:5", "4:1"), passes.stream()
+        assertEquals(List.of("1:14", "2:20", "3:5", "4:1"), passes.stream()
                 .map(r -> r.getInt(r.fieldIndex("tokens")) + ":" + r.getLong(r.fieldIndex("passes"))).toList());
 
         String html = Files.readString(out.resolve("dashboard.html"));
+        assertTrue(Files.getPosixFilePermissions(out.resolve("dashboard.html"))
+                .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), "world-readable like the tables");
         assertTrue(html.contains("id='chart-cost'") && html.contains("id='chart-speedup'"), "charts in the page");
         assertTrue(html.contains("2026-11-01") && html.contains("r2"), "runs in the page");
     }
@@ -209,7 +211,8 @@ class ReportJobTest {
     private static TaskStats task(String run, int partition, double wallMs, int k, long[] histogram, long rows,
                                   long passes, Double mtpRate, Double arRate) {
         return new TaskStats(run, 1, partition, 0, "exec-" + partition, "host", "cpu", "cpu", "quadratic", k, rows, 0,
-                5 * rows, 100 * rows, passes, histogram, wallMs, mtpRate == null ? 0 : 1, mtpRate, arRate, "m", "ad");
+                5 * rows, 100 * rows, passes, histogram, wallMs, mtpRate == null ? 0 : 1, mtpRate, arRate, "m", "ad",
+                null, null, null, null);
     }
 
     private static void writeGenerations(Path root, List<GenerationRecord> records) {

@@ -1,0 +1,178 @@
+package io.mtpspark.engine.goodput;
+
+import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.llama.BlockBatch;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.mtp.MtpAdapter;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * Measures a {@link ForwardCostModel} on the live backend by timing the very forward object a decoder runs, with
+ * blocks of the shapes decoders send (sequences × rows per sequence, the real rows' logits, the rest gated mask
+ * rows) over caches of {@value #CACHED_POSITIONS} positions. Sequence counts 1, 2, 4, … up to the batch size; each
+ * cell is the fastest of at least three forwards after one warm-up (the JIT, a busy neighbour or a GC pause only ever
+ * make a forward slower), after a warm-up of the whole forward; a bigger shape is never recorded as cheaper than a
+ * smaller one (noise would otherwise invent savings). The whole calibration stays within a time budget (cells it
+ * does not reach are extrapolated, see {@link ForwardCostModel}); results are kept per JVM by key (model, backend,
+ * device), so the tasks of an executor calibrate once.
+ */
+public final class CostCalibrator {
+    /** Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU. */
+    public static final long DEFAULT_BUDGET_NANOS = 2_000_000_000L;
+    static final int CACHED_POSITIONS = 128;
+    private static final long MIN_CELL_NANOS = 2_000_000L;
+    private static final Logger LOG = Logger.getLogger(CostCalibrator.class.getName());
+    private static final Map<String, ForwardCostModel> CACHE = new ConcurrentHashMap<>();
+
+    private CostCalibrator() {
+    }
+
+    /**
+     * The cost model for {@code key}, calibrated on first use in this JVM (or again when the cached one lacks some of
+     * the sequence counts or row shapes asked for). Concurrent callers with the same key wait for one calibration.
+     */
+    public static ForwardCostModel cached(String key, LlamaForward forward, MtpAdapter adapter, int maxSequences,
+                                          int[] rows, int[] logits, long budgetNanos) {
+        return CACHE.compute(key, (k, old) -> old != null && covers(old, maxSequences, rows) ? old
+                : calibrate(key, forward, adapter, maxSequences, rows, logits, budgetNanos));
+    }
+
+    /** Forgets every cached calibration (tests). */
+    public static void clearCache() {
+        CACHE.clear();
+    }
+
+    private static boolean covers(ForwardCostModel m, int maxSequences, int[] rows) {
+        return Arrays.stream(m.sequences()).anyMatch(s -> s == maxSequences)
+                && Arrays.stream(rows).allMatch(r -> Arrays.stream(m.rows()).anyMatch(x -> x == r));
+    }
+
+    /**
+     * Times forwards of {@code forward}: for each sequence count in 1, 2, 4, …, {@code maxSequences} and each
+     * {@code rows[j]} (ascending, with {@code logits[j]} logit rows per sequence). Shapes that do not fit the
+     * forward are left unmeasured.
+     */
+    public static ForwardCostModel calibrate(String key, LlamaForward forward, MtpAdapter adapter, int maxSequences,
+                                             int[] rows, int[] logits, long budgetNanos) {
+        long t0 = System.nanoTime();
+        int[] seqs = sequenceGrid(maxSequences);
+        int maxRows = Arrays.stream(rows).max().orElse(1);
+        int cached = Math.max(0, Math.min(CACHED_POSITIONS, forward.maxContext() - maxRows - 1));
+        int vocab = forward.model().config().vocabSize();
+        double[][] seconds = new double[seqs.length][rows.length];
+        for (double[] s : seconds) {
+            Arrays.fill(s, Double.NaN);
+        }
+        List<KvCache> caches = new ArrayList<>();
+        BlockBatch batch = new BlockBatch(forward.maxRows(), maxSequences);
+        int[] tokens = new int[maxRows];
+        int[] positions = new int[maxRows];
+        boolean[] gate = new boolean[maxRows];
+        int[] logitRows = new int[maxRows];
+        boolean out = false;
+        // warm-up: the JIT compiles the forward's loops before any cell is timed (a tenth of the budget at most)
+        long warmEnd = t0 + budgetNanos / 10;
+        caches.add(new KvCache(forward.model().config(), cached + maxRows));
+        fill(tokens, positions, gate, logitRows, 1, 1, cached, vocab, adapter);
+        for (int it = 0; it < 200 && (it < 3 || System.nanoTime() < warmEnd); it++) {
+            timeCell(forward, adapter, batch, caches, 1, 1, 1, cached, tokens, positions, gate, logitRows, 1);
+        }
+        for (int i = 0; i < seqs.length && !out; i++) {
+            int n = seqs[i];
+            while (caches.size() < n) {
+                caches.add(new KvCache(forward.model().config(), cached + maxRows));
+            }
+            for (int j = 0; j < rows.length; j++) {
+                int r = rows[j];
+                int real = Math.max(1, Math.min(r, logits[j]));
+                if (n * r > forward.maxRows() || n * real > forward.maxLogitRows()) {
+                    continue;
+                }
+                fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
+                seconds[i][j] = timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate,
+                        logitRows, 3);
+                if (System.nanoTime() - t0 > budgetNanos) {
+                    out = true;
+                    break;
+                }
+            }
+        }
+        monotone(seconds);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        ForwardCostModel m = new ForwardCostModel(key, seqs, rows, seconds, ms);
+        LOG.info(String.format("cost calibration of %s: %.0f ms%s", key, ms, out ? " (budget reached; the remaining "
+                + "shapes are extrapolated)" : ""));
+        return m;
+    }
+
+    /** A block of r rows: the first {@code real} real tokens (with logits), the rest gated mask rows. */
+    private static void fill(int[] tokens, int[] positions, boolean[] gate, int[] logitRows, int r, int real,
+                             int cached, int vocab, MtpAdapter adapter) {
+        for (int row = 0; row < r; row++) {
+            boolean mask = adapter != null && row >= real;
+            tokens[row] = mask ? MtpAdapter.maskId(vocab, 1 + (row - real) % adapter.k()) : 3 + row % (vocab - 3);
+            positions[row] = cached + row;
+            gate[row] = mask;
+            logitRows[row] = row;
+        }
+    }
+
+    /** Running maximum along rows, then along sequence counts, over the measured cells. */
+    static void monotone(double[][] seconds) {
+        for (int i = 0; i < seconds.length; i++) {
+            double max = 0;
+            for (int j = 0; j < seconds[i].length; j++) {
+                if (!Double.isNaN(seconds[i][j])) {
+                    max = Math.max(max, seconds[i][j]);
+                    seconds[i][j] = max;
+                }
+                if (i > 0 && !Double.isNaN(seconds[i][j]) && !Double.isNaN(seconds[i - 1][j])) {
+                    seconds[i][j] = Math.max(seconds[i][j], seconds[i - 1][j]);
+                    max = Math.max(max, seconds[i][j]);
+                }
+            }
+        }
+    }
+
+    private static double timeCell(LlamaForward forward, MtpAdapter adapter, BlockBatch batch, List<KvCache> caches,
+                                   int n, int r, int real, int cached, int[] tokens, int[] positions, boolean[] gate,
+                                   int[] logitRows, int repeats) {
+        double best = Double.POSITIVE_INFINITY;
+        long spent = 0;
+        for (int it = -1; it < repeats || spent < MIN_CELL_NANOS && it < 50; it++) {
+            batch.clear();
+            for (int s = 0; s < n; s++) {
+                KvCache c = caches.get(s);
+                c.truncate(0);
+                c.reserve(cached + r);
+                c.append(cached); // attention cost depends on the positions, not on what they hold
+                batch.add(tokens, positions, gate, r, AttentionMask.CAUSAL, c, logitRows, real);
+            }
+            long f0 = System.nanoTime();
+            forward.forward(batch, adapter);
+            long dt = System.nanoTime() - f0;
+            if (it >= 0) {
+                best = Math.min(best, dt / 1e9);
+                spent += dt;
+            }
+        }
+        return best;
+    }
+
+    /** 1, 2, 4, … below {@code max}, then {@code max}. */
+    static int[] sequenceGrid(int max) {
+        List<Integer> out = new ArrayList<>();
+        for (int s = 1; s < max; s *= 2) {
+            out.add(s);
+        }
+        out.add(max);
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

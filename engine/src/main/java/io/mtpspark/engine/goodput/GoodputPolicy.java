@@ -1,0 +1,151 @@
+package io.mtpspark.engine.goodput;
+
+import io.mtpspark.engine.decode.BlockLayout;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.decode.StepChooser;
+import io.mtpspark.engine.mtp.AcceptanceTable;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The goodput-optimal choice: for n sequences in flight, the configuration that maximises expected generated
+ * tokens per second, {@code Σ_i E_i[tokens/pass] ÷ cost(n sequences × rows of the step)}, where E comes from the
+ * adapter's {@link AcceptanceTable} scaled by each sequence's observed acceptance ratio and the cost from a
+ * {@link ForwardCostModel} measured on the backend. Autoregressive decoding is always a candidate, so the choice is
+ * never predicted slower than it.
+ */
+public final class GoodputPolicy implements StepChooser {
+    /**
+     * An MTP configuration must be predicted this much faster than autoregressive decoding to be chosen: the cost
+     * and acceptance models are estimates, and a tie is not worth the drafting work they leave out.
+     */
+    static final double MTP_MARGIN = 1.03;
+    private final List<DecodeConfig> configs;
+    private final double[] tokens;
+    private final double[] rows;
+    private final double[] drafted;
+    private final ForwardCostModel cost;
+
+    /**
+     * @param configs candidates (the first must be autoregressive); every MTP one needs an entry in {@code table}
+     */
+    public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
+        if (configs.isEmpty() || !configs.get(0).autoregressive()) {
+            throw new IllegalArgumentException("the first candidate must be autoregressive, got " + configs);
+        }
+        this.configs = List.copyOf(configs);
+        this.cost = cost;
+        int n = configs.size();
+        tokens = new double[n];
+        rows = new double[n];
+        drafted = new double[n];
+        for (int i = 0; i < n; i++) {
+            DecodeConfig c = configs.get(i);
+            if (c.autoregressive()) {
+                tokens[i] = 1;
+                rows[i] = 1;
+                drafted[i] = 1;
+                continue;
+            }
+            Double t = table == null ? null : table.tokens(c.label());
+            if (t == null) {
+                throw new IllegalArgumentException("no acceptance measured for " + c.label());
+            }
+            tokens[i] = t;
+            rows[i] = Math.min(c.fullRows(), table.rows(c.label()));
+            // linear: passes with drafts send 2k+1 rows, those without k+1, so the mean rows give their share
+            drafted[i] = c.layout() == BlockLayout.LINEAR
+                    ? Math.max(0.05, Math.min(1, (rows[i] - c.k() - 1) / c.k())) : 1;
+        }
+    }
+
+    /** The candidates that {@code table} measured, autoregressive first, among {@code configs}. */
+    public static List<DecodeConfig> measured(List<DecodeConfig> configs, AcceptanceTable table) {
+        List<DecodeConfig> out = new ArrayList<>();
+        for (DecodeConfig c : configs) {
+            if (c.autoregressive() || table != null && table.tokens(c.label()) != null) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    public List<DecodeConfig> configs() {
+        return configs;
+    }
+
+    public ForwardCostModel cost() {
+        return cost;
+    }
+
+    @Override
+    public int choose(int sequences, double acceptanceRatioSum) {
+        int best = 0;
+        double bestRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
+        for (int i = 1; i < configs.size(); i++) {
+            double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
+            if (rate > bestRate) {
+                best = i;
+                bestRate = rate;
+            }
+        }
+        return best;
+    }
+
+    /** Predicted tokens per second of configuration {@code i} for the step. */
+    public double tokensPerSecond(int i, int sequences, double acceptanceRatioSum) {
+        double expected = sequences + (tokens[i] - 1) * acceptanceRatioSum;
+        return expected / cost.seconds(sequences, rows[i]);
+    }
+
+    @Override
+    public double priorTokensPerPass(int index) {
+        return tokens[index];
+    }
+
+    @Override
+    public double draftedShare(int index) {
+        return drafted[index];
+    }
+
+    @Override
+    public double predictedSeconds(int index, int sequences) {
+        return cost.seconds(sequences, rows[index]);
+    }
+
+    /** Mean rows per sequence of a pass of configuration {@code i}. */
+    public double rowsPerPass(int i) {
+        return rows[i];
+    }
+
+    /**
+     * One line saying what the policy chooses for {@code sequences} sequences at the prior's acceptance and why,
+     * e.g. "quadratic k=8 at 1 sequence: 3.28 tokens/pass for a block costing 2.1x one row; predicted 9,400
+     * tokens/s vs 3,100 autoregressive".
+     */
+    public String reason(int sequences) {
+        int c = choose(sequences, sequences);
+        double ar = tokensPerSecond(0, sequences, sequences);
+        String at = " at " + sequences + (sequences == 1 ? " sequence" : " sequences");
+        if (c == 0) {
+            int bestMtp = -1;
+            for (int i = 1; i < configs.size(); i++) {
+                if (bestMtp < 0 || tokensPerSecond(i, sequences, sequences)
+                        > tokensPerSecond(bestMtp, sequences, sequences)) {
+                    bestMtp = i;
+                }
+            }
+            if (bestMtp < 0) {
+                return "autoregressive" + at + ": no MTP configuration measured";
+            }
+            return String.format("autoregressive%s: predicted %,.0f tokens/s; the best MTP option, %s, gives "
+                            + "%.2f tokens/pass but its %.0f-row block costs %.1fx one row here (%,.0f tokens/s)", at,
+                    ar, configs.get(bestMtp).label(), tokens[bestMtp], rows[bestMtp],
+                    cost.relative(sequences, rows[bestMtp]), tokensPerSecond(bestMtp, sequences, sequences));
+        }
+        return String.format("%s%s: %.2f tokens/pass for a %.0f-row block costing %.1fx one row; predicted %,.0f "
+                        + "tokens/s vs %,.0f autoregressive", configs.get(c).label(), at, tokens[c], rows[c],
+                cost.relative(sequences, rows[c]), tokensPerSecond(c, sequences, sequences), ar);
+    }
+}

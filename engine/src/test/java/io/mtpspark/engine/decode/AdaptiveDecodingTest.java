@@ -1,0 +1,208 @@
+package io.mtpspark.engine.decode;
+
+import io.mtpspark.engine.TestModels;
+import io.mtpspark.engine.goodput.CostCalibrator;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.AcceptanceTable;
+import io.mtpspark.engine.mtp.Drafter;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.SamplerHeadDrafter;
+import io.mtpspark.engine.mtp.ScriptedDrafter;
+import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.FaultyBackend;
+import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Switching decoder and k between steps keeps greedy output autoregressive output, token for token: a chooser that
+ * picks a random configuration (autoregressive, linear or quadratic, k in {1, 2, 4, 8}) at every step, over many
+ * prompts, at batch 1 and 3, with the shipped adapter, a random one and an oracle drafter. And {@code --decoder auto}
+ * falls back to autoregressive decoding, saying so, without an adapter or when calibration fails.
+ */
+class AdaptiveDecodingTest {
+    private static final List<Integer> KS = List.of(1, 2, 4, 8);
+    private static final int MAX_TOKENS = 40;
+
+    /** Picks a uniformly random configuration each step, regardless of cost. */
+    static final class RandomChooser implements StepChooser {
+        private final SplittableRandom rng;
+        private final int configs;
+
+        RandomChooser(int configs, long seed) {
+            this.configs = configs;
+            this.rng = new SplittableRandom(seed);
+        }
+
+        @Override
+        public int choose(int sequences, double acceptanceRatioSum) {
+            return rng.nextInt(configs);
+        }
+
+        @Override
+        public double priorTokensPerPass(int index) {
+            return 2;
+        }
+
+        @Override
+        public double draftedShare(int index) {
+            return 1;
+        }
+
+        @Override
+        public double predictedSeconds(int index, int sequences) {
+            return Double.NaN;
+        }
+    }
+
+    private static List<int[]> prompts(LlamaModel model) {
+        int vocab = model.config().vocabSize();
+        Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), vocab);
+        List<int[]> out = new ArrayList<>();
+        for (String s : new String[]{"Once upon a time", "Lily wanted to", "The little dog", "Tom and Sue",
+                "One day, a boy named Tim", "There was a big tree", "Sara and Ben went to the park", "The sun was",
+                "A cat sat", "Mom said", "The bird could not fly", "Max had a red ball"}) {
+            out.add(tok.encode(s));
+        }
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int i = 0; i < 6; i++) {
+            int[] p = new int[2 + rng.nextInt(10)];
+            p[0] = 1;
+            for (int j = 1; j < p.length; j++) {
+                p[j] = 3 + rng.nextInt(vocab - 3);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private static List<int[]> reference(LlamaModel model, CpuBackend backend, List<int[]> prompts) {
+        AutoregressiveDecoder ar = new AutoregressiveDecoder(new LlamaForward(model, backend, 64, 512));
+        List<int[]> out = new ArrayList<>();
+        for (int[] p : prompts) {
+            out.add(ar.generate(p, MAX_TOKENS, SamplingOptions.GREEDY).generatedIds());
+        }
+        return out;
+    }
+
+    private static AdaptiveDecoder switching(LlamaModel model, CpuBackend backend, MtpAdapter adapter,
+                                             Drafter drafter, int batch, long seed) {
+        List<DecodeConfig> configs = DecodeConfig.candidates(KS, 81);
+        LlamaForward forward = new LlamaForward(model, backend, 81 * batch, 512, 9 * batch);
+        return new AdaptiveDecoder(forward, adapter, configs, drafter, batch,
+                new RandomChooser(configs.size(), seed));
+    }
+
+    @Test
+    void randomSwitchesKeepGreedyOutputExact() {
+        LlamaModel model = TestModels.stories();
+        CpuBackend backend = new CpuBackend(2);
+        List<int[]> prompts = prompts(model);
+        List<int[]> expected = reference(model, backend, prompts);
+        MtpAdapter shipped = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
+        MtpAdapter random = MtpAdapter.random(model, 8, 4, 5);
+        List<GenerationRequest> requests = prompts.stream()
+                .map(p -> new GenerationRequest(p, MAX_TOKENS, SamplingOptions.GREEDY)).toList();
+        Map<String, Long> seen = new java.util.HashMap<>();
+        for (MtpAdapter adapter : new MtpAdapter[]{shipped, random}) {
+            for (int batch : new int[]{1, 3}) {
+                AdaptiveDecoder dec = switching(model, backend, adapter,
+                        new SamplerHeadDrafter(model, adapter, backend), batch, 31L * batch);
+                List<GenerationResult> got = dec.generateAll(requests);
+                for (int i = 0; i < prompts.size(); i++) {
+                    assertArrayEquals(expected.get(i), got.get(i).generatedIds(), "prompt " + i + ", batch " + batch);
+                }
+                dec.stepsByConfig().forEach((c, n) -> seen.merge(c, n, Long::sum));
+            }
+        }
+        // the oracle drafter proposes the true continuation: long acceptances, then a forced switch
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] ref = concat(prompts.get(i), expected.get(i));
+            AdaptiveDecoder dec = switching(model, backend, random,
+                    new ScriptedDrafter(ref, 0.9, model.config().vocabSize(), i), 1, i);
+            assertArrayEquals(expected.get(i), dec.generate(prompts.get(i), MAX_TOKENS, SamplingOptions.GREEDY)
+                    .generatedIds(), "oracle, prompt " + i);
+            dec.stepsByConfig().forEach((c, n) -> seen.merge(c, n, Long::sum));
+        }
+        assertEquals(DecodeConfig.candidates(KS, 81).size(), seen.size(), "every configuration ran: " + seen);
+    }
+
+    @Test
+    void autoWithoutAdapterDecodesAutoregressivelyAndSaysSo() {
+        LlamaModel model = TestModels.stories();
+        List<String> logged = capture(() -> assertInstanceOf(AutoregressiveDecoder.class,
+                DecoderFactory.create("auto", model, new CpuBackend(1), null, 0, 0, 2)));
+        assertEquals(1, logged.stream().filter(m -> m.contains("no adapter") && m.contains("autoregressively"))
+                .count(), String.valueOf(logged));
+    }
+
+    @Test
+    void failedCalibrationFallsBackToAutoregressiveAndDecodingGoesOn() {
+        LlamaModel model = TestModels.stories();
+        CpuBackend cpu = new CpuBackend(1);
+        List<int[]> prompts = prompts(model).subList(0, 2);
+        List<int[]> expected = reference(model, cpu, prompts);
+        MtpAdapter adapter = MtpAdapter.random(model, 2, 2, 1).withAcceptance(new AcceptanceTable("test",
+                Map.of("linear k=1", 1.5, "quadratic k=1", 1.6, "linear k=2", 1.7, "quadratic k=2", 1.9),
+                Map.of("linear k=1", 2.5, "quadratic k=1", 4.0, "linear k=2", 4.0, "quadratic k=2", 9.0)));
+        CostCalibrator.clearCache();
+        Decoder[] made = new Decoder[1];
+        // the first matmul of the calibration throws, the way a device error would
+        List<String> logged = capture(() -> made[0] = DecoderFactory.create("auto", model,
+                new FaultyBackend(cpu, 0), adapter, 0, 0, 2, "faulty device"));
+        assertInstanceOf(AutoregressiveDecoder.class, made[0]);
+        assertTrue(logged.stream().anyMatch(m -> m.contains("calibration failed") && m.contains("autoregressively")),
+                String.valueOf(logged));
+        for (int i = 0; i < prompts.size(); i++) {
+            assertArrayEquals(expected.get(i), made[0].generate(prompts.get(i), MAX_TOKENS, SamplingOptions.GREEDY)
+                    .generatedIds());
+        }
+    }
+
+    static List<String> capture(Runnable r) {
+        Logger log = Logger.getLogger(DecoderFactory.class.getName());
+        List<String> messages = new ArrayList<>();
+        Handler h = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                messages.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(h);
+        try {
+            r.run();
+        } finally {
+            log.removeHandler(h);
+        }
+        return messages;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

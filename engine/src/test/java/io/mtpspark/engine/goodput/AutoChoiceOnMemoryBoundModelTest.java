@@ -1,0 +1,86 @@
+package io.mtpspark.engine.goodput;
+
+import io.mtpspark.engine.decode.AdaptiveDecoder;
+import io.mtpspark.engine.decode.AutoregressiveDecoder;
+import io.mtpspark.engine.decode.BlockLayout;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.decode.GenerationRequest;
+import io.mtpspark.engine.decode.GenerationResult;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.model.LlamaConfig;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.RandomModel;
+import io.mtpspark.engine.mtp.AcceptanceTable;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.SamplerHeadDrafter;
+import io.mtpspark.engine.mtp.ScriptedDrafter;
+import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.tensor.CpuBackend;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The policy on a live, calibrated backend: a random model large enough that one row's forward is bound by reading
+ * the weights (dim 512, 4 layers, ~60 MB of f32). With an oracle drafter (every draft right, acceptance = k) the
+ * auto decoder must run MTP; with a random adapter's own drafts (acceptance ≈ 0) it must run autoregressively.
+ * Both acceptance tables are measured the way {@code eval} measures them, and greedy output stays exact.
+ */
+class AutoChoiceOnMemoryBoundModelTest {
+    private static final List<Integer> KS = List.of(1, 4, 8);
+
+    @Test
+    void oracleDraftsChooseMtpAndRandomDraftsChooseAutoregressive() {
+        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 512, 1408, 4, 8, 4, 4096, 512, 64, 10000.0, 1e-5f, null,
+                false, false, 1, 2, false);
+        LlamaModel model = RandomModel.create(c, 3);
+        CpuBackend backend = new CpuBackend(2);
+        MtpAdapter adapter = MtpAdapter.random(model, 8, 4, 9);
+        int[] prompt = {1, 17, 99, 1234, 7, 3000};
+        int tokens = 24;
+        int[] expected = new AutoregressiveDecoder(new LlamaForward(model, backend, 64, 512))
+                .generate(prompt, tokens, SamplingOptions.GREEDY).generatedIds();
+        int[] reference = new int[prompt.length + expected.length];
+        System.arraycopy(prompt, 0, reference, 0, prompt.length);
+        System.arraycopy(expected, 0, reference, prompt.length, expected.length);
+        List<BlockLayout> layouts = List.of(BlockLayout.LINEAR, BlockLayout.QUADRATIC);
+        AcceptanceTable oracle = AcceptanceMeasurement.table("oracle", AcceptanceMeasurement.measure(model, backend,
+                adapter, new ScriptedDrafter(reference, 1.0, c.vocabSize(), 1), List.of(prompt), KS, layouts, tokens));
+        AcceptanceTable random = AcceptanceMeasurement.table("random", AcceptanceMeasurement.measure(model, backend,
+                adapter, new SamplerHeadDrafter(model, adapter, backend), List.of(prompt), KS, layouts, tokens));
+        assertTrue(oracle.tokens("quadratic k=8") > 5, "oracle acceptance " + oracle.tokensPerPass());
+        assertTrue(random.tokens("quadratic k=8") < 1.2, "random acceptance " + random.tokensPerPass());
+
+        List<DecodeConfig> configs = DecodeConfig.candidates(KS, 81);
+        LlamaForward forward = new LlamaForward(model, backend, 81, 512, 9);
+        CostCalibrator.clearCache();
+        int[] rows = configs.stream().mapToInt(DecodeConfig::fullRows).distinct().sorted().toArray();
+        int[] logits = new int[rows.length];
+        java.util.Arrays.fill(logits, 1);
+        ForwardCostModel cost = CostCalibrator.calibrate("random dim 512", forward, adapter, 1, rows, logits,
+                1_500_000_000L);
+        assertTrue(cost.relative(1, 9) < 3, "one 9-row block should cost well under 9 rows here: " + cost);
+
+        GoodputPolicy withOracle = new GoodputPolicy(configs, oracle, cost);
+        GoodputPolicy withRandom = new GoodputPolicy(configs, random, cost);
+        assertTrue(!configs.get(withOracle.choose(1, 1)).autoregressive(), withOracle.reason(1));
+        assertEquals(0, withRandom.choose(1, 1), withRandom.reason(1));
+
+        // and decoding with the policy in the loop: MTP steps with the oracle, none with the random drafts
+        AdaptiveDecoder auto = new AdaptiveDecoder(forward, adapter, configs,
+                new ScriptedDrafter(reference, 1.0, c.vocabSize(), 2), 1, withOracle);
+        GenerationResult r = auto.generateAll(List.of(new GenerationRequest(prompt, tokens, SamplingOptions.GREEDY)))
+                .get(0);
+        assertArrayEquals(expected, r.generatedIds());
+        assertTrue(r.forwardPasses() <= tokens * 0.6, r.forwardPasses() + " passes for " + tokens
+                + " tokens: oracle drafts accepted: " + auto.stepsByConfig());
+        AdaptiveDecoder plain = new AdaptiveDecoder(forward, adapter, configs,
+                new SamplerHeadDrafter(model, adapter, backend), 1, withRandom);
+        assertArrayEquals(expected, plain.generate(prompt, tokens, SamplingOptions.GREEDY).generatedIds());
+        assertEquals(List.of("autoregressive"), List.copyOf(plain.stepsByConfig().keySet()));
+    }
+}

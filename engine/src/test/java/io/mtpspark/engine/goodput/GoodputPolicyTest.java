@@ -1,0 +1,161 @@
+package io.mtpspark.engine.goodput;
+
+import io.mtpspark.engine.decode.BlockLayout;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.mtp.AcceptanceTable;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The policy against brute force, without timing: synthetic forward costs (compute-bound, memory-bound,
+ * launch-bound) and synthetic acceptance (prefix acceptance with per-position survival), every fixed configuration
+ * simulated step by step at each batch size; the configuration the policy picks must reach at least 97% of the
+ * best simulated tokens/s, and the picks must differ between shapes (so the test cannot pass by always answering
+ * the same).
+ */
+class GoodputPolicyTest {
+    private static final int[] SEQUENCES = {1, 2, 4, 8, 16, 32, 64};
+    private static final int[] ROWS = {1, 2, 3, 4, 5, 9, 17, 25, 81};
+    private static final List<DecodeConfig> CONFIGS = DecodeConfig.candidates(List.of(1, 2, 4, 8), 81);
+
+    /** Time grows with all rows from the first: a CPU on a small model. */
+    private static final ForwardCostModel COMPUTE = ForwardCostModel.of("compute", SEQUENCES, ROWS,
+            (n, r) -> 1e-5 + 2e-5 * n * r);
+    /** Weights dominate until ~150 rows in all: a GPU on a big model. */
+    private static final ForwardCostModel MEMORY = ForwardCostModel.of("memory", SEQUENCES, ROWS,
+            (n, r) -> 2e-2 * Math.max(1, n * r / 150.0) + 1e-5 * n * r);
+    /** A fixed launch cost per forward, then compute: a GPU on a tiny model. */
+    private static final ForwardCostModel LAUNCH = ForwardCostModel.of("launch", SEQUENCES, ROWS,
+            (n, r) -> 1e-3 + 1e-6 * n * r);
+
+    @Test
+    void policyMatchesBruteForceOnSyntheticCosts() {
+        Set<String> picks = new HashSet<>();
+        for (double decay : new double[]{0.85, 0.35}) {
+            double[] survival = survival(decay);
+            AcceptanceTable table = tableBySimulation(survival);
+            for (ForwardCostModel cost : List.of(COMPUTE, MEMORY, LAUNCH)) {
+                GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, cost);
+                for (int n : new int[]{1, 4, 16, 64}) {
+                    double best = 0;
+                    String bestLabel = null;
+                    double[] simulated = new double[CONFIGS.size()];
+                    for (int i = 0; i < CONFIGS.size(); i++) {
+                        simulated[i] = simulate(CONFIGS.get(i), n, survival, cost, 3000, 11 + i);
+                        if (simulated[i] > best) {
+                            best = simulated[i];
+                            bestLabel = CONFIGS.get(i).label();
+                        }
+                    }
+                    int choice = policy.choose(n, n);
+                    String what = cost.key() + ", survival decay " + decay + ", " + n + " sequences: policy "
+                            + CONFIGS.get(choice).label() + " " + Math.round(simulated[choice]) + " tokens/s, best "
+                            + bestLabel + " " + Math.round(best);
+                    assertTrue(simulated[choice] >= 0.97 * best, what);
+                    picks.add(CONFIGS.get(choice).label());
+                }
+            }
+        }
+        assertTrue(picks.size() >= 3 && picks.contains("autoregressive"), "picks: " + picks);
+    }
+
+    @Test
+    void memoryBoundAtBatchOnePicksQuadraticAndComputeBoundAtLargeBatchPicksAutoregressive() {
+        AcceptanceTable table = tableBySimulation(survival(0.85));
+        assertEquals("quadratic k=8", CONFIGS.get(new GoodputPolicy(CONFIGS, table, MEMORY).choose(1, 1)).label());
+        assertEquals("autoregressive", CONFIGS.get(new GoodputPolicy(CONFIGS, table, COMPUTE).choose(64, 64))
+                .label());
+        // a stream that accepts far less than the prior (ratio 0.02 per sequence) turns memory-bound MTP off
+        GoodputPolicy memory = new GoodputPolicy(CONFIGS, tableBySimulation(survival(0.35)), MEMORY);
+        assertTrue(!CONFIGS.get(memory.choose(16, 16)).autoregressive());
+        assertEquals("autoregressive", CONFIGS.get(memory.choose(16, 16 * 0.02)).label());
+    }
+
+    @Test
+    void costModelInterpolatesBetweenAndScalesBeyondMeasuredShapes() {
+        assertEquals(COMPUTE.seconds(4, 9), 1e-5 + 2e-5 * 36, 1e-12);
+        double between = COMPUTE.seconds(4, 6);
+        assertTrue(between > COMPUTE.seconds(4, 5) && between < COMPUTE.seconds(4, 9), "interpolated " + between);
+        assertEquals(COMPUTE.seconds(64, 81) * 2, COMPUTE.seconds(128, 81), 1e-12, "linear beyond the sequences");
+        assertEquals(COMPUTE.seconds(8, 81) * 2, COMPUTE.seconds(8, 162), 1e-12, "linear beyond the rows");
+        double[][] partial = new double[2][3];
+        partial[0] = new double[]{1, 2, Double.NaN};
+        partial[1] = new double[]{Double.NaN, Double.NaN, Double.NaN};
+        ForwardCostModel m = new ForwardCostModel("partial", new int[]{1, 2}, new int[]{1, 2, 4}, partial, 0);
+        assertEquals(4, m.seconds(1, 4), 1e-12, "unmeasured cell: scaled from the last measured one");
+        assertEquals(8, m.seconds(2, 4), 1e-12, "unmeasured sequence count: scaled from one sequence");
+    }
+
+    /** P(first j drafts accepted) = decay^j (prefix acceptance). */
+    private static double[] survival(double decay) {
+        double[] s = new double[9];
+        s[0] = 1;
+        for (int j = 1; j < s.length; j++) {
+            s[j] = s[j - 1] * decay;
+        }
+        return s;
+    }
+
+    /** What {@code eval} would measure: each configuration decoded alone for many steps. */
+    private static AcceptanceTable tableBySimulation(double[] survival) {
+        Map<String, Double> tokens = new LinkedHashMap<>();
+        Map<String, Double> rows = new LinkedHashMap<>();
+        for (DecodeConfig c : CONFIGS) {
+            if (c.autoregressive()) {
+                continue;
+            }
+            double[] tr = run(c, 1, survival, null, 20_000, 3);
+            tokens.put(c.label(), tr[0] / tr[2]);
+            rows.put(c.label(), tr[1] / tr[2]);
+        }
+        return new AcceptanceTable("simulation", tokens, rows);
+    }
+
+    /** Simulated tokens/s of a fixed configuration over n sequences. */
+    private static double simulate(DecodeConfig c, int n, double[] survival, ForwardCostModel cost, int steps,
+                                   long seed) {
+        double[] r = run(c, n, survival, cost, steps, seed);
+        return r[0] / r[3];
+    }
+
+    /** Step by step: {tokens, rows, passes, seconds} summed over all sequences and steps. */
+    private static double[] run(DecodeConfig c, int n, double[] survival, ForwardCostModel cost, int steps,
+                                long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        boolean[] drafts = new boolean[n]; // fresh drafts for the next step
+        double tokens = 0;
+        double rows = 0;
+        double passes = 0;
+        double seconds = 0;
+        int k = c.k();
+        for (int step = 0; step < steps; step++) {
+            double stepRows = 0;
+            for (int s = 0; s < n; s++) {
+                int d = drafts[s] ? k : 0;
+                int r = c.layout().rows(d, k);
+                int a = 0;
+                while (a < d && rng.nextDouble() < survival[a + 1] / survival[a]) {
+                    a++;
+                }
+                tokens += 1 + a;
+                stepRows += r;
+                passes++;
+                drafts[s] = k > 0 && (c.layout() == BlockLayout.QUADRATIC || a == d);
+            }
+            rows += stepRows;
+            if (cost != null) {
+                seconds += cost.seconds(n, stepRows / n);
+            }
+        }
+        return new double[]{tokens, rows, passes, seconds};
+    }
+}
