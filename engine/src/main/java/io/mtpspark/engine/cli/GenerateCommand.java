@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.GenerationChecks;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.session.TextGeneration;
 import io.mtpspark.engine.session.TextGenerator;
@@ -66,9 +67,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxTokens < 0) {
-            throw new IllegalArgumentException("--max-tokens: expected a non-negative integer, got " + maxTokens);
-        }
+        GenerationChecks.maxTokens("--max-tokens", maxTokens);
+        prompts.forEach(p -> GenerationChecks.prompt("--prompt", p));
         SamplingOptions sampling = new SamplingOptions(temperature, topK, topP, seed);
         List<String> all = new ArrayList<>(prompts);
         if (promptsFile != null) {

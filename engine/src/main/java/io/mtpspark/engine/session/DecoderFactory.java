@@ -59,9 +59,10 @@ public final class DecoderFactory {
                 if (adapter == null) {
                     throw new EngineException("decoder " + name + " needs an MTP adapter (--adapter)");
                 }
-                if (k < 1 || k > adapter.k()) {
-                    throw new EngineException("--k " + k + " is outside 1.." + adapter.k()
-                            + " (the adapter was trained with " + adapter.k() + " mask tokens)");
+                try {
+                    GenerationChecks.kWithinAdapter(k, adapter.k());
+                } catch (IllegalArgumentException e) {
+                    throw new EngineException(e.getMessage());
                 }
                 int blockRows = name.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
                 int rows = Math.max(promptRows, blockRows);

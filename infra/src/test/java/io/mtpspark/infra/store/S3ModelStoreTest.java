@@ -201,7 +201,7 @@ class S3ModelStoreTest {
         put("bare/stories260K/" + ModelFixture.TOKENIZER, Files.readAllBytes(model.resolve(ModelFixture.TOKENIZER)));
 
         ModelVerificationException e = assertThrows(ModelVerificationException.class, () -> store(false).resolve(bare));
-        assertTrue(e.getMessage().startsWith("no manifest.json under s3://" + bucket + "/bare/stories260K/"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no manifest for s3://" + bucket + "/bare/stories260K/ (expected"), e.getMessage());
         assertEquals(List.of(), cacheEntries());
 
         Path local = store(true).resolve(bare);
