@@ -50,6 +50,10 @@ public final class DecoderFactory {
                 : Math.min(model.config().seqLen(), DEFAULT_MAX_CONTEXT);
         // prompt chunk per sequence: 64 rows, shrinking with large batches so one forward stays within ~512 rows
         int promptRows = batchSize <= 8 ? 64 : Math.max(8, 512 / batchSize);
+        // KV caches are Java arrays on every backend: refuse a batch × context the heap cannot hold, up front.
+        long worstRows = (long) Math.max(promptRows, (k + 1) * (k + 1)) * batchSize;
+        MemoryEstimate.check(model.config(), ctx, batchSize, worstRows, (long) (k + 1) * batchSize,
+                MemoryEstimate.availableHeap());
         switch (name) {
             case "autoregressive":
                 return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx,

@@ -56,6 +56,20 @@ public final class GenerationChecks {
         return value;
     }
 
+    /**
+     * Largest prompt accepted, in UTF-8 bytes: far beyond what any context holds (128k tokens are ~0.5 MB of
+     * text), small enough that tokenising it cannot stall a task for minutes before it is found too long.
+     */
+    public static final int MAX_PROMPT_BYTES = 2 << 20;
+
+    public static int promptBytes(String name, int bytes) {
+        if (bytes > MAX_PROMPT_BYTES) {
+            throw new IllegalArgumentException(name + " is " + bytes + " bytes, over the limit of " + MAX_PROMPT_BYTES
+                    + " bytes (no context holds that much)");
+        }
+        return bytes;
+    }
+
     /** A prompt must have some text: an empty one would generate from BOS alone, which nobody asks for. */
     public static String prompt(String name, String text) {
         if (text == null) {

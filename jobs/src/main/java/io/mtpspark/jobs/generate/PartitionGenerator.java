@@ -308,6 +308,7 @@ public final class PartitionGenerator {
         if (bytes == null) {
             throw new IllegalArgumentException("prompt is null");
         }
+        GenerationChecks.promptBytes("prompt", bytes.length);
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
