@@ -6,6 +6,7 @@ import io.mtpspark.jobs.ReportJob;
 import io.mtpspark.jobs.generate.InputRejectedException;
 import io.mtpspark.jobs.generate.JobFailedException;
 import io.mtpspark.jobs.generate.ModelRejectedException;
+import io.mtpspark.jobs.generate.StaleStaging;
 import io.mtpspark.infra.store.ModelManifest;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -44,7 +45,7 @@ public final class JobsMain {
                 GenerateJob.main(jobArgs);
             }
         } catch (ConfigException | InputRejectedException | ModelRejectedException | JobFailedException
-                 | IllegalArgumentException e) {
+                 | StaleStaging.OutputInUseException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             if (verbose) {
                 e.printStackTrace();

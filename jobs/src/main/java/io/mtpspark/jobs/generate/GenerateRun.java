@@ -88,6 +88,7 @@ public final class GenerateRun {
         ModelIdentities content = ModelPreflight.check(modelStore, options);
         String configHash = ConfigHash.of(options, content);
         String generations = generationsPath(options.output());
+        StaleStaging.clear(generations, options.resume(), spark.sparkContext().hadoopConfiguration());
         try (InputReader input = new InputReader(spark, options)) {
             Dataset<Row> prompts = input.read();
             long inputRows = prompts.count();

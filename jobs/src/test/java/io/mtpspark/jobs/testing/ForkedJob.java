@@ -16,14 +16,16 @@ public final class ForkedJob {
     }
 
     public static Process start(Path log, Map<String, String> env, String... args) throws IOException {
+        return start(log, env, List.of(), args);
+    }
+
+    /** With extra driver JVM options ({@code -Dspark.…} settings). */
+    public static Process start(Path log, Map<String, String> env, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (a.startsWith("--add-") || a.startsWith("-XX:+IgnoreUnrecognized") || a.startsWith("-Dio.netty")
-                    || a.startsWith("--enable-native-access")) {
-                cmd.add(a);
-            }
-        }
+        cmd.addAll(jvmFlags());
+        cmd.addAll(jvmOptions);
         cmd.add("-Xmx1g");
         cmd.add("-Dspark.ui.enabled=false");
         cmd.add("-Dspark.driver.bindAddress=127.0.0.1");
@@ -38,6 +40,18 @@ public final class ForkedJob {
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().putAll(env);
         return pb.start();
+    }
+
+    /** The Spark/Vector API flags of this JVM, for child JVMs (drivers and executors). */
+    public static List<String> jvmFlags() {
+        List<String> flags = new ArrayList<>();
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-") || a.startsWith("-XX:+IgnoreUnrecognized") || a.startsWith("-Dio.netty")
+                    || a.startsWith("--enable-native-access")) {
+                flags.add(a);
+            }
+        }
+        return flags;
     }
 
     /**

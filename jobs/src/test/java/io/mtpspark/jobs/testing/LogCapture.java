@@ -13,7 +13,7 @@ import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.layout.PatternLayout;
 
 /**
- * Captures everything logged while it is open, at every level (Spark, Hadoop, the SDK through log4j; our
+ * Captures what a run logs while it is open, at {@code level} and above (Spark, Hadoop, the SDK through log4j; our
  * System.Logger lines and anything printed through stdout/stderr), so a test can search the logs of a run.
  */
 public final class LogCapture implements AutoCloseable {
@@ -24,7 +24,7 @@ public final class LogCapture implements AutoCloseable {
     private final WriterAppender appender;
     private final Level oldLevel;
 
-    public LogCapture() {
+    public LogCapture(Level level) {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
         Configuration config = ctx.getConfiguration();
         appender = WriterAppender.newBuilder().setName("mtp-log-capture").setTarget(log4j)
@@ -32,8 +32,8 @@ public final class LogCapture implements AutoCloseable {
         appender.start();
         LoggerConfig root = config.getRootLogger();
         oldLevel = root.getLevel();
-        root.addAppender(appender, Level.ALL, null);
-        root.setLevel(Level.ALL);
+        root.addAppender(appender, level, null);
+        root.setLevel(level);
         ctx.updateLoggers();
         PrintStream tee = new PrintStream(console, true, StandardCharsets.UTF_8);
         System.setOut(tee);
