@@ -32,6 +32,9 @@ public final class GenerateJob {
         SparkSession spark = builder.getOrCreate();
         try {
             RunResult result = run(spark, config, options);
+            if (result.resumeNote() != null) {
+                System.out.println(result.resumeNote());
+            }
             System.out.print(result.summary().render());
             System.out.println("outputs: generations=" + result.manifest().outputs().get("generations")
                     + " task_stats=" + result.manifest().outputs().get("task_stats") + " manifest=" + result.manifestLocation());

@@ -5,6 +5,7 @@ import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.session.GenerationChecks;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.session.ModelBundle;
 import picocli.CommandLine.Option;
@@ -47,6 +48,7 @@ final class EngineOptions {
         if (model == null) {
             throw new IllegalArgumentException("--model is required");
         }
+        GenerationChecks.k("--k", k); // before the model loads: a bad value fails at once
         return ModelBundle.load(model, tokenizer);
     }
 
@@ -55,7 +57,7 @@ final class EngineOptions {
     }
 
     int effectiveK(MtpAdapter a) {
-        return k > 0 ? k : a == null ? 0 : a.k();
+        return GenerationChecks.k("--k", k) > 0 ? k : a == null ? 0 : a.k();
     }
 
     Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a, int batch) {

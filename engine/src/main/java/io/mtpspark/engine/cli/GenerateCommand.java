@@ -7,8 +7,8 @@ import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.progress.ProgressMeter;
 import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.GenerationChecks;
 import io.mtpspark.engine.session.ModelBundle;
-import io.mtpspark.engine.session.PromptText;
 import io.mtpspark.engine.session.TextGeneration;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
@@ -72,17 +72,11 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxTokens < 0) {
-            throw new IllegalArgumentException("--max-tokens: expected a non-negative integer, got " + maxTokens);
+        GenerationChecks.maxTokens("--max-tokens", maxTokens);
+        for (int i = 0; i < prompts.size(); i++) {
+            GenerationChecks.prompt(prompts.size() == 1 ? "--prompt" : "--prompt " + (i + 1), prompts.get(i));
         }
         SamplingOptions sampling = new SamplingOptions(temperature, topK, topP, seed);
-        for (int i = 0; i < prompts.size(); i++) {
-            try {
-                PromptText.require(prompts.get(i));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--prompt " + (i + 1) + ": " + e.getMessage());
-            }
-        }
         List<String> all = new ArrayList<>(prompts);
         if (promptsFile != null) {
             Files.readAllLines(promptsFile, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())

@@ -292,8 +292,11 @@ public abstract class Decoder {
             this.promptIds = r.promptIds();
             this.maxTokens = Math.max(0, r.maxTokens());
             this.sampler = new Sampler(r.sampling(), vocab);
-            if (out.length < maxTokens) {
-                out = new int[maxTokens];
+            // Sized by what the context can hold, not by the budget: a row asking for 2e9 tokens must not make the
+            // executor allocate 8 GB (issue 17); the context ends generation long before.
+            int room = Math.min(maxTokens, forward.maxContext() + 1);
+            if (out.length < room) {
+                out = new int[room];
             }
             produced = 0;
             passes = 0;
@@ -330,6 +333,9 @@ public abstract class Decoder {
         protected boolean emit(int token) {
             if (produced == 0) {
                 firstTokenNanos = System.nanoTime();
+            }
+            if (produced == out.length) {
+                out = Arrays.copyOf(out, (int) Math.min(maxTokens, 2L * out.length + 1)); // defensive, never hot
             }
             out[produced++] = token;
             return stop.isStop(token) || produced >= maxTokens;

@@ -12,9 +12,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -89,6 +91,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 maxEnd = Math.max(maxEnd, info.end());
                 tensors.put(info.name(), info);
             }
+            checkDisjoint(path, tensors.values());
             if (maxEnd != dataSize) {
                 throw new EngineException(path, "corrupt safetensors file: data section has " + dataSize
                         + " bytes but the header describes " + maxEnd);
@@ -101,6 +104,21 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
+        }
+    }
+
+    /** Two tensors sharing bytes would alias each other's weights: a crafted or corrupt header, refused. */
+    private static void checkDisjoint(Path path, java.util.Collection<TensorInfo> tensors) {
+        List<TensorInfo> byStart = new ArrayList<>(tensors);
+        byStart.sort(java.util.Comparator.comparingLong(TensorInfo::begin));
+        for (int i = 1; i < byStart.size(); i++) {
+            TensorInfo prev = byStart.get(i - 1);
+            TensorInfo next = byStart.get(i);
+            if (next.begin() < prev.end()) {
+                throw new EngineException(path, "corrupt safetensors header: tensors " + prev.name() + " ["
+                        + prev.begin() + ", " + prev.end() + ") and " + next.name() + " [" + next.begin() + ", "
+                        + next.end() + ") overlap");
+            }
         }
     }
 
@@ -124,11 +142,17 @@ public final class SafetensorsFile implements AutoCloseable {
             if (shape[i] < 0) {
                 throw new EngineException(path, "corrupt safetensors header: tensor " + name + " has a negative dimension");
             }
-            elements *= shape[i];
+            try {
+                elements = Math.multiplyExact(elements, shape[i]);
+            } catch (ArithmeticException e) {
+                throw new EngineException(path, "corrupt safetensors header: tensor " + name + " has an absurd shape "
+                        + shapeNode);
+            }
         }
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end - begin != elements * dtype.bytes()) {
+        if (begin < 0 || end < begin || elements > Long.MAX_VALUE / dtype.bytes()
+                || end - begin != elements * dtype.bytes()) {
             throw new EngineException(path, "corrupt safetensors header: tensor " + name + " has data_offsets ["
                     + begin + ", " + end + ") but shape × " + dtype + " needs " + elements * dtype.bytes() + " bytes");
         }

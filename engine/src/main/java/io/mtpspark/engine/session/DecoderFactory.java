@@ -75,6 +75,10 @@ public final class DecoderFactory {
                 : Math.min(model.config().seqLen(), DEFAULT_MAX_CONTEXT);
         // prompt chunk per sequence: 64 rows, shrinking with large batches so one forward stays within ~512 rows
         int promptRows = batchSize <= 8 ? 64 : Math.max(8, 512 / batchSize);
+        // KV caches are Java arrays on every backend: refuse a batch × context the heap cannot hold, up front.
+        long worstRows = (long) Math.max(promptRows, (k + 1) * (k + 1)) * batchSize;
+        MemoryEstimate.check(model.config(), ctx, batchSize, worstRows, (long) (k + 1) * batchSize,
+                MemoryEstimate.availableHeap());
         switch (name) {
             case "auto":
                 return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device);
@@ -86,9 +90,10 @@ public final class DecoderFactory {
                 if (adapter == null) {
                     throw new EngineException("decoder " + name + " needs an MTP adapter (--adapter)");
                 }
-                if (k < 1 || k > adapter.k()) {
-                    throw new EngineException("--k " + k + " is outside 1.." + adapter.k()
-                            + " (the adapter was trained with " + adapter.k() + " mask tokens)");
+                try {
+                    GenerationChecks.kWithinAdapter(k, adapter.k());
+                } catch (IllegalArgumentException e) {
+                    throw new EngineException(e.getMessage());
                 }
                 int blockRows = name.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
                 int rows = Math.max(promptRows, blockRows);

@@ -168,6 +168,18 @@ class CliTest {
         assertTrue(stderr().contains("does not fit the context of 512 positions"), stderr());
     }
 
+    /** Issue 17: the CLI ran {@code --k -3} as k=8 and exited 0 on {@code --max-tokens 0} and an empty prompt. */
+    @Test
+    void badGenerationSettingsAreRefusedWithTheSharedMessages() {
+        String model = TestModels.storiesBin().toString();
+        assertEquals(2, run("generate", "--model", model, "--prompt", "x", "--k", "-3"));
+        assertTrue(stderr().contains("--k must be >= 0 (0 = all of the adapter's), got -3"), stderr());
+        assertEquals(2, run("generate", "--model", model, "--prompt", "x", "--max-tokens", "0"));
+        assertTrue(stderr().contains("--max-tokens must be >= 1, got 0"), stderr());
+        assertEquals(2, run("generate", "--model", model, "--prompt", ""));
+        assertTrue(stderr().contains("--prompt is empty"), stderr());
+    }
+
     @Test
     void badOptionValue() {
         assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",

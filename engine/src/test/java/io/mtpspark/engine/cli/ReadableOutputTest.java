@@ -73,7 +73,7 @@ class ReadableOutputTest {
     void aWhitespaceOnlyPromptIsCalledBlank() {
         assertEquals(2, Main.execute("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "  \t "));
         String e = err.toString(StandardCharsets.UTF_8);
-        assertTrue(e.contains("--prompt 1: prompt is blank (whitespace only)"), e);
+        assertTrue(e.contains("--prompt is blank (whitespace only)"), e);
         assertTrue(!e.contains("empty"), e);
     }
 

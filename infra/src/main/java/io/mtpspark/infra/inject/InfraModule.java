@@ -8,6 +8,7 @@ import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.infra.objects.ObjectStorage;
 import io.mtpspark.infra.s3.S3ClientFactory;
 import io.mtpspark.infra.s3.S3Settings;
+import io.mtpspark.infra.store.ContentIdentity;
 import io.mtpspark.infra.store.DownloadListener;
 import io.mtpspark.infra.store.LocalModelStore;
 import io.mtpspark.infra.store.ModelPublisher;
@@ -75,7 +76,17 @@ public final class InfraModule extends AbstractModule {
     @Singleton
     ModelStore modelStore(LocalModelStore local, Provider<S3ModelStore> s3Store) {
         // The S3 side is resolved on first S3 use, so a local-only job never builds an S3 client.
-        ModelStore lazyS3 = location -> s3Store.get().resolve(location);
+        ModelStore lazyS3 = new ModelStore() {
+            @Override
+            public java.nio.file.Path resolve(java.net.URI location) {
+                return s3Store.get().resolve(location);
+            }
+
+            @Override
+            public ContentIdentity identify(java.net.URI location) {
+                return s3Store.get().identify(location);
+            }
+        };
         return RoutingModelStore.of(local, lazyS3);
     }
 

@@ -187,7 +187,28 @@ public record ModelManifest(int version, List<Entry> files) {
      */
     public void verify(Path dir, String sourceBase) {
         for (Entry e : files) {
-            verifyFile(e, dir.resolve(e.path()), sourceBase + e.path());
+            Path file = dir.resolve(e.path());
+            checkInside(dir, file, sourceBase + e.path());
+            verifyFile(e, file, sourceBase + e.path());
+        }
+    }
+
+    /**
+     * A listed file must be a plain file inside the directory: a symbolic link (to the file itself or to a folder
+     * above it) could make a model's "content" any file on the machine, so it is refused by name.
+     */
+    static void checkInside(Path dir, Path file, String description) {
+        if (Files.isSymbolicLink(file)) {
+            throw new ModelVerificationException("refusing " + description + ": it is a symbolic link; a model's files "
+                    + "must be plain files inside its directory");
+        }
+        try {
+            if (Files.exists(file) && !file.toRealPath().startsWith(dir.toRealPath())) {
+                throw new ModelVerificationException("refusing " + description + ": it resolves to " + file.toRealPath()
+                        + ", outside " + dir.toRealPath() + " (through a symbolic link)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot resolve " + file, e);
         }
     }
 

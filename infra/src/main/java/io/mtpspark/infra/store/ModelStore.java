@@ -24,4 +24,16 @@ public interface ModelStore {
     default Path resolve(String location) {
         return resolve(StorageUri.parse(location));
     }
+
+    /**
+     * What {@code location} holds, by content ({@link ContentIdentity}), read from its manifest without fetching
+     * the model: cheap enough for the driver to check every location before a job starts, and to key results by
+     * content rather than by location. Throws the same exceptions as {@link #resolve(URI)} for a location that
+     * does not exist or has no manifest where one is required; content is verified only by {@code resolve}.
+     */
+    ContentIdentity identify(URI location);
+
+    default ContentIdentity identify(String location) {
+        return identify(StorageUri.parse(location));
+    }
 }

@@ -9,4 +9,13 @@ public class ModelVerificationException extends ModelStoreException {
     public ModelVerificationException(String message) {
         super(message);
     }
+
+    /**
+     * No manifest where one is required. The remedy names the command and the option a user types, not an API:
+     * {@code ./mtp manifest DIR} writes one, {@code --allow-unverified-models} uses the model without.
+     */
+    public static ModelVerificationException noManifest(String what, String expected) {
+        return new ModelVerificationException("no manifest for " + what + " (expected " + expected + "); create it "
+                + "with ./mtp manifest DIR (before uploading, for S3) or pass --allow-unverified-models");
+    }
 }

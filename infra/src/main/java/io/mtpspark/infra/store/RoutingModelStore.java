@@ -27,6 +27,15 @@ public final class RoutingModelStore implements ModelStore {
 
     @Override
     public Path resolve(URI location) {
+        return storeFor(location).resolve(location);
+    }
+
+    @Override
+    public ContentIdentity identify(URI location) {
+        return storeFor(location).identify(location);
+    }
+
+    private ModelStore storeFor(URI location) {
         String scheme = StorageUri.scheme(location);
         ModelStore store = byScheme.get(scheme);
         if (store == null) {
@@ -34,6 +43,6 @@ public final class RoutingModelStore implements ModelStore {
                     + "; supported: " + String.join(", ", new TreeMap<>(byScheme).keySet().stream()
                     .map(s -> s.isEmpty() ? "plain paths" : s + ":").toList()));
         }
-        return store.resolve(location);
+        return store;
     }
 }

@@ -37,6 +37,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -219,8 +220,7 @@ public final class S3ModelStore implements ModelStore {
             manifest = ModelManifest.parse(Files.readAllBytes(manifestFile), base + ModelManifest.FILE_NAME);
             files.add(new CachedFile(ModelManifest.FILE_NAME, Files.size(manifestFile)));
         } else if (!options.allowUnverified()) {
-            throw new ModelVerificationException("no " + ModelManifest.FILE_NAME + " under " + base
-                    + "; publish the model with ModelPublisher (or ModelManifest.write) or allow unverified models");
+            throw ModelVerificationException.noManifest(base, base + ModelManifest.FILE_NAME);
         }
         if (manifest != null) {
             // Check presence and sizes against the listing first: a bad upload fails before gigabytes move.
@@ -255,15 +255,20 @@ public final class S3ModelStore implements ModelStore {
         writeMetadata(tmp, dir, manifest != null, "", files);
     }
 
-    private void downloadSingle(S3Location object, Path tmp) throws IOException {
+    /** HEAD of a single-object location, with the messages for one that is not there. */
+    private HeadObjectResponse head(S3Location object) {
         try {
-            s3.headObject(HeadObjectRequest.builder().bucket(object.bucket()).key(object.key()).build());
+            return s3.headObject(HeadObjectRequest.builder().bucket(object.bucket()).key(object.key()).build());
         } catch (NoSuchKeyException e) {
             throw new ModelStoreException("nothing at " + object + ": no object with that key and no objects under "
                     + object.withKey(object.prefix()), e);
         } catch (SdkException e) {
             throw new ModelStoreException("cannot read " + object + ": " + e.getMessage(), e);
         }
+    }
+
+    private void downloadSingle(S3Location object, Path tmp) throws IOException {
+        head(object);
         S3Location manifestLoc = object.parent().child(ModelManifest.FILE_NAME);
         Optional<byte[]> manifestBytes = getIfExists(manifestLoc);
         String name = object.name();
@@ -273,8 +278,7 @@ public final class S3ModelStore implements ModelStore {
             entry = manifest.entry(name).orElseThrow(() -> new ModelVerificationException(
                     object + " is not listed in manifest " + manifestLoc));
         } else if (!options.allowUnverified()) {
-            throw new ModelVerificationException("no " + ModelManifest.FILE_NAME + " for " + object + " (expected "
-                    + manifestLoc + "); publish the model with ModelPublisher or allow unverified models");
+            throw ModelVerificationException.noManifest(object.toString(), manifestLoc.toString());
         }
         Digest d = fetch(object, tmp.resolve(name));
         if (entry != null) {
@@ -284,16 +288,67 @@ public final class S3ModelStore implements ModelStore {
         writeMetadata(tmp, object, entry != null, name, List.of(new CachedFile(name, d.size())));
     }
 
+    /**
+     * Reads the manifest (one small GET, after a listing or a HEAD) and nothing of the model itself. Without a
+     * manifest, allowed only for unverified use, the objects' keys, sizes and ETags stand in for their hashes.
+     */
+    @Override
+    public ContentIdentity identify(URI location) {
+        S3Location loc = S3Location.parse(location);
+        Map<String, S3Object> objects = listObjects(loc);
+        String base = loc.withKey(loc.prefix()).toString();
+        if (!objects.isEmpty()) {
+            if (objects.containsKey(ModelManifest.FILE_NAME)) {
+                S3Location manifestLoc = loc.withKey(loc.prefix()).child(ModelManifest.FILE_NAME);
+                byte[] bytes = getIfExists(manifestLoc).orElseThrow(() ->
+                        new ModelStoreException("manifest " + manifestLoc + " vanished while reading it"));
+                return ContentIdentity.of(ModelManifest.parse(bytes, manifestLoc.toString()).files(), null, true);
+            }
+            if (!options.allowUnverified()) {
+                throw ModelVerificationException.noManifest(base, base + ModelManifest.FILE_NAME);
+            }
+            List<String> lines = new ArrayList<>();
+            long bytes = 0;
+            for (Map.Entry<String, S3Object> e : objects.entrySet()) {
+                lines.add(e.getKey() + " " + e.getValue().size() + " " + e.getValue().eTag());
+                bytes += e.getValue().size();
+            }
+            return ContentIdentity.ofListing(lines, bytes);
+        }
+        if (loc.key().isEmpty() || loc.key().endsWith("/")) {
+            throw new ModelStoreException("no objects under " + loc);
+        }
+        HeadObjectResponse head = head(loc);
+        S3Location manifestLoc = loc.parent().child(ModelManifest.FILE_NAME);
+        Optional<byte[]> manifestBytes = getIfExists(manifestLoc);
+        if (manifestBytes.isPresent()) {
+            ModelManifest.Entry entry = ModelManifest.parse(manifestBytes.get(), manifestLoc.toString())
+                    .entry(loc.name()).orElseThrow(() -> new ModelVerificationException(
+                            loc + " is not listed in manifest " + manifestLoc));
+            return ContentIdentity.of(List.of(entry), loc.name(), true);
+        }
+        if (!options.allowUnverified()) {
+            throw ModelVerificationException.noManifest(loc.toString(), manifestLoc.toString());
+        }
+        return ContentIdentity.ofListing(List.of(head.contentLength() + " " + head.eTag()), head.contentLength());
+    }
+
     /** Objects under the location's prefix, by key relative to it; folder marker objects are skipped. */
     private Map<String, Long> listUnder(S3Location loc) {
+        Map<String, Long> sizes = new TreeMap<>();
+        listObjects(loc).forEach((rel, o) -> sizes.put(rel, o.size()));
+        return sizes;
+    }
+
+    private Map<String, S3Object> listObjects(S3Location loc) {
         String prefix = loc.prefix();
-        Map<String, Long> objects = new TreeMap<>();
+        Map<String, S3Object> objects = new TreeMap<>();
         try {
             ListObjectsV2Request request = ListObjectsV2Request.builder().bucket(loc.bucket()).prefix(prefix).build();
             for (S3Object o : s3.listObjectsV2Paginator(request).contents()) {
                 String rel = o.key().substring(prefix.length());
                 if (!rel.isEmpty() && !rel.endsWith("/")) {
-                    objects.put(rel, o.size());
+                    objects.put(rel, o);
                 }
             }
         } catch (NoSuchBucketException e) {

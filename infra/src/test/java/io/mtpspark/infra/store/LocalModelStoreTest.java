@@ -88,4 +88,34 @@ class LocalModelStoreTest {
         ModelVerificationException bad = assertThrows(ModelVerificationException.class, () -> strict.resolve(dir.toUri()));
         assertTrue(bad.getMessage().contains("must be relative"), bad.getMessage());
     }
+
+    /** Issue 17: manifests that point outside their directory, by path or through a symbolic link, are refused. */
+    @Test
+    void manifestsEscapingTheirDirectoryAreRefusedByName() throws IOException {
+        String sha = "\"" + "a".repeat(64) + "\"";
+        for (String path : List.of("../x.bin", "a/../../x.bin", "./x.bin", "a//b", "C:\\\\x")) {
+            Path dir = Files.createDirectories(scratch.resolve("esc" + Math.abs(path.hashCode())));
+            Files.writeString(dir.resolve(ModelManifest.FILE_NAME), "{\"files\": [{\"path\": \"" + path
+                    + "\", \"size\": 1, \"sha256\": " + sha + "}]}");
+            ModelVerificationException e = assertThrows(ModelVerificationException.class,
+                    () -> strict.resolve(dir.toUri()), path);
+            assertTrue(e.getMessage().contains("invalid manifest"), e.getMessage());
+        }
+        Path outside = ModelFixture.copyModel(scratch.resolve("outside"));
+        Path linked = ModelFixture.copyModel(scratch.resolve("linked"));
+        Files.delete(linked.resolve(ModelFixture.WEIGHTS));
+        Files.createSymbolicLink(linked.resolve(ModelFixture.WEIGHTS), outside.resolve(ModelFixture.WEIGHTS));
+        ModelManifest.write(linked); // the manifest lists the link's target content, so only the link check stops it
+        ModelVerificationException file = assertThrows(ModelVerificationException.class, () -> strict.resolve(linked.toUri()));
+        assertTrue(file.getMessage().contains("is a symbolic link"), file.getMessage());
+
+        Path viaDir = Files.createDirectories(scratch.resolve("viadir"));
+        Files.createSymbolicLink(viaDir.resolve("sub"), outside);
+        Files.writeString(viaDir.resolve(ModelManifest.FILE_NAME), new String(
+                new ModelManifest(1, List.of(new ModelManifest.Entry("sub/" + ModelFixture.WEIGHTS,
+                        Files.size(outside.resolve(ModelFixture.WEIGHTS)),
+                        ModelManifest.sha256(outside.resolve(ModelFixture.WEIGHTS))))).toJson(), StandardCharsets.UTF_8));
+        ModelVerificationException dir = assertThrows(ModelVerificationException.class, () -> strict.resolve(viaDir.toUri()));
+        assertTrue(dir.getMessage().contains("outside"), dir.getMessage());
+    }
 }

@@ -2,6 +2,7 @@ package io.mtpspark.infra.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -194,6 +195,36 @@ class S3ModelStoreTest {
         assertEquals(1, totalDownloads(), "only the manifest was fetched: " + downloads);
     }
 
+    /**
+     * Issue 17: identity by content. The driver's identity of an S3 location (manifest only, nothing downloaded)
+     * equals what an executor computes from the downloaded cache entry and what the local copy gives, for a
+     * directory and for a single object, however the location is spelled.
+     */
+    @Test
+    void identifyReadsOnlyTheManifestAndMatchesTheDownloadedAndTheLocalCopy() {
+        ContentIdentity remote = store(false).identify(modelUri);
+        assertEquals(1, totalDownloads(), "only manifest.json was fetched");
+        assertTrue(remote.verified());
+        assertEquals(2, remote.files());
+        ModelManifest.write(model); // the same manifest the publisher computed and uploaded
+        ContentIdentity local = new LocalModelStore(new ModelStoreOptions(cache, false)).identify(model.toUri());
+        assertEquals(local, remote);
+        assertEquals(remote, store(false).identify(URI.create("s3a://" + bucket + "/models/stories260K")));
+        Path downloaded = store(false).resolve(modelUri);
+        assertEquals(remote, LocalModelStore.identifyResolved(downloaded, false));
+
+        URI single = URI.create("s3://" + bucket + "/models/stories260K/" + ModelFixture.WEIGHTS);
+        ContentIdentity file = store(false).identify(single);
+        assertEquals(file, new LocalModelStore(new ModelStoreOptions(cache, false))
+                .identify(model.resolve(ModelFixture.WEIGHTS).toUri()));
+        assertEquals(file, LocalModelStore.identifyResolved(store(false).resolve(single), false));
+        assertNotEquals(remote, file);
+
+        ModelStoreException missing = assertThrows(ModelStoreException.class,
+                () -> store(false).identify(URI.create("s3://" + bucket + "/models/nothing.bin")));
+        assertTrue(missing.getMessage().startsWith("nothing at s3://" + bucket + "/models/nothing.bin"), missing.getMessage());
+    }
+
     @Test
     void missingManifestIsAnErrorUnlessUnverifiedIsAllowed() throws IOException {
         URI bare = URI.create("s3://" + bucket + "/bare/stories260K/");
@@ -201,7 +232,7 @@ class S3ModelStoreTest {
         put("bare/stories260K/" + ModelFixture.TOKENIZER, Files.readAllBytes(model.resolve(ModelFixture.TOKENIZER)));
 
         ModelVerificationException e = assertThrows(ModelVerificationException.class, () -> store(false).resolve(bare));
-        assertTrue(e.getMessage().startsWith("no manifest.json under s3://" + bucket + "/bare/stories260K/"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no manifest for s3://" + bucket + "/bare/stories260K/ (expected"), e.getMessage());
         assertEquals(List.of(), cacheEntries());
 
         Path local = store(true).resolve(bare);

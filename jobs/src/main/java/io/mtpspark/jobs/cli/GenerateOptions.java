@@ -1,9 +1,9 @@
 package io.mtpspark.jobs.cli;
 
 import io.mtpspark.infra.config.DefaultValue;
-import io.mtpspark.infra.config.Positive;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.session.GenerationChecks;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Optional;
@@ -30,6 +30,9 @@ import java.util.Optional;
  * @param threadsPerTask CPU threads per task backend; 0 = {@code spark.task.cpus}
  * @param speedupSample  fraction of each task's rows also decoded autoregressively to measure the speedup (0 = off)
  * @param context        positions per sequence; 0 = the model's own (capped by the engine)
+ * @param resume         continue the run {@code --run-id}: rows it already has for this configuration are skipped
+ * @param noRetryErrors  on resume, keep the run's error rows as they are; by default they are generated again,
+ *                       since a transient fault should not make a row fail for good
  * @param master         Spark master for local runs ({@code ./mtp}); absent = whatever spark-submit set
  * @param injectFailure  testing aid {@code PARTITION:ROWS}: attempt 0 of that partition throws after that many rows
  * @param instanceType   the machine type executors run on (e.g. {@code g5.xlarge}); only recorded in the manifest,
@@ -50,7 +53,8 @@ public record GenerateOptions(
         @DefaultValue("0") int partitions,
         Optional<String> runId,
         @DefaultValue("false") boolean resume,
-        @Positive @DefaultValue("128") int maxTokens,
+        @DefaultValue("false") boolean noRetryErrors,
+        @DefaultValue("128") int maxTokens,
         @DefaultValue("0") double temperature,
         @DefaultValue("0") int topK,
         @DefaultValue("1") double topP,
@@ -83,14 +87,20 @@ public record GenerateOptions(
                     + batchSize);
         }
         BackendChoice.parse(backend);
-        if (threadsPerTask < 0 || partitions < 0 || context < 0 || k < 0 || topK < 0) {
-            throw new IllegalArgumentException("--threads-per-task, --partitions, --context, --k and --top-k must be >= 0");
+        GenerationChecks.k("--k", k);
+        GenerationChecks.maxTokens("--max-tokens", maxTokens);
+        GenerationChecks.temperature("--temperature", temperature);
+        GenerationChecks.topK("--top-k", topK);
+        GenerationChecks.topP("--top-p", topP);
+        if (threadsPerTask < 0 || partitions < 0 || context < 0) {
+            throw new IllegalArgumentException("--threads-per-task, --partitions and --context must be >= 0");
         }
         if (!(speedupSample >= 0 && speedupSample <= 1)) {
             throw new IllegalArgumentException("--speedup-sample must be in [0, 1], got " + speedupSample);
         }
-        if (!(temperature >= 0) || !(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("--temperature must be >= 0 and --top-p in (0, 1]");
+        if (resume && runId.isEmpty()) {
+            throw new IllegalArgumentException("--resume needs --run-id RUN: the id of the run to continue (printed"
+                    + " by the run, and the name of its manifest under OUTPUT/manifests/)");
         }
         runId.ifPresent(id -> {
             if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
@@ -98,6 +108,11 @@ public record GenerateOptions(
             }
         });
         injectFailure.ifPresent(FailurePlan::parse);
+    }
+
+    /** Whether a resumed run generates its error rows again (the default) rather than keeping them. */
+    public boolean retryErrors() {
+        return !noRetryErrors;
     }
 
     /** k as decoders see it: 0 for autoregressive decoding (for {@code auto}: the cap, 0 = the adapter's). */

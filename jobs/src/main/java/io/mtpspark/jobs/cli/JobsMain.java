@@ -5,6 +5,8 @@ import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.jobs.ReportJob;
 import io.mtpspark.jobs.generate.InputRejectedException;
 import io.mtpspark.jobs.generate.JobFailedException;
+import io.mtpspark.jobs.generate.ModelRejectedException;
+import io.mtpspark.jobs.generate.StaleStaging;
 import io.mtpspark.infra.store.ModelManifest;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -56,7 +58,8 @@ public final class JobsMain {
             } else {
                 GenerateJob.main(jobArgs);
             }
-        } catch (ConfigException | InputRejectedException | JobFailedException | IllegalArgumentException e) {
+        } catch (ConfigException | InputRejectedException | ModelRejectedException | JobFailedException
+                 | StaleStaging.OutputInUseException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             if (verbose) {
                 e.printStackTrace();

@@ -7,11 +7,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Hash of everything that decides what a row's output is: model, tokenizer and adapter locations, decoder, k,
- * context and the default sampling settings. Resume matches existing rows on (id, config hash), so changing any of
- * these reruns the rows while a plain rerun skips them. Model locations are treated as immutable (infra publishes a
- * changed model under a new prefix), which is why the location stands in for the weights here: the driver never
- * loads them. Per-row overrides in the input ({@code max_tokens}, {@code temperature}, {@code seed}) are not part of
+ * Hash of everything that decides what a row's output is: the content of the model, tokenizer and adapter (their
+ * manifests' SHA-256s, {@link ModelIdentities}), decoder, k, context and the default sampling settings. Resume
+ * matches existing rows on (id, config hash), so changing any of these reruns the rows while a plain rerun skips
+ * them. Content, not location: the same model named by an absolute or a relative path, or copied elsewhere, is the
+ * same configuration, and new weights at the same path are a new one (issue 17). Per-row overrides in the input ({@code max_tokens}, {@code temperature}, {@code seed}) are not part of
  * it; a row's id names its settings. Nor is the batch size: a sequence decodes to the same tokens bit for bit
  * whatever it is batched with, so a run resumed with another batch size keeps the rows it already has.
  */
@@ -19,11 +19,11 @@ public final class ConfigHash {
     private ConfigHash() {
     }
 
-    public static String of(GenerateOptions o) {
+    public static String of(GenerateOptions o, ModelIdentities content) {
         String canonical = String.join("\n",
-                "model=" + o.model(),
-                "tokenizer=" + o.tokenizer().orElse(""),
-                "adapter=" + o.adapter().orElse(""),
+                "model=" + content.model(),
+                "tokenizer=" + (content.tokenizer() == null ? "" : content.tokenizer()),
+                "adapter=" + (content.adapter() == null ? "" : content.adapter()),
                 "decoder=" + o.decoder(),
                 "k=" + o.effectiveK(),
                 "context=" + o.context(),

@@ -3,6 +3,7 @@ package io.mtpspark.jobs.generate;
 import io.mtpspark.infra.config.ConfigValues;
 import io.mtpspark.infra.inject.InfraModule;
 import io.mtpspark.infra.store.ModelStore;
+import io.mtpspark.infra.store.ModelStoreOptions;
 import com.google.inject.Guice;
 import java.util.Map;
 import java.util.Optional;
@@ -23,11 +24,14 @@ public final class EngineCache {
 
     /** The engine for these locations, loading it on first use in this JVM. */
     public static LoadedEngine engine(Map<String, String> infraConfig, String model, Optional<String> tokenizer,
-                                      Optional<String> adapter) {
-        String key = model + "\u0000" + tokenizer.orElse("") + "\u0000" + adapter.orElse("");
+                                      Optional<String> adapter, ModelIdentities expected) {
+        // Keyed by content too: a rerun in the same JVM after the model changed loads the new one.
+        String key = model + "\u0000" + tokenizer.orElse("") + "\u0000" + adapter.orElse("") + "\u0000" + expected;
+        boolean allowUnverified = ModelStoreOptions.fromConfig(ConfigValues.of(infraConfig)).allowUnverified();
         // computeIfAbsent blocks concurrent callers for the same key until the load finishes; a failed load
         // leaves no entry, so the next task tries again.
-        return ENGINES.computeIfAbsent(key, k -> LoadedEngine.load(modelStore(infraConfig), model, tokenizer, adapter));
+        return ENGINES.computeIfAbsent(key, k -> LoadedEngine.load(modelStore(infraConfig), model, tokenizer, adapter,
+                allowUnverified, expected));
     }
 
     /** One model store (and S3 client) per distinct infra configuration in this JVM. */

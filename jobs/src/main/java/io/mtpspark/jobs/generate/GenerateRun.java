@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.col;
 import com.google.inject.Inject;
 import com.google.inject.name.Named;
 import io.mtpspark.infra.s3.S3Settings;
+import io.mtpspark.infra.store.ModelStore;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.manifest.RunManifest;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
-import io.mtpspark.jobs.schema.InputContract;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.spark.S3aSettings;
 import io.mtpspark.jobs.stats.DecodingSummary;
@@ -39,7 +39,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.CollectionAccumulator;
 
 /**
- * One invocation of the generation job on the driver: validate the input, skip what a resumed run already has,
+ * One invocation of the generation job on the driver: check the model locations and the input before any task
+ * ({@link ModelPreflight}, {@link InputReader}), skip what a resumed run already has ({@link ResumePlan}),
  * split the rest into partitions by id, let {@link GenerateTask}s generate on the executors, append the rows to
  * {@code generations/run_id=…}, then write the committed tasks' {@code task_stats} and the run manifest.
  *
@@ -55,10 +56,13 @@ public final class GenerateRun {
     private final S3Settings s3Settings;
     private final Map<String, String> infraConfig;
     private final RunManifestWriter manifestWriter;
+    private final ModelStore modelStore;
 
     @Inject
     public GenerateRun(SparkSession spark, GenerateOptions options, S3Settings s3Settings,
-                       @Named("infra-config") Map<String, String> infraConfig, RunManifestWriter manifestWriter) {
+                       @Named("infra-config") Map<String, String> infraConfig, RunManifestWriter manifestWriter,
+                       ModelStore modelStore) {
+        this.modelStore = modelStore;
         this.spark = spark;
         this.options = options;
         this.s3Settings = s3Settings;
@@ -82,26 +86,39 @@ public final class GenerateRun {
         if (s3) {
             S3aSettings.apply(s3Settings, spark.sparkContext().hadoopConfiguration());
         }
-        Dataset<Row> prompts = readInput();
-        long inputRows = prompts.count();
-        String configHash = ConfigHash.of(options);
+        ModelIdentities content = ModelPreflight.check(modelStore, options);
+        String configHash = ConfigHash.of(options, content);
         String generations = generationsPath(options.output());
-
-        Dataset<Row> todo = prompts;
-        long skipped = 0;
-        if (options.resume() && exists(generations + "/run_id=" + runId)) {
-            Dataset<Row> done = spark.read().parquet(generations).where(col("run_id").equalTo(runId))
-                    .where(col("config_hash").equalTo(configHash)).select(col("id")).distinct();
-            todo = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
-            skipped = inputRows - todo.count();
-            LOG.log(System.Logger.Level.INFO, "resume {0}: {1} of {2} rows already done", runId, skipped, inputRows);
+        StaleStaging.clear(generations, options.resume(), spark.sparkContext().hadoopConfiguration());
+        try (InputReader input = new InputReader(spark, options)) {
+            Dataset<Row> prompts = input.read();
+            long inputRows = prompts.count();
+            if (inputRows == 0) {
+                throw new InputRejectedException(options.input(), List.of("it has no rows"));
+            }
+            ResumePlan plan = !options.resume() ? ResumePlan.fresh(prompts)
+                    : ResumePlan.of(prompts, inputRows, exists(generations + "/run_id=" + runId)
+                    ? spark.read().parquet(generations).where(col("run_id").equalTo(runId)) : null, runId, configHash,
+                    options.retryErrors());
+            if (plan.note() != null) {
+                LOG.log(System.Logger.Level.INFO, plan.note());
+            }
+            return generate(runId, configHash, content, plan, inputRows, started, t0);
         }
+    }
+
+    private RunResult generate(String runId, String configHash, ModelIdentities content, ResumePlan plan,
+                               long inputRows, Instant started, long t0) {
+        String generations = generationsPath(options.output());
+        long skipped = plan.skipped();
         long todoRows = inputRows - skipped;
         int partitions = options.partitions() > 0 ? options.partitions() : defaultPartitions(todoRows);
+        boolean s3 = S3aSettings.isS3a(options.input()) || S3aSettings.isS3a(options.output());
 
         CollectionAccumulator<TaskStats> accumulator = spark.sparkContext().collectionAccumulator("mtp-task-stats");
-        GenerateTask task = new GenerateTask(GenerationSettings.of(options), runId, configHash, infraConfig, accumulator);
-        Dataset<Row> rows = todo.repartition(partitions, col("id"))
+        GenerateTask task = new GenerateTask(GenerationSettings.of(options), runId, configHash, infraConfig,
+                accumulator, content);
+        Dataset<Row> rows = plan.todo().repartition(partitions, col("id"))
                 .mapPartitions(task, Encoders.row(OutputSchemas.GENERATIONS));
         Map<String, String> restore = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
         try {
@@ -120,7 +137,7 @@ public final class GenerateRun {
                     .partitionBy("run_id").parquet(taskStatsPath(options.output()));
         }
 
-        Dataset<Row> runRows = spark.read().parquet(generations).where(col("run_id").equalTo(runId));
+        Dataset<Row> runRows = RunRows.current(spark.read().parquet(generations).where(col("run_id").equalTo(runId)));
         double wallSeconds = (System.nanoTime() - t0) / 1e9;
         DecodingSummary decoding = DecodingSummary.of(stats);
         double taskSeconds = stats.stream().mapToDouble(TaskStats::wallMs).sum() / 1000;
@@ -130,8 +147,7 @@ public final class GenerateRun {
         long failed = stats.stream().mapToLong(TaskStats::failedRows).sum();
         RunManifest manifest = new RunManifest(runId, engineVersion(), spark.version(), iso(started),
                 iso(Instant.now()), options.input(), configHash, optionsForManifest(),
-                stats.stream().map(TaskStats::modelFingerprint).filter(java.util.Objects::nonNull).findFirst().orElse(null),
-                stats.stream().map(TaskStats::adapterFingerprint).filter(java.util.Objects::nonNull).findFirst().orElse(null),
+                content.model(), content.adapter(),
                 stats.stream().map(s -> s.backend() + " / " + s.device()).distinct().sorted().toList(),
                 new RunManifest.Counts(inputRows, skipped, generated, failed, summary.rows()),
                 Map.of("generations", generations + "/run_id=" + runId,
@@ -140,36 +156,7 @@ public final class GenerateRun {
                         summary.tokensPerSecondPerSequence(), summary.measuredSpeedup()),
                 decoding == null ? null : decoding.toManifest());
         String manifestLocation = manifestWriter.write(options.output(), manifest).toString();
-        return new RunResult(manifest, manifestLocation, summary, stats);
-    }
-
-    /** Reads and checks the input; refuses to start on missing columns, null or duplicate ids. */
-    Dataset<Row> readInput() {
-        Dataset<Row> raw;
-        try {
-            raw = options.jsonInput() ? spark.read().json(options.input()) : spark.read().parquet(options.input());
-        } catch (RuntimeException e) {
-            throw new InputRejectedException(options.input(), List.of("cannot read it: " + e.getMessage()));
-        }
-        List<String> problems = new ArrayList<>(InputContract.problems(raw.schema()));
-        if (!problems.isEmpty()) {
-            throw new InputRejectedException(options.input(), problems);
-        }
-        Dataset<Row> prompts = InputContract.normalise(raw);
-        long nullIds = prompts.where(col("id").isNull()).count();
-        if (nullIds > 0) {
-            problems.add(nullIds + " row(s) have a null id");
-        }
-        List<Row> duplicates = prompts.where(col("id").isNotNull()).groupBy(col("id")).count()
-                .where(col("count").gt(1)).orderBy(col("id")).limit(11).collectAsList();
-        if (!duplicates.isEmpty()) {
-            List<String> ids = duplicates.stream().limit(10).map(r -> "\"" + r.getString(0) + "\" (x" + r.getLong(1) + ")").toList();
-            problems.add("duplicate ids: " + String.join(", ", ids) + (duplicates.size() > 10 ? ", …" : ""));
-        }
-        if (!problems.isEmpty()) {
-            throw new InputRejectedException(options.input(), problems);
-        }
-        return prompts;
+        return new RunResult(manifest, manifestLocation, summary, stats, plan.note());
     }
 
     /**

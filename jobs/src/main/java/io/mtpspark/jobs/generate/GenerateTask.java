@@ -28,9 +28,11 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
     private final String configHash;
     private final Map<String, String> infraConfig;
     private final CollectionAccumulator<TaskStats> statsAccumulator;
+    private final ModelIdentities content;
 
     public GenerateTask(GenerationSettings options, String runId, String configHash, Map<String, String> infraConfig,
-                        CollectionAccumulator<TaskStats> statsAccumulator) {
+                        CollectionAccumulator<TaskStats> statsAccumulator, ModelIdentities content) {
+        this.content = content;
         this.options = options;
         this.runId = runId;
         this.configHash = configHash;
@@ -45,7 +47,7 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
         TaskIdentity task = new TaskIdentity(runId, tc.stageId(), tc.partitionId(), tc.attemptNumber(),
                 env.executorId(), env.blockManager().blockManagerId().host());
         LoadedEngine engine = EngineCache.engine(infraConfig, options.model(), options.tokenizerLocation(),
-                options.adapterLocation());
+                options.adapterLocation(), content);
         int threads = options.threadsPerTask() > 0 ? options.threadsPerTask() : Math.max(1, tc.cpus());
         int gpu = gpuOrdinal(tc.resourcesJMap());
         PartitionGenerator generator = new PartitionGenerator(options, engine, configHash, task,
@@ -62,7 +64,8 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
                 Row r = input.next();
                 return new PromptRow(r.getString(0), r.isNullAt(1) ? null : (byte[]) r.get(1),
                         r.isNullAt(2) ? null : r.getString(2), r.isNullAt(3) ? null : r.getInt(3),
-                        r.isNullAt(4) ? null : r.getDouble(4), r.isNullAt(5) ? null : r.getLong(5));
+                        r.isNullAt(4) ? null : r.getDouble(4), r.isNullAt(5) ? null : r.getLong(5),
+                        r.isNullAt(6) ? null : r.getString(6));
             }
         };
         Iterator<io.mtpspark.jobs.schema.GenerationRecord> out = generator.generate(prompts, statsAccumulator::add);

@@ -1,19 +1,16 @@
 package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.EngineException;
-import io.mtpspark.engine.model.ModelFingerprint;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.infra.store.ContentIdentity;
+import io.mtpspark.infra.store.LocalModelStore;
 import io.mtpspark.infra.store.ModelStore;
+import io.mtpspark.infra.store.ModelVerificationException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -21,25 +18,45 @@ import java.util.stream.Stream;
 /**
  * The read-only engine state of one executor JVM: model and tokenizer, the optional MTP adapter, and their
  * fingerprints. Locations are resolved through the infra {@link ModelStore}, so remote models are downloaded once
- * and verified against their manifest before the engine reads a byte of them.
+ * and verified against their manifest before the engine reads a byte of them. The fingerprints are the content
+ * digests of what was resolved ({@link LocalModelStore#identifyResolved}, from the manifest's SHA-256s), and must be
+ * the ones the driver put in the run's config hash: a model replaced at the same location while the job runs is
+ * refused rather than mixed into the run.
  */
 public record LoadedEngine(ModelBundle bundle, MtpAdapter adapter, String modelFingerprint,
                            String adapterFingerprint, String modelFile) {
 
     public static LoadedEngine load(ModelStore store, String model, Optional<String> tokenizer,
-                                    Optional<String> adapter) {
-        Path modelFile = modelFile(store.resolve(model));
-        Path tokenizerFile = tokenizer.map(store::resolve).orElse(null);
+                                    Optional<String> adapter, boolean allowUnverified, ModelIdentities expected) {
+        Path resolvedModel = store.resolve(model);
+        String modelFingerprint = content("model", model, resolvedModel, allowUnverified, expected.model(), expected);
+        Path modelFile = modelFile(resolvedModel);
+        Path tokenizerFile = null;
+        if (tokenizer.isPresent()) {
+            tokenizerFile = store.resolve(tokenizer.get());
+            content("tokenizer", tokenizer.get(), tokenizerFile, allowUnverified, expected.tokenizer(), expected);
+        }
         ModelBundle bundle = ModelBundle.load(modelFile, tokenizerFile);
         MtpAdapter mtp = null;
         String adapterFingerprint = null;
         if (adapter.isPresent()) {
-            Path adapterFile = adapterFile(store.resolve(adapter.get()));
-            mtp = MtpAdapter.load(adapterFile, bundle.model());
-            adapterFingerprint = sha256(adapterFile);
+            Path resolvedAdapter = store.resolve(adapter.get());
+            adapterFingerprint = content("adapter", adapter.get(), resolvedAdapter, allowUnverified, expected.adapter(),
+                    expected);
+            mtp = MtpAdapter.load(adapterFile(resolvedAdapter), bundle.model());
         }
-        return new LoadedEngine(bundle, mtp, ModelFingerprint.of(bundle.model()), adapterFingerprint,
-                modelFile.toString());
+        return new LoadedEngine(bundle, mtp, modelFingerprint, adapterFingerprint, modelFile.toString());
+    }
+
+    private static String content(String what, String location, Path resolved, boolean allowUnverified,
+                                  String expectedDigest, ModelIdentities expected) {
+        ContentIdentity found = LocalModelStore.identifyResolved(resolved, allowUnverified);
+        if (expected.verified() && expectedDigest != null && !expectedDigest.equals(found.digest())) {
+            throw new ModelVerificationException("the " + what + " at " + location + " changed while the job ran: the"
+                    + " driver started the run with content " + expectedDigest + ", this executor has "
+                    + found.digest() + "; rerun the job (a changed model is a new configuration)");
+        }
+        return found.digest();
     }
 
     /**
@@ -77,17 +94,6 @@ public record LoadedEngine(ModelBundle bundle, MtpAdapter adapter, String modelF
                     .sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
-        }
-    }
-
-    static String sha256(Path file) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -9,7 +9,7 @@ import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
-import io.mtpspark.engine.session.PromptText;
+import io.mtpspark.engine.session.GenerationChecks;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.jobs.cli.GenerateOptions;
@@ -204,6 +204,9 @@ public final class PartitionGenerator {
             pulled++;
             Integer promptTokens = null;
             try {
+                if (row.problem() != null) {
+                    throw new IllegalArgumentException(row.problem());
+                }
                 int[] ids = engine.bundle().tokenizer().encode(decodePrompt(row.promptBytes()));
                 promptTokens = ids.length;
                 GenerationRequest request = request(row, ids);
@@ -220,10 +223,8 @@ public final class PartitionGenerator {
         }
 
         private GenerationRequest request(PromptRow row, int[] ids) {
-            int maxTokens = row.maxTokens() != null ? row.maxTokens() : options.maxTokens();
-            if (maxTokens < 1) {
-                throw new IllegalArgumentException("max_tokens must be >= 1, got " + maxTokens);
-            }
+            int maxTokens = row.maxTokens() != null ? GenerationChecks.maxTokens("max_tokens", row.maxTokens())
+                    : options.maxTokens();
             double temperature = row.temperature() != null ? row.temperature() : options.temperature();
             long seed = row.seed() != null ? row.seed() : options.seed();
             return new GenerationRequest(ids, maxTokens, new SamplingOptions((float) temperature, options.topK(),
@@ -334,6 +335,7 @@ public final class PartitionGenerator {
         if (bytes == null) {
             throw new IllegalArgumentException("prompt is null");
         }
+        GenerationChecks.promptBytes("prompt", bytes.length);
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -341,7 +343,7 @@ public final class PartitionGenerator {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("prompt is not valid UTF-8 (" + e.getMessage() + ")");
         }
-        return PromptText.require(text);
+        return GenerationChecks.prompt("prompt", text);
     }
 
     static String promptHash(byte[] bytes) {

@@ -1,7 +1,11 @@
 package io.mtpspark.jobs.schema;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +29,7 @@ public final class InputContract {
     public static final List<String> REQUIRED = List.of("id", "prompt");
     public static final List<String> OPTIONAL = List.of("max_tokens", "temperature", "domain", "seed");
 
+    private static final Set<DataType> FRACTIONAL = Set.of(DataTypes.FloatType, DataTypes.DoubleType);
     private static final Set<DataType> NUMERIC = Set.of(DataTypes.ByteType, DataTypes.ShortType,
             DataTypes.IntegerType, DataTypes.LongType, DataTypes.FloatType, DataTypes.DoubleType);
 
@@ -49,8 +54,11 @@ public final class InputContract {
     }
 
     /**
-     * The input reduced to {@code id, prompt (binary), domain, max_tokens (int), temperature (double), seed (long)},
-     * with nulls for absent optional columns.
+     * The input reduced to {@code id, prompt (binary), domain, max_tokens (int), temperature (double), seed (long),
+     * problem (string)}, with nulls for absent optional columns. Numbers are converted with {@code try_cast}, so a
+     * value that does not fit (a {@code max_tokens} of 1e12) cannot fail the job under ANSI casts; such a value, and
+     * a fractional one where an integer belongs (a {@code seed} of 1.5, which a cast would truncate), leaves the
+     * setting null and names itself in {@code problem}, which makes the row an error row.
      */
     public static Dataset<Row> normalise(Dataset<Row> input) {
         StructType schema = input.schema();
@@ -60,12 +68,43 @@ public final class InputContract {
                 optional(schema, "domain", DataTypes.StringType),
                 optional(schema, "max_tokens", DataTypes.IntegerType),
                 optional(schema, "temperature", DataTypes.DoubleType),
-                optional(schema, "seed", DataTypes.LongType));
+                optional(schema, "seed", DataTypes.LongType),
+                problem(schema).as(PROBLEM));
     }
+
+    /** Name of the column {@link #normalise} adds: why the row cannot be generated, null when it can. */
+    public static final String PROBLEM = "problem";
 
     private static Column optional(StructType schema, String column, DataType type) {
         StructField f = field(schema, column);
-        return (f == null ? lit(null) : col(f.name())).cast(type).as(column);
+        return (f == null ? lit(null).cast(type) : integral(f, type)).as(column);
+    }
+
+    /** The value as {@code type}, null when it does not convert exactly (see {@link #problem}). */
+    private static Column integral(StructField f, DataType type) {
+        Column c = col(f.name());
+        if (type.equals(DataTypes.DoubleType) || type.equals(DataTypes.StringType)) {
+            return c.cast(type);
+        }
+        Column exact = FRACTIONAL.contains(f.dataType()) ? when(c.equalTo(floor(c)), c) : c;
+        return exact.try_cast(type);
+    }
+
+    private static Column problem(StructType schema) {
+        List<Column> checks = new ArrayList<>();
+        for (String column : List.of("max_tokens", "seed")) {
+            StructField f = field(schema, column);
+            if (f != null) {
+                DataType type = column.equals("seed") ? DataTypes.LongType : DataTypes.IntegerType;
+                Column c = col(f.name());
+                // The words of GenerationChecks.integer, which the CLI and the job's options use.
+                checks.add(when(c.isNotNull().and(integral(f, type).isNull()),
+                        concat(lit(column + " must be an integer" + (type.equals(DataTypes.IntegerType)
+                                ? " in 1.." + Integer.MAX_VALUE : "") + ", got "), c.cast(DataTypes.StringType))));
+            }
+        }
+        return checks.isEmpty() ? lit(null).cast(DataTypes.StringType)
+                : coalesce(checks.toArray(Column[]::new));
     }
 
     private static String name(StructType schema, String column) {

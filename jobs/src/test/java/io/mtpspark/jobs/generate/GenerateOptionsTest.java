@@ -76,16 +76,45 @@ class GenerateOptionsTest {
         assertEquals(5, ConfigBinder.bind(GenerateOptions.class, fromEnv).batchSize());
     }
 
+    private static final ModelIdentities CONTENT = new ModelIdentities("sha256:aa", null, null, true);
+
     @Test
     void theConfigHashChangesWithTheOutputDecidingSettingsOnly() {
-        String h = ConfigHash.of(bind());
-        assertEquals(h, ConfigHash.of(bind("--partitions", "7", "--resume")));
+        String h = ConfigHash.of(bind(), CONTENT);
+        assertEquals(h, ConfigHash.of(bind("--partitions", "7", "--resume", "--run-id", "r"), CONTENT));
         // batching never changes a row's output, so a run resumed with another batch size keeps its rows
-        assertEquals(ConfigHash.of(bind("--batch-size", "1")), ConfigHash.of(bind("--batch-size", "8")));
-        assertEquals(h, ConfigHash.of(bind("--batch-size", "8")));
-        assertNotEquals(h, ConfigHash.of(bind("--max-tokens", "7")));
-        assertNotEquals(h, ConfigHash.of(bind("--temperature", "0.8")));
-        assertNotEquals(h, ConfigHash.of(bind("--adapter", "a.safetensors", "--decoder", "linear", "--k", "2")));
+        assertEquals(ConfigHash.of(bind("--batch-size", "1"), CONTENT), ConfigHash.of(bind("--batch-size", "8"), CONTENT));
+        assertEquals(h, ConfigHash.of(bind("--batch-size", "8"), CONTENT));
+        assertNotEquals(h, ConfigHash.of(bind("--max-tokens", "7"), CONTENT));
+        assertNotEquals(h, ConfigHash.of(bind("--temperature", "0.8"), CONTENT));
+        assertNotEquals(h, ConfigHash.of(bind("--adapter", "a.safetensors", "--decoder", "linear", "--k", "2"),
+                new ModelIdentities("sha256:aa", null, "sha256:bb", true)));
+    }
+
+    /** Issue 17: the hash followed the model's location, so ./m.bin and /abs/m.bin were two configurations. */
+    @Test
+    void theConfigHashFollowsContentNotLocation() {
+        String h = ConfigHash.of(bind(), CONTENT);
+        String[] spelled = {"--input", "in.jsonl", "--output", "out", "--model", "/abs/path/to/m.bin"};
+        assertEquals(h, ConfigHash.of(ConfigBinder.bind(GenerateOptions.class, GenerateJob.parse(spelled)), CONTENT));
+        assertNotEquals(h, ConfigHash.of(bind(), new ModelIdentities("sha256:cc", null, null, true)),
+                "new weights at the same path are a new configuration");
+        assertNotEquals(h, ConfigHash.of(bind(), new ModelIdentities("sha256:aa", "sha256:dd", null, true)));
+    }
+
+    /** Issue 17: --resume without --run-id ran under a new random id; the CLI and the job disagreed on values. */
+    @Test
+    void resumeNeedsARunIdAndGenerationSettingsUseTheSharedChecks() {
+        ConfigException resume = assertThrows(ConfigException.class, () -> bind("--resume"));
+        assertTrue(resume.getMessage().contains("--resume needs --run-id"), resume.getMessage());
+        ConfigException k = assertThrows(ConfigException.class, () -> bind("--k", "-3"));
+        assertTrue(k.getMessage().contains("--k must be >= 0 (0 = all of the adapter's), got -3"), k.getMessage());
+        ConfigException max = assertThrows(ConfigException.class, () -> bind("--max-tokens", "0"));
+        assertTrue(max.getMessage().contains("--max-tokens must be >= 1, got 0"), max.getMessage());
+        ConfigException temp = assertThrows(ConfigException.class, () -> bind("--temperature", "-1"));
+        assertTrue(temp.getMessage().contains("--temperature must be a finite number >= 0, got -1.0"), temp.getMessage());
+        assertTrue(bind("--resume", "--run-id", "r").retryErrors(), "error rows are retried on resume by default");
+        assertTrue(!bind("--resume", "--run-id", "r", "--no-retry-errors").retryErrors());
     }
 
     @Test

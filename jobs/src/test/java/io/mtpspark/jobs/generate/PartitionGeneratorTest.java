@@ -44,8 +44,11 @@ class PartitionGeneratorTest {
     @BeforeAll
     static void load() {
         engine = LoadedEngine.load(new LocalModelStore(ModelStoreOptions.defaults()),
-                SharedSpark.modelDir().toString(), Optional.empty(), Optional.empty());
+                SharedSpark.modelDir().toString(), Optional.empty(), Optional.empty(), false, ANY_CONTENT);
     }
+
+    /** The driver's digests are not cross-checked: unit tests load the model without a driver. */
+    static final ModelIdentities ANY_CONTENT = new ModelIdentities(null, null, null, false);
 
     private static GenerationSettings settings(double sample, String failure) {
         return settings(1, sample, failure);
@@ -77,7 +80,8 @@ class PartitionGeneratorTest {
         Files.copy(SharedSpark.modelDir().resolve("stories260K.bin"), tmp.resolve("stories260K.bin"));
         Files.copy(SharedSpark.modelDir().resolve("tok512.bin"), tmp.resolve("tok512.bin"));
         assertThrows(ModelVerificationException.class, () -> LoadedEngine.load(
-                new LocalModelStore(ModelStoreOptions.defaults()), tmp.toString(), Optional.empty(), Optional.empty()));
+                new LocalModelStore(ModelStoreOptions.defaults()), tmp.toString(), Optional.empty(), Optional.empty(), false,
+                ANY_CONTENT));
     }
 
     @Test
@@ -127,7 +131,7 @@ class PartitionGeneratorTest {
     void quadraticDecodingWithTheShippedAdapterMatchesAutoregressive() {
         LoadedEngine mtp = LoadedEngine.load(new LocalModelStore(ModelStoreOptions.defaults()),
                 SharedSpark.modelDir().toString(), Optional.empty(),
-                Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()));
+                Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()), false, ANY_CONTENT);
         List<PromptRow> rows = List.of(row("a", "Once upon a time"), row("b", "Lily wanted to"),
                 row("c", "The little dog"), row("d", "One day, a boy named Tim"));
         GenerationSettings quadratic = new GenerationSettings("m", null, "a", "quadratic", 8, 1, "cpu", 1, 0, 96, 0, 0,
@@ -161,7 +165,7 @@ class PartitionGeneratorTest {
     void everyDomainOfAnMtpTaskGetsASampleMeasuredAtTheTaskBatchSize(int batchSize) {
         LoadedEngine mtp = LoadedEngine.load(new LocalModelStore(ModelStoreOptions.defaults()),
                 SharedSpark.modelDir().toString(), Optional.empty(),
-                Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()));
+                Optional.of(SharedSpark.modelDir().resolve("mtp-adapter.safetensors").toString()), false, ANY_CONTENT);
         GenerationSettings quadratic = new GenerationSettings("m", null, "a", "quadratic", 2, batchSize, "cpu", 1, 0,
                 12, 0, 0, 1, 0, 0.05, null);
         List<TaskStats> finished = new ArrayList<>();
