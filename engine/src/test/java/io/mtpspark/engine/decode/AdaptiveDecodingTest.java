@@ -68,6 +68,11 @@ class AdaptiveDecodingTest {
         public double predictedSeconds(int index, int sequences) {
             return Double.NaN;
         }
+
+        @Override
+        public int decisionInterval() {
+            return 1; // a new random configuration every step
+        }
     }
 
     private static List<int[]> prompts(LlamaModel model) {
