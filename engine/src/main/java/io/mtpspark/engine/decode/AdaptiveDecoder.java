@@ -34,6 +34,9 @@ public final class AdaptiveDecoder extends MtpDecoder {
     private double predictedSeconds;
     private long measuredTokens;
     private long measuredNanos;
+    private int lastSequences;
+    private int sinceDecision;
+    private double lastRatioSum;
 
     public AdaptiveDecoder(LlamaForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
                            int batchSize, StepChooser chooser) {
@@ -52,6 +55,12 @@ public final class AdaptiveDecoder extends MtpDecoder {
         if (sequences == 0) {
             return;
         }
+        if (sequences == lastSequences && ++sinceDecision < chooser.decisionInterval()) {
+            account(sequences, lastRatioSum);
+            return;
+        }
+        lastSequences = sequences;
+        sinceDecision = 0;
         double run = (runObserved + RUN_PRIOR_WEIGHT) / (runPredicted + RUN_PRIOR_WEIGHT);
         double ratioSum = 0;
         for (int i = 0; i < batchSize(); i++) {
@@ -64,6 +73,13 @@ public final class AdaptiveDecoder extends MtpDecoder {
         }
         int choice = chooser.choose(sequences, ratioSum);
         use(choice);
+        lastRatioSum = ratioSum;
+        account(sequences, ratioSum);
+    }
+
+    /** Counts the step under its configuration and adds what the chooser predicts for it. */
+    private void account(int sequences, double ratioSum) {
+        int choice = currentIndex();
         steps[choice]++;
         double seconds = chooser.predictedSeconds(choice, sequences);
         if (!Double.isNaN(seconds)) {

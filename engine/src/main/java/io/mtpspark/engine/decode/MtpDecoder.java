@@ -92,6 +92,11 @@ public abstract class MtpDecoder extends Decoder {
         return current;
     }
 
+    /** Index of {@link #current()} in {@link #configs()}. */
+    protected final int currentIndex() {
+        return currentIndex;
+    }
+
     /** Runs the next steps (of every sequence) with {@code configs().get(index)}. */
     protected final void use(int index) {
         currentIndex = index;

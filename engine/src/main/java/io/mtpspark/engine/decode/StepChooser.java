@@ -20,6 +20,14 @@ public interface StepChooser {
      */
     double draftedShare(int index);
 
+    /**
+     * Steps a choice stands for while the number of sequences stays the same (it is re-made at once when that
+     * changes): the acceptance estimates move slowly, so re-deciding every step would only cost time.
+     */
+    default int decisionInterval() {
+        return 16;
+    }
+
     /** Predicted seconds of one forward of configuration {@code index} over {@code sequences} (NaN: no model). */
     double predictedSeconds(int index, int sequences);
 }

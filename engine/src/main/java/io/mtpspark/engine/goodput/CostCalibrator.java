@@ -24,7 +24,11 @@ import java.util.logging.Logger;
  * device), so the tasks of an executor calibrate once.
  */
 public final class CostCalibrator {
-    /** Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU. */
+    /**
+     * Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU, JIT warm-up included. A big
+     * model measures fewer cells in it (one forward of an 8B model on a GPU is ~10-20 ms, so ~100 cells), and the
+     * cells it does not reach are extrapolated conservatively (linear in rows).
+     */
     public static final long DEFAULT_BUDGET_NANOS = 2_000_000_000L;
     static final int CACHED_POSITIONS = 128;
     private static final long MIN_CELL_NANOS = 2_000_000L;
@@ -77,12 +81,18 @@ public final class CostCalibrator {
         boolean[] gate = new boolean[maxRows];
         int[] logitRows = new int[maxRows];
         boolean out = false;
-        // warm-up: the JIT compiles the forward's loops before any cell is timed (a tenth of the budget at most)
-        long warmEnd = t0 + budgetNanos / 10;
+        // warm-up: a cold JVM runs the forward's SIMD loops interpreted, 100x slower; repeat one-row forwards until
+        // the time stops improving (five in a row within 10% of the best), for at most half the budget
+        long warmEnd = t0 + budgetNanos / 2;
         caches.add(new KvCache(forward.model().config(), cached + maxRows));
         fill(tokens, positions, gate, logitRows, 1, 1, cached, vocab, adapter);
-        for (int it = 0; it < 200 && (it < 3 || System.nanoTime() < warmEnd); it++) {
-            timeCell(forward, adapter, batch, caches, 1, 1, 1, cached, tokens, positions, gate, logitRows, 1);
+        double best = Double.POSITIVE_INFINITY;
+        int stable = 0;
+        for (int it = 0; it < 10_000 && stable < 5 && System.nanoTime() < warmEnd; it++) {
+            double t = timeCell(forward, adapter, batch, caches, 1, 1, 1, cached, tokens, positions, gate, logitRows,
+                    1);
+            stable = t < best * 0.9 ? 0 : stable + 1;
+            best = Math.min(best, t);
         }
         for (int i = 0; i < seqs.length && !out; i++) {
             int n = seqs[i];

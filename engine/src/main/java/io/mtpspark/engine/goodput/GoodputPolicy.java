@@ -7,6 +7,8 @@ import io.mtpspark.engine.mtp.AcceptanceTable;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * The goodput-optimal choice: for n sequences in flight, the configuration that maximises expected generated
@@ -14,6 +16,11 @@ import java.util.List;
  * adapter's {@link AcceptanceTable} scaled by each sequence's observed acceptance ratio and the cost from a
  * {@link ForwardCostModel} measured on the backend. Autoregressive decoding is always a candidate, so the choice is
  * never predicted slower than it.
+ *
+ * <p>The cost model may come lazily: a cold JVM runs the forward's SIMD loops interpreted, up to 100× slower, and a
+ * calibration then would time the JIT, not the backend. So the policy can decode autoregressively for a warm-up
+ * time first (which compiles the forward), then calibrate (once per JVM and key, see {@link CostCalibrator}) and
+ * decide from then on. A calibration that fails leaves it autoregressive for good.
  */
 public final class GoodputPolicy implements StepChooser {
     /**
@@ -25,17 +32,33 @@ public final class GoodputPolicy implements StepChooser {
     private final double[] tokens;
     private final double[] rows;
     private final double[] drafted;
-    private final ForwardCostModel cost;
+    private static final Logger LOG = Logger.getLogger(GoodputPolicy.class.getName());
+    private ForwardCostModel cost;
+    private final Supplier<ForwardCostModel> calibration;
+    private final long warmUpNanos;
+    private long warmUntil;
+    private boolean failed;
+    private int lastSequences = 1;
+
+    /** With a cost model already measured. */
+    public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
+        this(configs, table, () -> cost, 0);
+        this.cost = cost;
+    }
 
     /**
-     * @param configs candidates (the first must be autoregressive); every MTP one needs an entry in {@code table}
+     * @param configs     candidates (the first must be autoregressive); every MTP one needs an entry in {@code table}
+     * @param calibration measures the cost model (null or an exception: calibration failed)
+     * @param warmUpNanos autoregressive decoding from the first choice until calibration
      */
-    public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
+    public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, Supplier<ForwardCostModel> calibration,
+                         long warmUpNanos) {
         if (configs.isEmpty() || !configs.get(0).autoregressive()) {
             throw new IllegalArgumentException("the first candidate must be autoregressive, got " + configs);
         }
         this.configs = List.copyOf(configs);
-        this.cost = cost;
+        this.calibration = calibration;
+        this.warmUpNanos = warmUpNanos;
         int n = configs.size();
         tokens = new double[n];
         rows = new double[n];
@@ -75,12 +98,41 @@ public final class GoodputPolicy implements StepChooser {
         return configs;
     }
 
+    /** The cost model, or null before calibration (or after it failed). */
     public ForwardCostModel cost() {
         return cost;
     }
 
+    /** Whether the cost model is there, calibrating it once the warm-up time has passed. */
+    private boolean calibrated() {
+        if (cost != null || failed) {
+            return cost != null;
+        }
+        long now = System.nanoTime();
+        if (warmUntil == 0) {
+            warmUntil = now + warmUpNanos;
+        }
+        if (now < warmUntil) {
+            return false;
+        }
+        try {
+            cost = calibration.get();
+        } catch (RuntimeException e) {
+            LOG.warning("--decoder auto: cost calibration failed (" + e + "); decoding autoregressively");
+        }
+        failed = cost == null;
+        if (cost != null) {
+            LOG.info("--decoder auto: " + reason(lastSequences));
+        }
+        return cost != null;
+    }
+
     @Override
     public int choose(int sequences, double acceptanceRatioSum) {
+        lastSequences = sequences;
+        if (!calibrated()) {
+            return 0;
+        }
         int best = 0;
         double bestRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
         for (int i = 1; i < configs.size(); i++) {
@@ -111,7 +163,7 @@ public final class GoodputPolicy implements StepChooser {
 
     @Override
     public double predictedSeconds(int index, int sequences) {
-        return cost.seconds(sequences, rows[index]);
+        return cost == null ? Double.NaN : cost.seconds(sequences, rows[index]);
     }
 
     /** Mean rows per sequence of a pass of configuration {@code i}. */
@@ -125,6 +177,10 @@ public final class GoodputPolicy implements StepChooser {
      * tokens/s vs 3,100 autoregressive".
      */
     public String reason(int sequences) {
+        if (cost == null) {
+            return "autoregressive: " + (failed ? "the cost calibration failed" : "the forward's cost is calibrated "
+                    + "after a warm-up of autoregressive decoding");
+        }
         int c = choose(sequences, sequences);
         double ar = tokensPerSecond(0, sequences, sequences);
         String at = " at " + sequences + (sequences == 1 ? " sequence" : " sequences");

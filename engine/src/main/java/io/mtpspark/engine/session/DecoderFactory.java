@@ -14,7 +14,6 @@ import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.decode.AdaptiveDecoder;
 import io.mtpspark.engine.decode.DecodeConfig;
 import io.mtpspark.engine.goodput.CostCalibrator;
-import io.mtpspark.engine.goodput.ForwardCostModel;
 import io.mtpspark.engine.goodput.GoodputPolicy;
 import io.mtpspark.engine.model.ModelFingerprint;
 
@@ -26,14 +25,17 @@ import java.util.logging.Logger;
 /**
  * Builds a {@link Decoder} by name ({@code auto}, {@code autoregressive}, {@code linear}, {@code quadratic}) and batch
  * size, the way the CLI and the Spark job choose one. MTP decoders need an adapter and a k in 1..K of that adapter.
- * {@code auto} builds an {@link AdaptiveDecoder} driven by the {@link GoodputPolicy}: the forward's cost is calibrated
- * on the backend (once per JVM and model, backend and device), the acceptance prior is the adapter's table; without
- * an adapter, an acceptance table or a working calibration it decodes autoregressively and logs why.
+ * {@code auto} builds an {@link AdaptiveDecoder} driven by the {@link GoodputPolicy}: after a second of autoregressive
+ * decoding (JIT warm-up) the forward's cost is calibrated on the backend (once per JVM and model, backend and
+ * device), the acceptance prior is the adapter's table; without an adapter, an acceptance table or a working
+ * calibration it decodes autoregressively and logs why.
  */
 public final class DecoderFactory {
     public static final List<String> NAMES = List.of("auto", "autoregressive", "linear", "quadratic");
     /** Rows one forward may hold over all sequences for {@code auto} (bounds the scratch of big batches). */
     static final int AUTO_MAX_FORWARD_ROWS = 2048;
+    /** Autoregressive decoding before {@code auto} calibrates: compiles the forward, so the JIT is not timed. */
+    static final long AUTO_WARM_UP_NANOS = 1_000_000_000L;
     private static final Logger LOG = Logger.getLogger(DecoderFactory.class.getName());
     /** Context used when the caller does not choose one: the model's, capped to keep the KV cache reasonable. */
     public static final int DEFAULT_MAX_CONTEXT = 4096;
@@ -164,16 +166,8 @@ public final class DecoderFactory {
                     .mapToInt(c -> c.fullRows() == r ? c.k() + 1 : 1).max().orElse(1);
         }
         String key = ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
-        ForwardCostModel cost;
-        try {
-            cost = CostCalibrator.cached(key, forward, adapter, batchSize, rows, logits,
-                    CostCalibrator.DEFAULT_BUDGET_NANOS);
-        } catch (RuntimeException e) {
-            LOG.warning("--decoder auto: cost calibration failed (" + e + "); decoding autoregressively");
-            return autoregressive(model, backend, ctx, batchSize, promptRows);
-        }
-        GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), cost);
-        LOG.info("--decoder auto: " + policy.reason(batchSize));
+        GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> CostCalibrator.cached(key,
+                forward, adapter, batchSize, rows, logits, CostCalibrator.DEFAULT_BUDGET_NANOS), AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter, backend),
                 batchSize, policy);
     }

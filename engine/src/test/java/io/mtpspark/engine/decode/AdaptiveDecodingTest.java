@@ -2,6 +2,7 @@ package io.mtpspark.engine.decode;
 
 import io.mtpspark.engine.TestModels;
 import io.mtpspark.engine.goodput.CostCalibrator;
+import io.mtpspark.engine.goodput.GoodputPolicy;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.AcceptanceTable;
@@ -67,6 +68,11 @@ class AdaptiveDecodingTest {
         @Override
         public double predictedSeconds(int index, int sequences) {
             return Double.NaN;
+        }
+
+        @Override
+        public int decisionInterval() {
+            return 1; // a new random configuration every step
         }
     }
 
@@ -151,31 +157,47 @@ class AdaptiveDecodingTest {
                 .count(), String.valueOf(logged));
     }
 
+    /**
+     * The backend throws during the calibration (the first matmul after it starts, the way a device error would):
+     * the policy logs it, decodes autoregressively from then on, and every output is still exact.
+     */
     @Test
     void failedCalibrationFallsBackToAutoregressiveAndDecodingGoesOn() {
         LlamaModel model = TestModels.stories();
         CpuBackend cpu = new CpuBackend(1);
-        List<int[]> prompts = prompts(model).subList(0, 2);
+        List<int[]> prompts = prompts(model).subList(0, 3);
         List<int[]> expected = reference(model, cpu, prompts);
         MtpAdapter adapter = MtpAdapter.random(model, 2, 2, 1).withAcceptance(new AcceptanceTable("test",
                 Map.of("linear k=1", 1.5, "quadratic k=1", 1.6, "linear k=2", 1.7, "quadratic k=2", 1.9),
                 Map.of("linear k=1", 2.5, "quadratic k=1", 4.0, "linear k=2", 4.0, "quadratic k=2", 9.0)));
-        CostCalibrator.clearCache();
-        Decoder[] made = new Decoder[1];
-        // the first matmul of the calibration throws, the way a device error would
-        List<String> logged = capture(() -> made[0] = DecoderFactory.create("auto", model,
-                new FaultyBackend(cpu, 0), adapter, 0, 0, 2, "faulty device"));
-        assertInstanceOf(AutoregressiveDecoder.class, made[0]);
-        assertTrue(logged.stream().anyMatch(m -> m.contains("calibration failed") && m.contains("autoregressively")),
-                String.valueOf(logged));
+        FaultyBackend faulty = new FaultyBackend(cpu, Long.MAX_VALUE);
+        List<DecodeConfig> configs = DecodeConfig.candidates(List.of(1, 2), 9);
+        LlamaForward forward = new LlamaForward(model, faulty, 64 * 2, 512, 3 * 2);
+        GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> {
+            faulty.failAfter(0);
+            return CostCalibrator.calibrate("faulty", forward, adapter, 2, new int[]{1, 2, 3, 4, 5, 9},
+                    new int[]{1, 1, 2, 2, 3, 3}, 500_000_000L);
+        }, 0);
+        AdaptiveDecoder auto = new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter,
+                faulty), 2, policy);
+        List<GenerationRequest> requests = prompts.stream()
+                .map(p -> new GenerationRequest(p, MAX_TOKENS, SamplingOptions.GREEDY)).toList();
+        List<List<GenerationResult>> got = new ArrayList<>();
+        List<String> logged = capture(GoodputPolicy.class, () -> got.add(auto.generateAll(requests)));
+        assertEquals(1, logged.stream().filter(m -> m.contains("calibration failed")
+                && m.contains("autoregressively")).count(), String.valueOf(logged));
+        assertEquals(List.of("autoregressive"), List.copyOf(auto.stepsByConfig().keySet()));
         for (int i = 0; i < prompts.size(); i++) {
-            assertArrayEquals(expected.get(i), made[0].generate(prompts.get(i), MAX_TOKENS, SamplingOptions.GREEDY)
-                    .generatedIds());
+            assertArrayEquals(expected.get(i), got.get(0).get(i).generatedIds());
         }
     }
 
     static List<String> capture(Runnable r) {
-        Logger log = Logger.getLogger(DecoderFactory.class.getName());
+        return capture(DecoderFactory.class, r);
+    }
+
+    static List<String> capture(Class<?> source, Runnable r) {
+        Logger log = Logger.getLogger(source.getName());
         List<String> messages = new ArrayList<>();
         Handler h = new Handler() {
             @Override

@@ -177,6 +177,11 @@ class MtpDecodingTest {
             public double predictedSeconds(int index, int sequences) {
                 return Double.NaN;
             }
+
+            @Override
+            public int decisionInterval() {
+                return 1;
+            }
         };
         AdaptiveDecoder auto = new AdaptiveDecoder(new LlamaForward(c.model, new CpuBackend(1), 81, 64, 3),
                 MtpAdapter.random(c.model, 2, 2, 1), configs, c.fixed, 1, random);

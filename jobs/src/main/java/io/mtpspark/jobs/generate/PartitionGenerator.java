@@ -57,9 +57,9 @@ import java.util.function.IntFunction;
  * nothing): with stride {@code round(1 / fraction)}, rows {@code stride/2, stride/2 + stride, …} of the input are
  * sampled, and so is the first row of each domain the task sees, so every domain with rows in a task gets a
  * measurement. A sampled row is decoded in the batch like every row, and its record is held back until the task's
- * input is done: then the sampled prompts are decoded again autoregressively <b>at the task's batch size</b> (cycled
- * to fill the batch the task ran with), and each sampled record carries its autoregressive tokens and wall time
- * from that run. So {@code measured_speedup} compares what the job ran against autoregressive decoding at the same
+ * input is done: then the sampled prompts are decoded again <b>at the task's batch size</b> (cycled to fill the
+ * batch the task ran with), back to back by the task's decoder and autoregressively, and each sampled record
+ * carries its autoregressive tokens and wall time and, as {@code wall_ms}, its time in the job decoder's run. So {@code measured_speedup} compares what the job ran against autoregressive decoding at the same
  * batch size on the same rows, with a warm JIT on both sides.
  */
 public final class PartitionGenerator {
@@ -253,7 +253,7 @@ public final class PartitionGenerator {
                         ready.add(error(a.row(), r.promptIds().length, again, a.startNanos()));
                         continue;
                     }
-                    ready.add(completed(a, alone, null));
+                    ready.add(completed(a, alone, null, 0));
                 }
                 return;
             }
@@ -262,7 +262,7 @@ public final class PartitionGenerator {
                 if (a.sample()) {
                     pending.add(new Pending(a, c.result()));
                 } else {
-                    ready.add(completed(a, c.result(), null));
+                    ready.add(completed(a, c.result(), null, 0));
                 }
             }
         }
@@ -275,20 +275,26 @@ public final class PartitionGenerator {
             return single;
         }
 
-        /** The record of a finished row; {@code ar} is its autoregressive reference when it was sampled. */
-        private GenerationRecord completed(Admitted a, GenerationResult result, GenerationResult ar) {
+        /**
+         * The record of a finished row; when it was sampled, {@code ar} is its autoregressive reference and
+         * {@code sampleNanos} its time in the job decoder's measuring run (then its {@code wall_ms}).
+         */
+        private GenerationRecord completed(Admitted a, GenerationResult result, GenerationResult ar,
+                                           long sampleNanos) {
             try {
                 String text = generator.decodeText(result);
                 stats.succeeded(result);
+                long wallNanos = result.totalNanos();
                 if (ar != null) {
-                    stats.sampled(result.generatedIds().length, result.totalNanos(), ar.generatedIds().length,
+                    wallNanos = sampleNanos;
+                    stats.sampled(result.generatedIds().length, sampleNanos, ar.generatedIds().length,
                             ar.totalNanos());
                 }
                 PromptRow row = a.row();
                 return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
                         configHash, result.promptIds().length, text, result.generatedIds().length,
                         result.finishReason().label(), null, decoder.name(), decoder.k(), result.forwardPasses(),
-                        result.tokensPerPass(), result.totalNanos() / 1e6, engine.modelFingerprint(),
+                        result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
                         engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), ar != null,
                         ar != null ? ar.generatedIds().length : null, ar != null ? ar.totalNanos() / 1e6 : null);
             } catch (RuntimeException e) {
@@ -297,9 +303,11 @@ public final class PartitionGenerator {
         }
 
         /**
-         * The held-back sampled rows, decoded again autoregressively at the batch size the task ran with (the
-         * sampled prompts cycled to fill it): each row's reference is its first copy in that batch. If the reference
-         * fails, the rows keep their results without a sample.
+         * The held-back sampled rows, decoded again at the batch size the task ran with (the sampled prompts cycled
+         * to fill it), back to back by the task's own decoder and by an autoregressive one, so both see the same
+         * machine (even partitions run the job's decoder first, odd ones autoregressive first, so warm-up favours
+         * neither). Each row's first copy gives its autoregressive reference and its {@code wall_ms}. If either fails,
+         * the rows keep their batched results without a sample.
          */
         private void measureSamples() {
             List<Pending> todo = List.copyOf(pending);
@@ -309,15 +317,26 @@ public final class PartitionGenerator {
             for (int i = 0; i < Math.max(todo.size(), batch); i++) {
                 requests.add(todo.get(i % todo.size()).admitted().request());
             }
-            List<GenerationResult> ar;
+            List<GenerationResult> job = null;
+            List<GenerationResult> ar = null;
             try {
-                ar = DecoderFactory.create("autoregressive", engine.bundle().model(), backend, null, 0,
-                        options.context(), batch).generateAll(requests);
+                Decoder reference = DecoderFactory.create("autoregressive", engine.bundle().model(), backend, null, 0,
+                        options.context(), batch);
+                if (task.partitionId() % 2 == 0) {
+                    job = decoder.generateAll(requests);
+                    ar = reference.generateAll(requests);
+                } else {
+                    ar = reference.generateAll(requests);
+                    job = decoder.generateAll(requests);
+                }
             } catch (RuntimeException e) {
+                job = null;
                 ar = null;
             }
             for (int i = 0; i < todo.size(); i++) {
-                ready.add(completed(todo.get(i).admitted(), todo.get(i).result(), ar == null ? null : ar.get(i)));
+                Pending p = todo.get(i);
+                ready.add(ar == null ? completed(p.admitted(), p.result(), null, 0)
+                        : completed(p.admitted(), p.result(), ar.get(i), job.get(i).totalNanos()));
             }
         }
 

@@ -19,7 +19,7 @@ import java.util.Set;
  * an adaptive decoder.
  */
 public record DecodingSummary(Map<String, Long> steps, Double predictedTokensPerSecond, Double forwardTokensPerSecond,
-                              List<JsonNode> costModels) {
+                              List<JsonNode> costModels, String reason) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static DecodingSummary of(List<TaskStats> stats) {
@@ -28,13 +28,18 @@ public record DecodingSummary(Map<String, Long> steps, Double predictedTokensPer
         double predicted = 0;
         double forward = 0;
         long weight = 0;
+        String reason = null;
         for (TaskStats s : stats) {
             if (s.decoderSteps() == null) {
                 continue;
             }
             try {
-                JSON.readTree(s.decoderSteps()).fields().forEachRemaining(e -> steps.merge(e.getKey(),
-                        e.getValue().asLong(), Long::sum));
+                JsonNode n = JSON.readTree(s.decoderSteps());
+                n.path("steps").fields().forEachRemaining(e -> steps.merge(e.getKey(), e.getValue().asLong(),
+                        Long::sum));
+                if (reason == null && n.hasNonNull("reason")) {
+                    reason = n.get("reason").asText();
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -59,7 +64,7 @@ public record DecodingSummary(Map<String, Long> steps, Double predictedTokensPer
             }
         }
         return new DecodingSummary(steps, weight == 0 ? null : predicted / weight,
-                weight == 0 ? null : forward / weight, models);
+                weight == 0 ? null : forward / weight, models, reason);
     }
 
     /** "quadratic k=8 62%, autoregressive 38% of steps; forward tokens/s predicted 5,100, measured 4,800". */
@@ -75,6 +80,9 @@ public record DecodingSummary(Map<String, Long> steps, Double predictedTokensPer
             b.append(String.format(Locale.ROOT, "; forward tokens/s predicted %,.0f, measured %,.0f",
                     predictedTokensPerSecond, forwardTokensPerSecond));
         }
+        if (reason != null) {
+            b.append(System.lineSeparator()).append("  why: ").append(reason);
+        }
         return b.toString();
     }
 
@@ -84,6 +92,7 @@ public record DecodingSummary(Map<String, Long> steps, Double predictedTokensPer
         m.put("steps_by_config", steps);
         m.put("predicted_forward_tokens_per_s", predictedTokensPerSecond);
         m.put("measured_forward_tokens_per_s", forwardTokensPerSecond);
+        m.put("reason", reason);
         m.put("cost_models", costModels);
         return m;
     }

@@ -64,15 +64,18 @@ public final class TaskStatsCollector {
         sampleArNanos += arNanos;
     }
 
-    /** What the adaptive decoder chose over the task: steps per configuration (JSON), predicted and measured tokens/s, cost model. */
+    /** What the adaptive decoder chose over the task: steps per configuration and the policy's reason (JSON), predicted and measured tokens/s, cost model. */
     public void policy(AdaptiveDecoder auto) {
         com.fasterxml.jackson.databind.node.ObjectNode steps =
                 com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
-        auto.stepsByConfig().forEach(steps::put);
+        auto.stepsByConfig().forEach(steps.putObject("steps")::put);
+        if (auto.chooser() instanceof GoodputPolicy p) {
+            steps.put("reason", p.reason(auto.batchSize()));
+        }
         decoderSteps = steps.toString();
         predictedTokensPerSecond = finite(auto.predictedTokensPerSecond());
         forwardTokensPerSecond = finite(auto.measuredTokensPerSecond());
-        if (auto.chooser() instanceof GoodputPolicy p) {
+        if (auto.chooser() instanceof GoodputPolicy p && p.cost() != null) {
             costModel = p.cost().toJson();
         }
     }

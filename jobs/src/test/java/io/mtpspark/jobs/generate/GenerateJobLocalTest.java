@@ -87,9 +87,9 @@ class GenerateJobLocalTest {
         long genTokens = gens.selectExpr("sum(completion_tokens)").first().getLong(0);
         assertEquals(genTokens, sums.getLong(2));
         assertEquals(gens.selectExpr("sum(prompt_tokens)").first().getLong(0), sums.getLong(3));
-        assertEquals(gens.where(col("speedup_sample")).count(), sums.getLong(4));
-        assertTrue(sums.getLong(4) >= 3, "every task samples its first row");
-        assertTrue(sums.getDouble(5) > 0);
+        assertEquals(0L, gens.where(col("speedup_sample")).count());
+        assertEquals(0L, sums.getLong(4), "an autoregressive run samples nothing: its speedup is 1 by definition");
+        assertEquals(1.0, sums.getDouble(5));
         Row task = stats.first();
         assertEquals("cpu", task.getString(task.fieldIndex("device")));
         assertTrue(task.getString(task.fieldIndex("backend")).startsWith("cpu("), task.getString(task.fieldIndex("backend")));
@@ -105,6 +105,9 @@ class GenerateJobLocalTest {
         assertEquals(result.summary().rows(), 30);
         assertEquals(4, result.summary().domains().size());
         assertEquals("g5.xlarge", m.get("options").get("instance-type").asText());
+        assertEquals(1.0, m.get("throughput").get("measured_speedup").asDouble(), "autoregressive: 1 by definition");
+        assertEquals(result.summary().tokensPerSecondPerTaskSlot(),
+                m.get("throughput").get("per_task_slot_tokens_per_s").asDouble(), 1e-9);
 
         // The cost report reads this run as the job wrote it: priced by the manifest's instance type, billed for
         // the committed tasks' wall time.
@@ -120,6 +123,10 @@ class GenerateJobLocalTest {
         double taskSeconds = stats.selectExpr("sum(wall_ms)").first().getDouble(0) / 1000;
         assertEquals(taskSeconds, run.computeSeconds(), 1e-6);
         assertEquals(taskSeconds / 3600 * 1.006, run.costUsd(), 1e-9);
+        assertEquals(0.0, run.savingsUsd(), 1e-12, "an autoregressive run saves nothing");
+        assertTrue(!run.speedupAssumed(), "and its speedup 1 is not an assumption");
+        assertEquals(result.summary().tokensPerSecondPerTaskSlot(), run.tokensPerSecond(), 1e-6 * run.tokensPerSecond(),
+                "the dashboard's throughput is the summary's per-task-slot figure");
         assertEquals(4, report.data().byDomain().size());
         assertTrue(Files.exists(tmp.resolve("report/dashboard.html")));
     }
