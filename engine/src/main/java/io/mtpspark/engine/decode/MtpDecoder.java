@@ -3,7 +3,7 @@ package io.mtpspark.engine.decode;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockLocalMask;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
@@ -33,7 +33,7 @@ public abstract class MtpDecoder extends Decoder {
     /**
      * @param fullBlockRows rows of this layout's block with k drafts and k masks (the most a step uses)
      */
-    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize,
+    protected MtpDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize,
                          int fullBlockRows) {
         super(forward, batchSize, checkK(adapter, k, fullBlockRows));
         this.adapter = adapter;

@@ -2,7 +2,7 @@ package io.mtpspark.engine.decode;
 
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockLocalMask;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
@@ -16,16 +16,16 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 public final class QuadraticDecoder extends MtpDecoder {
     private final int[] keep;
 
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k) {
         this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
     }
 
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter) {
         this(forward, adapter, k, drafter, 1);
     }
 
     /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
         super(forward, adapter, k, drafter, batchSize, (k + 1) * (k + 1));
         this.keep = new int[k + 1];
     }
