@@ -452,6 +452,56 @@ static void run_gemm(const Gemm& g) {
     const void* A = reinterpret_cast<const void*>(g.a);
     const void* B = reinterpret_cast<const void*>(g.b);
     void* C = reinterpret_cast<void*>(g.c);
+    auto store = [&](int i, int j, float acc) {
+        size_t ci = (size_t) i + (size_t) j * g.ldc;
+        float v = g.alpha * acc;
+        if (g.beta != 0.0f) v += g.beta * load_elem(C, ci, g.ctype); // beta == 0: C is never read
+        if (g.ctype == CUDA_R_16BF) static_cast<uint16_t*>(C)[ci] = to_bf16_bits(v);
+        else static_cast<float*>(C)[ci] = v;
+    };
+    if (g.transa == CUBLAS_OP_T && g.transb == CUBLAS_OP_N && g.atype == g.btype) {
+        // the forward's shape (C = Aᵀ·B, both read along k): four outputs at a time for instruction-level
+        // parallelism, each still one sequential F32 sum over k, so results equal the generic loop's
+        bool bf = g.atype == CUDA_R_16BF;
+        std::vector<float> col(g.k);
+        for (int j = 0; j < g.n; j++) {
+            for (int p = 0; p < g.k; p++) col[p] = load_elem(B, (size_t) p + (size_t) j * g.ldb, g.btype);
+            int i = 0;
+            for (; i + 4 <= g.m; i += 4) {
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                size_t r0 = (size_t) i * g.lda, r1 = r0 + g.lda, r2 = r1 + g.lda, r3 = r2 + g.lda;
+                if (bf) {
+                    const uint16_t* a = static_cast<const uint16_t*>(A);
+                    for (int p = 0; p < g.k; p++) {
+                        float b = col[p];
+                        a0 += __uint_as_float((uint32_t) a[r0 + p] << 16) * b;
+                        a1 += __uint_as_float((uint32_t) a[r1 + p] << 16) * b;
+                        a2 += __uint_as_float((uint32_t) a[r2 + p] << 16) * b;
+                        a3 += __uint_as_float((uint32_t) a[r3 + p] << 16) * b;
+                    }
+                } else {
+                    const float* a = static_cast<const float*>(A);
+                    for (int p = 0; p < g.k; p++) {
+                        float b = col[p];
+                        a0 += a[r0 + p] * b;
+                        a1 += a[r1 + p] * b;
+                        a2 += a[r2 + p] * b;
+                        a3 += a[r3 + p] * b;
+                    }
+                }
+                store(i, j, a0);
+                store(i + 1, j, a1);
+                store(i + 2, j, a2);
+                store(i + 3, j, a3);
+            }
+            for (; i < g.m; i++) {
+                float acc = 0.0f;
+                for (int p = 0; p < g.k; p++) acc += load_elem(A, (size_t) p + (size_t) i * g.lda, g.atype) * col[p];
+                store(i, j, acc);
+            }
+        }
+        return;
+    }
     for (int j = 0; j < g.n; j++) {
         for (int i = 0; i < g.m; i++) {
             float acc = 0.0f;
@@ -460,11 +510,7 @@ static void run_gemm(const Gemm& g) {
                 size_t bi = g.transb == CUBLAS_OP_N ? (size_t) p + (size_t) j * g.ldb : (size_t) j + (size_t) p * g.ldb;
                 acc += load_elem(A, ai, g.atype) * load_elem(B, bi, g.btype);
             }
-            size_t ci = (size_t) i + (size_t) j * g.ldc;
-            float v = g.alpha * acc;
-            if (g.beta != 0.0f) v += g.beta * load_elem(C, ci, g.ctype); // beta == 0: C is never read
-            if (g.ctype == CUDA_R_16BF) static_cast<uint16_t*>(C)[ci] = to_bf16_bits(v);
-            else static_cast<float*>(C)[ci] = v;
+            store(i, j, acc);
         }
     }
 }
