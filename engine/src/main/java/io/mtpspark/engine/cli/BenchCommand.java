@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code bench}: greedy tokens/s over a set of prompts, warm-up rounds excluded, median of repeated rounds. Like
  * llama2.c's {@code -n}, {@code --steps} counts positions (prompt included), so a prompt of p tokens generates up to
- * steps + 1 - p tokens. Prints one JSON object; {@code --history} appends it, with commit and machine, to a JSONL file.
+ * steps + 1 - p tokens. Prints a table ({@link BenchTable}), or with {@code --json} one JSON object; {@code --history}
+ * appends that object, with commit and machine, to a JSONL file.
  */
 @Command(name = "bench", description = "Measure generation speed (tokens/s), median of repeated runs.")
 final class BenchCommand implements Callable<Integer> {
@@ -55,7 +56,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "measured rounds")
     int repeats;
 
-    @Option(names = "--history", description = "append the result as one JSON line to this file")
+    @Option(names = "--json", description = "print the result as one JSON object instead of a table")
+    boolean json;
+
+    @Option(names = "--history", description = "append the result as one JSON line to this file (default: none)")
     Path history;
 
     @Option(names = "--decoders", defaultValue = "autoregressive", split = ",",
@@ -63,7 +67,7 @@ final class BenchCommand implements Callable<Integer> {
     List<String> decoders;
 
     @Option(names = "--batch-size", defaultValue = "1", split = ",", description = "batch sizes to compare, e.g. "
-            + "1,8,32 (sequences decoded together; default: ${DEFAULT-VALUE})")
+            + "1,8,32 (sequences decoded together)")
     List<Integer> batchSizes;
 
     @Option(names = "--block-cost", description = "instead of generating, time one block forward of each row count "
@@ -77,7 +81,7 @@ final class BenchCommand implements Callable<Integer> {
     int blockCache;
 
     @Option(names = "--random-model", description = "benchmark a random model instead of --model weights: "
-            + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000)")
+            + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000; default: --model)")
     String randomModel;
 
     @Override
@@ -119,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         String line = mapper.writeValueAsString(out);
-        System.out.println(line);
+        System.out.print(json ? line + System.lineSeparator() : BenchTable.render(out));
         if (history != null) {
             ObjectNode h = mapper.createObjectNode();
             h.put("time", Instant.now().toString());

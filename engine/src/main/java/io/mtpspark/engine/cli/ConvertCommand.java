@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code convert}: writes a model (typically a llama2.c checkpoint) as a Hugging Face directory with HF tensor names
- * and rotate-half q/k layout, copying a llama2.c tokenizer found next to it as {@code tokenizer.bin}.
+ * and rotate-half q/k layout, copying a llama2.c tokenizer found next to it as {@code tokenizer.bin} (and saying so:
+ * no {@code tokenizer.json} is derived from it, as its score-ordered merges have no faithful HF equivalent here).
  */
 @Command(name = "convert", description = "Convert a llama2.c checkpoint to a Hugging Face safetensors directory.")
 final class ConvertCommand implements Callable<Integer> {
@@ -62,6 +63,14 @@ final class ConvertCommand implements Callable<Integer> {
         }
         System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors") + " ("
                 + type + ")");
+        // said, because an HF directory without tokenizer.json looks complete but other tools find no tokenizer
+        if (tok == null) {
+            System.out.println("no tokenizer found next to the model: the output has none (give --tokenizer)");
+        } else if (!tok.getFileName().toString().endsWith(".json")) {
+            System.out.println("copied the llama2.c tokenizer " + tok + " as " + out.resolve("tokenizer.bin")
+                    + " (no tokenizer.json written: Hugging Face tools will not find a tokenizer there; this engine "
+                    + "reads tokenizer.bin)");
+        }
         return 0;
     }
 }

@@ -22,7 +22,7 @@ final class EngineOptions {
     Path tokenizer;
 
     @Option(names = "--backend", defaultValue = "auto",
-            description = "auto | cuda | cpu | scalar (default: ${DEFAULT-VALUE})")
+            description = "auto | cuda | cpu | scalar")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)")
@@ -31,7 +31,8 @@ final class EngineOptions {
     @Option(names = "--verbose", description = "print stack traces for errors")
     boolean verbose;
 
-    @Option(names = "--adapter", description = "MTP adapter (.safetensors) for the linear/quadratic decoders")
+    @Option(names = "--adapter", description = "MTP adapter (.safetensors) for the linear/quadratic decoders "
+            + "(default: none)")
     Path adapter;
 
     @Option(names = "--k", defaultValue = "0", description = "mask tokens per step for MTP decoders "

@@ -14,6 +14,7 @@ import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MaskLogitDrafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
+import io.mtpspark.engine.progress.ProgressMeter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.tensor.Backend;
@@ -39,11 +40,16 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engine;
 
+    @Mixin
+    ProgressOptions progressOptions;
+
     @Option(names = "--prompts", required = true, description = "prompts, one per line") Path prompts;
     @Option(names = "--ks", defaultValue = "1,2,3,4,5,6,7,8", split = ",", description = "mask counts to evaluate")
     List<Integer> ks;
-    @Option(names = "--decoders", defaultValue = "linear,quadratic", split = ",") List<String> decoders;
-    @Option(names = "--max-tokens", defaultValue = "200") int maxTokens;
+    @Option(names = "--decoders", defaultValue = "linear,quadratic", split = ",", description = "MTP decoders to "
+            + "evaluate") List<String> decoders;
+    @Option(names = "--max-tokens", defaultValue = "200", description = "tokens generated per prompt")
+    int maxTokens;
     @Option(names = "--limit", defaultValue = "0", description = "use only the first N prompts (0 = all)") int limit;
     @Option(names = "--no-sampler", description = "draft without the sampler head (LM head on each mask)")
     boolean noSampler;
@@ -74,12 +80,17 @@ final class EvalCommand implements Callable<Integer> {
         result.put("prompts", ids.size());
         result.put("max_tokens", maxTokens);
         result.put("sampler", !noSampler);
+        // every (k, decoder) pair decodes every prompt, after one autoregressive reference pass
+        ProgressMeter progress = progressOptions.meter("generations", (long) ids.size() * (1 + ks.size()
+                * decoders.size()));
+        long[] counts = new long[2];
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             int ctx = bundle.model().config().seqLen();
             AutoregressiveDecoder ar = new AutoregressiveDecoder(new LlamaForward(bundle.model(), backend, 64, ctx));
             List<int[]> reference = new ArrayList<>();
             for (int[] p : ids) {
                 reference.add(ar.generate(p, maxTokens, SamplingOptions.GREEDY).generatedIds());
+                progress.update(++counts[0], counts[1] += reference.get(reference.size() - 1).length, 0);
             }
             LlamaForward forward = new LlamaForward(bundle.model(), backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx);
             Drafter drafter = noSampler ? new MaskLogitDrafter(bundle.model(), backend, adapter.k())
@@ -112,6 +123,7 @@ final class EvalCommand implements Callable<Integer> {
                         tokens += r.generatedIds().length;
                         passes += r.forwardPasses();
                         stats = stats.plus(r.stats());
+                        progress.update(++counts[0], counts[1] += r.generatedIds().length, mismatches);
                     }
                     double tpp = tokens / (double) passes;
                     System.out.printf(" %12.3f", tpp);
@@ -124,6 +136,7 @@ final class EvalCommand implements Callable<Integer> {
                 System.out.println("accepted-length histogram, " + name + " k=" + maxK + ": "
                         + histograms.get(name).get(String.valueOf(maxK)));
             }
+            progress.finish(counts[0], counts[1], mismatches);
             result.put("mismatches_vs_autoregressive", mismatches);
             System.out.println("outputs identical to autoregressive greedy: " + (mismatches == 0 ? "yes"
                     : "NO (" + mismatches + " mismatching generations)"));

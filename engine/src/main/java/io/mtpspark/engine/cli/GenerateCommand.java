@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.progress.ProgressMeter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
+import io.mtpspark.engine.session.PromptText;
 import io.mtpspark.engine.session.TextGeneration;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
@@ -32,10 +34,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     EngineOptions engine;
 
-    @Option(names = "--prompt", description = "prompt text (repeatable)")
+    @Option(names = "--prompt", description = "prompt text (repeatable; required unless --prompts)")
     List<String> prompts = new ArrayList<>();
 
-    @Option(names = "--prompts", description = "file with one prompt per line (blank lines skipped)")
+    @Option(names = "--prompts", description = "file with one prompt per line, blank lines skipped (default: none)")
     Path promptsFile;
 
     @Option(names = "--max-tokens", defaultValue = "256", description = "tokens to generate at most")
@@ -54,14 +56,17 @@ final class GenerateCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--batch-size", defaultValue = "1", description = "prompts decoded together (continuous "
-            + "batching; default: ${DEFAULT-VALUE})")
+            + "batching)")
     int batchSize;
+
+    @Mixin
+    ProgressOptions progressOptions;
 
     @Option(names = "--json", description = "print one JSON object per prompt, one per line")
     boolean json;
 
     @Option(names = "--decoder", defaultValue = "autoregressive",
-            description = "autoregressive | linear | quadratic (default: ${DEFAULT-VALUE})")
+            description = "autoregressive | linear | quadratic")
     String decoder;
 
     @Override
@@ -70,6 +75,13 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-tokens: expected a non-negative integer, got " + maxTokens);
         }
         SamplingOptions sampling = new SamplingOptions(temperature, topK, topP, seed);
+        for (int i = 0; i < prompts.size(); i++) {
+            try {
+                PromptText.require(prompts.get(i));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--prompt " + (i + 1) + ": " + e.getMessage());
+            }
+        }
         List<String> all = new ArrayList<>(prompts);
         if (promptsFile != null) {
             Files.readAllLines(promptsFile, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank())
@@ -83,7 +95,20 @@ final class GenerateCommand implements Callable<Integer> {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
                     adapter, batchSize));
-            List<TextGeneration> generations = generator.generateAll(all, maxTokens, sampling);
+            List<TextGeneration> generations;
+            if (promptsFile == null) {
+                generations = generator.generateAll(all, maxTokens, sampling);
+            } else {
+                // a prompts file can take hours: say how far it got, on stderr so stdout stays the results
+                ProgressMeter progress = progressOptions.meter("prompts", all.size());
+                long[] counts = new long[2];
+                generations = generator.generateAll(all, maxTokens, sampling, r -> {
+                    counts[0]++;
+                    counts[1] += r.generatedIds().length;
+                    progress.update(counts[0], counts[1], 0);
+                });
+                progress.finish(counts[0], counts[1], 0);
+            }
             for (int i = 0; i < all.size(); i++) {
                 print(all.get(i), generations.get(i), generator, backend);
             }

@@ -16,9 +16,12 @@ import java.util.List;
  * {@code eval}. User errors (bad files,
  * bad options) print one line naming the input and exit with status 2; {@code --verbose} adds the stack trace.
  * When started without the Vector API module it re-executes itself once with {@code --add-modules
- * jdk.incubator.vector}, so {@code java -jar} gets the SIMD path without extra flags.
+ * jdk.incubator.vector}, so {@code java -jar} gets the SIMD path without extra flags (and without the JVM's
+ * incubator warning on the console, see {@link IncubatorWarningFilter}).
  */
+// scope INHERIT: every subcommand, present and future, gets --help/--version and shows option defaults in its usage
 @Command(name = "mtp-engine", mixinStandardHelpOptions = true, version = "mtp-engine 0.1.0",
+        scope = CommandLine.ScopeType.INHERIT, showDefaultValues = true, usageHelpAutoWidth = true,
         description = "Java LLM engine with multi-token prediction decoding.",
         subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class, TrainCommand.class,
                 EvalCommand.class})
@@ -80,9 +83,13 @@ public final class Main implements Runnable {
             cmd.add(classpath);
             cmd.add(Main.class.getName());
             cmd.addAll(Arrays.asList(args));
-            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO().redirectError(ProcessBuilder.Redirect.PIPE);
             pb.environment().put("MTP_NO_RELAUNCH", "1");
-            return pb.start().waitFor();
+            Process child = pb.start();
+            Thread stderr = IncubatorWarningFilter.start(child.getErrorStream(), System.err);
+            int code = child.waitFor();
+            stderr.join();
+            return code;
         } catch (Exception e) {
             return null; // fall back to running here on scalar loops (CpuBackend warns)
         }

@@ -41,22 +41,29 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "adapter file to write (.safetensors)")
     Path out;
 
-    @Option(names = "--data", description = "corpus: .jsonl (text, or prompt+completion) or plain text lines")
+    @Option(names = "--data", description = "corpus: .jsonl (text, or prompt+completion) or plain text lines; "
+            + "this or --self-distill is required")
     Path data;
 
-    @Option(names = "--self-distill", description = "seed prompts, one per line: train on the model's own text")
+    @Option(names = "--self-distill", description = "seed prompts, one per line: train on the model's own "
+            + "text; this or --data is required")
     Path selfDistill;
 
-    @Option(names = "--rank", defaultValue = "16") int rank;
+    @Option(names = "--rank", defaultValue = "16", description = "LoRA rank") int rank;
     @Option(names = "--scaling", defaultValue = "1.0", description = "LoRA branch scale") float scaling;
-    @Option(names = "--steps", defaultValue = "1000") int steps;
+    @Option(names = "--steps", defaultValue = "1000", description = "optimizer steps") int steps;
     @Option(names = "--batch", defaultValue = "8", description = "sequences per step") int batch;
-    @Option(names = "--lr", defaultValue = "2e-4") double lr;
-    @Option(names = "--warmup", defaultValue = "100") int warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.01") double weightDecay;
-    @Option(names = "--grad-clip", defaultValue = "1.0") double gradClip;
-    @Option(names = "--seed", defaultValue = "1") long seed;
-    @Option(names = "--base-ce-weight", defaultValue = "1.0") double baseCeWeight;
+    @Option(names = "--lr", defaultValue = "2e-4", description = "peak learning rate (AdamW)") double lr;
+    @Option(names = "--warmup", defaultValue = "100", description = "linear warm-up steps before the peak "
+            + "learning rate") int warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay")
+    double weightDecay;
+    @Option(names = "--grad-clip", defaultValue = "1.0", description = "clip the gradient's global L2 norm "
+            + "to this") double gradClip;
+    @Option(names = "--seed", defaultValue = "1", description = "seed for initialisation, data order and "
+            + "sampled prefixes") long seed;
+    @Option(names = "--base-ce-weight", defaultValue = "1.0", description = "weight of the cross-entropy "
+            + "of mask rows through the LM head") double baseCeWeight;
     @Option(names = "--sampler-ce-weight", defaultValue = "1.0", description = "0 trains without the sampler")
     double samplerCeWeight;
     @Option(names = "--lcm-weight", defaultValue = "1.0", description = "0 disables latent consistency matching")
@@ -74,10 +81,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "256", description = "corpus: tokens per sequence at most")
     int maxLength;
     @Option(names = "--checkpoint", description = "checkpoint file (default: OUT.ckpt)") Path checkpoint;
-    @Option(names = "--checkpoint-every", defaultValue = "100") int checkpointEvery;
+    @Option(names = "--checkpoint-every", defaultValue = "100", description = "steps between checkpoints "
+            + "(0 = none)") int checkpointEvery;
     @Option(names = "--resume", description = "continue from --checkpoint") boolean resume;
-    @Option(names = "--log", description = "append one JSON line per logged step to this file") Path log;
-    @Option(names = "--log-every", defaultValue = "10") int logEvery;
+    @Option(names = "--log", description = "append one JSON line per logged step to this file (default: none)")
+    Path log;
+    @Option(names = "--log-every", defaultValue = "10", description = "steps between --log lines") int logEvery;
 
     @Override
     public Integer call() throws Exception {
@@ -95,16 +104,30 @@ final class TrainCommand implements Callable<Integer> {
         PrintStream err = System.err;
         long t0 = System.nanoTime();
         List<TrainingSequence> sequences;
+        // every token of a training sequence runs through the frozen model: a sequence is at most its context long
+        int ctx = bundle.model().config().seqLen();
         if (selfDistill != null) {
             if (!Files.isRegularFile(selfDistill)) {
                 throw new EngineException(selfDistill, "prompts file not found");
             }
             List<String> prompts = Files.readAllLines(selfDistill, StandardCharsets.UTF_8).stream()
                     .filter(s -> !s.isBlank()).toList();
-            sequences = SelfDistillation.build(bundle, prompts, new SelfDistillation.Options(maxNewTokens,
-                    sampledVariants, 60, 1.0f, seed, threads));
+            if (maxNewTokens + 2 > ctx) {
+                err.printf("data: sequences cut to the model's context of %d tokens (prompt included; --max-new-tokens "
+                        + "is %d)%n", ctx, maxNewTokens);
+            }
+            try {
+                sequences = SelfDistillation.build(bundle, prompts, new SelfDistillation.Options(maxNewTokens,
+                        sampledVariants, 60, 1.0f, seed, threads, ctx));
+            } catch (IllegalArgumentException e) {
+                throw new EngineException(selfDistill, e.getMessage());
+            }
         } else {
-            sequences = CorpusReader.read(data, bundle.tokenizer(), maxLength);
+            if (maxLength > ctx) {
+                err.printf("data: sequences cut to the model's context of %d tokens (--max-length is %d)%n", ctx,
+                        maxLength);
+            }
+            sequences = CorpusReader.read(data, bundle.tokenizer(), Math.min(maxLength, ctx));
         }
         long tokens = sequences.stream().mapToLong(s -> s.tokens().length).sum();
         err.printf("data: %d sequences, %d tokens (%.1f s)%n", sequences.size(), tokens,
@@ -113,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainingConfig config = new TrainingConfig(k, rank, scaling, lr, warmup, steps, batch, weightDecay, 0.9, 0.999,
                 1e-8, gradClip, seed, !freezeMaskEmbeddings, loss, threads);
         MtpAdapterConfig adapterConfig = new MtpAdapterConfig(k, rank, scaling, EnumSet.allOf(LoraTarget.class),
-                new SamplerOptions(!noSamplerResidual), ModelFingerprint.of(bundle.model()));
+                new SamplerOptions(!noSamplerResidual), ModelFingerprint.dtypeIndependent(bundle.model()));
         MtpAdapter adapter = MtpAdapter.initialForTraining(bundle.model(), adapterConfig, seed);
         Path ckpt = checkpoint != null ? checkpoint : out.resolveSibling(out.getFileName() + ".ckpt");
         try (MtpTrainer trainer = new MtpTrainer(bundle.model(), adapter, config, sequences)) {

@@ -3,6 +3,7 @@ package io.mtpspark.engine.cuda;
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.WeightTensor;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cublas;
@@ -30,8 +31,8 @@ import java.util.logging.Logger;
  * {@value #DEFAULT_MIN_DEVICE_ELEMENTS}, or the system property {@code mtp.cuda.minDeviceElements}); the GPU tests
  * set it to 0 so every call exercises the kernels.
  *
- * <p><b>Weights.</b> Every distinct weight array passed to {@link #matmul} or {@link #rmsnorm} is uploaded once, in
- * F32, and cached by identity: the arrays must not change while this backend lives (call {@link #forget} after
+ * <p><b>Weights.</b> Every distinct weight array or {@link WeightTensor} passed to {@link #matmul} or
+ * {@link #rmsnorm} is uploaded once, in F32 (BF16/F16 tensors widened at upload), and cached by identity: the arrays must not change while this backend lives (call {@link #forget} after
  * changing one). An 8B model takes 32 GB of device memory this way; BF16 weights (half that, with
  * {@code cublasGemmEx}) are future work.
  *
@@ -66,7 +67,7 @@ public final class CudaBackend implements Backend {
     private final Object poolLock = new Object();
 
     /** Device copies of weights, by host array identity: address and size in bytes (F32, or BF16 for matmuls). */
-    private final Map<float[], long[]> weights = new IdentityHashMap<>();
+    private final Map<Object, long[]> weights = new IdentityHashMap<>();
     private final boolean bf16Weights;
     private long weightBytes;
     // device scratch for activations and pinned host staging, grown on demand and then reused
@@ -195,7 +196,24 @@ public final class CudaBackend implements Backend {
                     + " matmul");
         }
         bindThread();
-        long dw = weight(w, bf16Weights);
+        gemm(out, x, rows, weight(w, w, bf16Weights), inDim, outDim);
+    }
+
+    /**
+     * A model weight, cached on the device by the identity of its storage (a heap tensor by its array, so the
+     * {@code float[]} and tensor forms share one upload). A BF16/F16 tensor is widened to F32 once, at upload.
+     */
+    @Override
+    public synchronized void matmul(float[] out, float[] x, int rows, WeightTensor w) {
+        bindThread();
+        Object key = w.isHeapF32() ? w.heapFloats() : w;
+        long[] cached = weights.get(key);
+        long dw = cached != null ? cached[0]
+                : weight(key, w.isHeapF32() ? w.heapFloats() : w.toFloatArray(), bf16Weights);
+        gemm(out, x, rows, dw, w.cols(), w.rows());
+    }
+
+    private void gemm(float[] out, float[] x, int rows, long dw, int inDim, int outDim) {
         int xn = rows * inDim;
         int on = rows * outDim;
         toDevice(dA, hIn, x, 0, xn);
@@ -238,7 +256,7 @@ public final class CudaBackend implements Backend {
             return;
         }
         bindThread();
-        long dw = weight(w, false);
+        long dw = weight(w, w, false);
         toDevice(dA, hIn, x, xOff, n);
         dC.ensure(n);
         rmsnormArgs(args.reset(), dC.address, dA.address, dw, n, eps);
@@ -335,8 +353,8 @@ public final class CudaBackend implements Backend {
      * The device copy of a weight, uploaded on first use through the pinned buffer in chunks; in BF16 each chunk goes
      * to device scratch as F32 and is rounded into the weight's memory there, so the host never holds a BF16 copy.
      */
-    private long weight(float[] w, boolean bf16) {
-        long[] cached = weights.get(w);
+    private long weight(Object key, float[] w, boolean bf16) {
+        long[] cached = weights.get(key);
         if (cached != null) {
             return cached[0];
         }
@@ -345,7 +363,7 @@ public final class CudaBackend implements Backend {
         CudaErrors.checkRuntime(cudart.cudaMalloc(p, bytes), "cudaMalloc(" + bytes / (1 << 20) + " MiB weight; "
                 + weightBytes / (1 << 20) + " MiB already resident)");
         long address = p.address();
-        weights.put(w, new long[]{address, bytes});
+        weights.put(key, new long[]{address, bytes});
         weightBytes += bytes;
         int chunk = Math.min(w.length, UPLOAD_CHUNK);
         hIn.ensure(chunk);

@@ -92,6 +92,12 @@ public abstract class Decoder {
      * prompt is checked before any decoding starts.
      */
     public List<GenerationResult> generateAll(List<GenerationRequest> requests) {
+        return generateAll(requests, r -> { });
+    }
+
+    /** As {@link #generateAll(List)}, telling {@code onResult} of each result as it finishes (for progress). */
+    public List<GenerationResult> generateAll(List<GenerationRequest> requests,
+                                              java.util.function.Consumer<GenerationResult> onResult) {
         if (active > 0) {
             throw new IllegalStateException("decoder has " + active + " sequences in flight");
         }
@@ -114,6 +120,7 @@ public abstract class Decoder {
                 for (Completion c : step()) {
                     results[(int) (c.ticket() - first)] = c.result();
                     done++;
+                    onResult.accept(c.result());
                 }
             }
         } catch (RuntimeException e) {

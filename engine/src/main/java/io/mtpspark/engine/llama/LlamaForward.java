@@ -225,7 +225,7 @@ public final class LlamaForward implements BlockForward {
                 throw new IllegalArgumentException("position " + positions[i] + " outside [0, " + maxContext + ")");
             }
             if (t < vocab) {
-                System.arraycopy(w.tokenEmbedding(), t * dim, x, i * dim, dim);
+                w.tokenEmbedding().readRow(t, x, i * dim);
             } else {
                 System.arraycopy(adapter.maskEmbeddings(), (t - vocab) * dim, x, i * dim, dim);
             }
@@ -243,9 +243,9 @@ public final class LlamaForward implements BlockForward {
             for (int i = 0; i < n; i++) {
                 backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
             }
-            backend.matmul(q, xb, n, lw.wq(), dim, qDim);
-            backend.matmul(k, xb, n, lw.wk(), dim, kvDim);
-            backend.matmul(v, xb, n, lw.wv(), dim, kvDim);
+            backend.matmul(q, xb, n, lw.wq());
+            backend.matmul(k, xb, n, lw.wk());
+            backend.matmul(v, xb, n, lw.wv());
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
                 lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
@@ -274,7 +274,7 @@ public final class LlamaForward implements BlockForward {
             attLayer = l;
             attBatch = batch;
             backend.parallelFor(items, workPerItem, attentionTask);
-            backend.matmul(xb2, attOut, n, lw.wo(), qDim, dim);
+            backend.matmul(xb2, attOut, n, lw.wo());
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
             }
@@ -282,8 +282,8 @@ public final class LlamaForward implements BlockForward {
             for (int i = 0; i < n; i++) {
                 backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
             }
-            backend.matmul(hb, xb, n, lw.wGate(), dim, hid);
-            backend.matmul(hb2, xb, n, lw.wUp(), dim, hid);
+            backend.matmul(hb, xb, n, lw.wGate());
+            backend.matmul(hb2, xb, n, lw.wUp());
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
                 lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
@@ -292,7 +292,7 @@ public final class LlamaForward implements BlockForward {
                 // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
                 backend.siluMul(hb, hb2, i * hid, hid);
             }
-            backend.matmul(xb2, hb, n, lw.wDown(), hid, dim);
+            backend.matmul(xb2, hb, n, lw.wDown());
             if (gated > 0) {
                 lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
             }
@@ -310,7 +310,7 @@ public final class LlamaForward implements BlockForward {
             for (int j = 0; j < nLogits; j++) {
                 System.arraycopy(hidden, batch.logitRows[j] * dim, gathered, j * dim, dim);
             }
-            backend.matmul(logits, gathered, nLogits, w.classifier(), dim, c.vocabSize());
+            backend.matmul(logits, gathered, nLogits, w.classifier());
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.safetensors.SafetensorsFile;
 import io.mtpspark.engine.safetensors.TensorInfo;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,8 +21,9 @@ import java.util.Set;
 /**
  * Loads a Hugging Face model directory: {@code config.json} plus {@code model.safetensors} or a sharded
  * {@code model.safetensors.index.json}. Supports LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM in F32,
- * F16 or BF16, tied or untied embeddings, GQA, an explicit head_dim and llama3 rope_scaling. Query/key rows (and
- * Qwen2's q/k biases) are permuted from rotate-half to the engine's adjacent-pair RoPE at load.
+ * F16 or BF16, tied or untied embeddings, GQA, an explicit head_dim and llama3 rope_scaling. Matrices stay in their
+ * stored dtype over the files' mappings; query/key rows (and Qwen2's q/k biases) are permuted from rotate-half to the
+ * engine's adjacent-pair RoPE at load, which copies just those two matrices per layer, in their own dtype.
  */
 public final class HfModelLoader {
     public static final Set<String> ARCHITECTURES = Set.of("LlamaForCausalLM", "MistralForCausalLM",
@@ -154,16 +156,16 @@ public final class HfModelLoader {
 
     private static LlamaWeights readWeights(LlamaConfig c, Map<String, SafetensorsFile> byTensor) {
         Tensors t = new Tensors(byTensor);
-        float[] embedding = t.read("model.embed_tokens.weight", c.vocabSize(), c.dim());
+        WeightTensor embedding = t.matrix("model.embed_tokens.weight", c.vocabSize(), c.dim());
         LayerWeights[] layers = new LayerWeights[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "model.layers." + l + ".";
-            float[] wq = RopeLayout.halvesToPairs(t.read(p + "self_attn.q_proj.weight", c.qDim(), c.dim()),
-                    c.nHeads(), c.headDim(), c.dim());
-            float[] wk = RopeLayout.halvesToPairs(t.read(p + "self_attn.k_proj.weight", c.kvDim(), c.dim()),
-                    c.nKvHeads(), c.headDim(), c.dim());
-            float[] wv = t.read(p + "self_attn.v_proj.weight", c.kvDim(), c.dim());
-            float[] wo = t.read(p + "self_attn.o_proj.weight", c.dim(), c.qDim());
+            WeightTensor wq = RopeLayout.halvesToPairs(t.matrix(p + "self_attn.q_proj.weight", c.qDim(), c.dim()),
+                    c.nHeads(), c.headDim());
+            WeightTensor wk = RopeLayout.halvesToPairs(t.matrix(p + "self_attn.k_proj.weight", c.kvDim(), c.dim()),
+                    c.nKvHeads(), c.headDim());
+            WeightTensor wv = t.matrix(p + "self_attn.v_proj.weight", c.kvDim(), c.dim());
+            WeightTensor wo = t.matrix(p + "self_attn.o_proj.weight", c.dim(), c.qDim());
             float[] bq = null;
             float[] bk = null;
             float[] bv = null;
@@ -177,14 +179,14 @@ public final class HfModelLoader {
             layers[l] = new LayerWeights(
                     t.read(p + "input_layernorm.weight", c.dim()), wq, wk, wv, wo, bq, bk, bv,
                     t.read(p + "post_attention_layernorm.weight", c.dim()),
-                    t.read(p + "mlp.gate_proj.weight", c.hiddenDim(), c.dim()),
-                    t.read(p + "mlp.down_proj.weight", c.dim(), c.hiddenDim()),
-                    t.read(p + "mlp.up_proj.weight", c.hiddenDim(), c.dim()));
+                    t.matrix(p + "mlp.gate_proj.weight", c.hiddenDim(), c.dim()),
+                    t.matrix(p + "mlp.down_proj.weight", c.dim(), c.hiddenDim()),
+                    t.matrix(p + "mlp.up_proj.weight", c.hiddenDim(), c.dim()));
         }
         float[] norm = t.read("model.norm.weight", c.dim());
-        float[] classifier;
+        WeightTensor classifier;
         if (byTensor.containsKey("lm_head.weight")) {
-            classifier = t.read("lm_head.weight", c.vocabSize(), c.dim());
+            classifier = t.matrix("lm_head.weight", c.vocabSize(), c.dim());
         } else if (c.tiedEmbeddings()) {
             classifier = embedding;
         } else {
@@ -196,7 +198,18 @@ public final class HfModelLoader {
 
     /** Looks tensors up across shards and checks their shapes against the config. */
     private record Tensors(Map<String, SafetensorsFile> byTensor) {
+        /** A matrix in its stored dtype over the file's mapping (the page cache is the only copy). */
+        WeightTensor matrix(String name, int rows, int cols) {
+            SafetensorsFile f = checked(name, rows, cols);
+            return WeightTensor.ofBytes(f.info(name).dtype(), f.map(name), rows, cols);
+        }
+
+        /** A small tensor (norm, bias) widened to an fp32 heap array. */
         float[] read(String name, long... shape) {
+            return checked(name, shape).readFloats(name);
+        }
+
+        private SafetensorsFile checked(String name, long... shape) {
             SafetensorsFile f = byTensor.get(name);
             if (f == null) {
                 Path where = byTensor.isEmpty() ? null : byTensor.values().iterator().next().path();
@@ -208,7 +221,7 @@ public final class HfModelLoader {
                         + java.util.Arrays.toString(info.shape()) + " but config.json implies "
                         + java.util.Arrays.toString(shape));
             }
-            return f.readFloats(name);
+            return f;
         }
     }
 }

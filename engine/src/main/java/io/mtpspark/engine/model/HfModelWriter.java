@@ -24,16 +24,16 @@ public final class HfModelWriter {
         LlamaWeights w = model.weights();
         Files.createDirectories(dir);
         SafetensorsWriter st = new SafetensorsWriter().metadata("format", "pt");
-        st.add("model.embed_tokens.weight", new long[]{c.vocabSize(), c.dim()}, w.tokenEmbedding(), dtype);
+        st.add("model.embed_tokens.weight", new long[]{c.vocabSize(), c.dim()}, w.tokenEmbedding().toFloatArray(), dtype);
         for (int l = 0; l < c.nLayers(); l++) {
             LayerWeights lw = w.layers()[l];
             String p = "model.layers." + l + ".";
             st.add(p + "input_layernorm.weight", new long[]{c.dim()}, lw.attnNorm(), dtype);
             st.add(p + "self_attn.q_proj.weight", new long[]{c.qDim(), c.dim()},
-                    RopeLayout.pairsToHalves(lw.wq(), c.nHeads(), c.headDim(), c.dim()), dtype);
+                    RopeLayout.pairsToHalves(lw.wq().toFloatArray(), c.nHeads(), c.headDim(), c.dim()), dtype);
             st.add(p + "self_attn.k_proj.weight", new long[]{c.kvDim(), c.dim()},
-                    RopeLayout.pairsToHalves(lw.wk(), c.nKvHeads(), c.headDim(), c.dim()), dtype);
-            st.add(p + "self_attn.v_proj.weight", new long[]{c.kvDim(), c.dim()}, lw.wv(), dtype);
+                    RopeLayout.pairsToHalves(lw.wk().toFloatArray(), c.nKvHeads(), c.headDim(), c.dim()), dtype);
+            st.add(p + "self_attn.v_proj.weight", new long[]{c.kvDim(), c.dim()}, lw.wv().toFloatArray(), dtype);
             if (c.qkvBias()) {
                 st.add(p + "self_attn.q_proj.bias", new long[]{c.qDim()},
                         RopeLayout.pairsToHalves(lw.bq(), c.nHeads(), c.headDim(), 1), dtype);
@@ -41,15 +41,15 @@ public final class HfModelWriter {
                         RopeLayout.pairsToHalves(lw.bk(), c.nKvHeads(), c.headDim(), 1), dtype);
                 st.add(p + "self_attn.v_proj.bias", new long[]{c.kvDim()}, lw.bv(), dtype);
             }
-            st.add(p + "self_attn.o_proj.weight", new long[]{c.dim(), c.qDim()}, lw.wo(), dtype);
+            st.add(p + "self_attn.o_proj.weight", new long[]{c.dim(), c.qDim()}, lw.wo().toFloatArray(), dtype);
             st.add(p + "post_attention_layernorm.weight", new long[]{c.dim()}, lw.ffnNorm(), dtype);
-            st.add(p + "mlp.gate_proj.weight", new long[]{c.hiddenDim(), c.dim()}, lw.wGate(), dtype);
-            st.add(p + "mlp.up_proj.weight", new long[]{c.hiddenDim(), c.dim()}, lw.wUp(), dtype);
-            st.add(p + "mlp.down_proj.weight", new long[]{c.dim(), c.hiddenDim()}, lw.wDown(), dtype);
+            st.add(p + "mlp.gate_proj.weight", new long[]{c.hiddenDim(), c.dim()}, lw.wGate().toFloatArray(), dtype);
+            st.add(p + "mlp.up_proj.weight", new long[]{c.hiddenDim(), c.dim()}, lw.wUp().toFloatArray(), dtype);
+            st.add(p + "mlp.down_proj.weight", new long[]{c.dim(), c.hiddenDim()}, lw.wDown().toFloatArray(), dtype);
         }
         st.add("model.norm.weight", new long[]{c.dim()}, w.finalNorm(), dtype);
         if (!c.tiedEmbeddings()) {
-            st.add("lm_head.weight", new long[]{c.vocabSize(), c.dim()}, w.classifier(), dtype);
+            st.add("lm_head.weight", new long[]{c.vocabSize(), c.dim()}, w.classifier().toFloatArray(), dtype);
         }
         st.write(dir.resolve("model.safetensors"));
         Files.writeString(dir.resolve("config.json"), configJson(c, dtype));

@@ -1,21 +1,24 @@
 package io.mtpspark.engine.model;
 
+import io.mtpspark.engine.tensor.WeightTensor;
+
 /**
- * Weights of one decoder layer as flat row-major fp32 arrays, {@code [out][in]} like a PyTorch Linear weight.
+ * Weights of one decoder layer: the seven projection matrices as {@link WeightTensor}s {@code [out][in]} like a
+ * PyTorch Linear weight, kept in the dtype they were loaded in; the norm vectors and biases as {@code float[]}.
  * Query and key rows are in the engine's adjacent-pair RoPE layout. Biases are null unless the architecture has
  * them (Qwen2).
  */
 public record LayerWeights(
         float[] attnNorm,
-        float[] wq,
-        float[] wk,
-        float[] wv,
-        float[] wo,
+        WeightTensor wq,
+        WeightTensor wk,
+        WeightTensor wv,
+        WeightTensor wo,
         float[] bq,
         float[] bk,
         float[] bv,
         float[] ffnNorm,
-        float[] wGate,
-        float[] wDown,
-        float[] wUp) {
+        WeightTensor wGate,
+        WeightTensor wDown,
+        WeightTensor wUp) {
 }

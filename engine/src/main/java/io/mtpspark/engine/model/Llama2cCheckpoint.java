@@ -1,6 +1,8 @@
 package io.mtpspark.engine.model;
 
 import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.safetensors.DType;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.nio.ByteOrder;
@@ -14,7 +16,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * Reads llama2.c checkpoints: a header of seven int32 ({@code dim, hidden_dim, n_layers, n_heads, n_kv_heads,
  * vocab_size, seq_len}; a negative vocab_size means an untied classifier follows), then fp32 weights in llama2.c
- * order. The file is memory-mapped and copied tensor by tensor; its size must match the header exactly.
+ * order. The file is memory-mapped: the matrices are F32 {@link WeightTensor}s over the mapping (the page cache is
+ * the only copy), the small norm vectors are copied to the heap. Its size must match the header exactly.
  * llama2.c already rotates adjacent pairs in RoPE, which is the engine's layout, so no permutation is needed.
  */
 public final class Llama2cCheckpoint {
@@ -67,19 +70,19 @@ public final class Llama2cCheckpoint {
             LlamaConfig config = new LlamaConfig("llama2c", dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen,
                     headDim, 10000.0, 1e-5f, null, false, tied, 1, 2, true);
             Reader r = new Reader(ch, HEADER_BYTES);
-            float[] embedding = r.next((long) vocab * dim);
+            WeightTensor embedding = r.matrix(vocab, dim);
             float[][] attnNorm = r.perLayer(nLayers, dim);
-            float[][] wq = r.perLayer(nLayers, dim * dim);
-            float[][] wk = r.perLayer(nLayers, dim * kvDim);
-            float[][] wv = r.perLayer(nLayers, dim * kvDim);
-            float[][] wo = r.perLayer(nLayers, dim * dim);
+            WeightTensor[] wq = r.matrices(nLayers, dim, dim);
+            WeightTensor[] wk = r.matrices(nLayers, kvDim, dim);
+            WeightTensor[] wv = r.matrices(nLayers, kvDim, dim);
+            WeightTensor[] wo = r.matrices(nLayers, dim, dim);
             float[][] ffnNorm = r.perLayer(nLayers, dim);
-            float[][] w1 = r.perLayer(nLayers, hiddenDim * dim);
-            float[][] w2 = r.perLayer(nLayers, dim * hiddenDim);
-            float[][] w3 = r.perLayer(nLayers, hiddenDim * dim);
+            WeightTensor[] w1 = r.matrices(nLayers, hiddenDim, dim);
+            WeightTensor[] w2 = r.matrices(nLayers, dim, hiddenDim);
+            WeightTensor[] w3 = r.matrices(nLayers, hiddenDim, dim);
             float[] finalNorm = r.next(dim);
             r.skip((long) seqLen * headDim); // legacy freq_cis_real/imag tables; RoPE is computed, not read
-            float[] classifier = tied ? embedding : r.next((long) vocab * dim);
+            WeightTensor classifier = tied ? embedding : r.matrix(vocab, dim);
             LayerWeights[] layers = new LayerWeights[nLayers];
             for (int l = 0; l < nLayers; l++) {
                 layers[l] = new LayerWeights(attnNorm[l], wq[l], wk[l], wv[l], wo[l], null, null, null, ffnNorm[l],
@@ -92,7 +95,7 @@ public final class Llama2cCheckpoint {
         }
     }
 
-    /** Sequential fp32 reader over a mapped file, one window per tensor so no tensor needs one giant buffer. */
+    /** Sequential fp32 reader over a mapped file, one mapping per tensor so no tensor needs one giant buffer. */
     private static final class Reader {
         private final FileChannel ch;
         private long offset;
@@ -115,6 +118,25 @@ public final class Llama2cCheckpoint {
                 fb.get(out, done, chunk);
                 done += chunk;
                 offset += (long) chunk * Float.BYTES;
+            }
+            return out;
+        }
+
+        /** The next {@code rows × cols} floats as a tensor over their own read-only mapping. */
+        WeightTensor matrix(int rows, int cols) throws IOException {
+            long bytes = (long) rows * cols * Float.BYTES;
+            if (bytes > Integer.MAX_VALUE) {
+                throw new IOException("tensor of [" + rows + "][" + cols + "] floats exceeds the 2 GiB a mapping holds");
+            }
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes);
+            offset += bytes;
+            return WeightTensor.ofBytes(DType.F32, m, rows, cols);
+        }
+
+        WeightTensor[] matrices(int layers, int rows, int cols) throws IOException {
+            WeightTensor[] out = new WeightTensor[layers];
+            for (int l = 0; l < layers; l++) {
+                out[l] = matrix(rows, cols);
             }
             return out;
         }

@@ -1,5 +1,7 @@
 package io.mtpspark.engine.model;
 
+import io.mtpspark.engine.tensor.WeightTensor;
+
 import java.util.SplittableRandom;
 
 /**
@@ -13,26 +15,26 @@ public final class RandomModel {
 
     public static LlamaModel create(LlamaConfig c, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        float[] embedding = gaussian(rng, (long) c.vocabSize() * c.dim(), 1.0f);
+        WeightTensor embedding = matrix(rng, c.vocabSize(), c.dim(), 1.0f);
         LayerWeights[] layers = new LayerWeights[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
             layers[l] = new LayerWeights(
                     norm(rng, c.dim()),
-                    gaussian(rng, (long) c.qDim() * c.dim(), inv(c.dim())),
-                    gaussian(rng, (long) c.kvDim() * c.dim(), inv(c.dim())),
-                    gaussian(rng, (long) c.kvDim() * c.dim(), inv(c.dim())),
-                    gaussian(rng, (long) c.dim() * c.qDim(), inv(c.qDim())),
+                    matrix(rng, c.qDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, c.kvDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, c.kvDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, c.dim(), c.qDim(), inv(c.qDim())),
                     c.qkvBias() ? gaussian(rng, c.qDim(), 0.1f) : null,
                     c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
                     c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
                     norm(rng, c.dim()),
-                    gaussian(rng, (long) c.hiddenDim() * c.dim(), inv(c.dim())),
-                    gaussian(rng, (long) c.dim() * c.hiddenDim(), inv(c.hiddenDim())),
-                    gaussian(rng, (long) c.hiddenDim() * c.dim(), inv(c.dim())));
+                    matrix(rng, c.hiddenDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, c.dim(), c.hiddenDim(), inv(c.hiddenDim())),
+                    matrix(rng, c.hiddenDim(), c.dim(), inv(c.dim())));
         }
         float[] finalNorm = norm(rng, c.dim());
-        float[] classifier = c.tiedEmbeddings() ? embedding
-                : gaussian(rng, (long) c.vocabSize() * c.dim(), inv(c.dim()) * 4);
+        WeightTensor classifier = c.tiedEmbeddings() ? embedding
+                : matrix(rng, c.vocabSize(), c.dim(), inv(c.dim()) * 4);
         return new LlamaModel(c, new LlamaWeights(embedding, layers, finalNorm, classifier), "random:" + seed);
     }
 
@@ -52,6 +54,10 @@ public final class RandomModel {
             w[i] = 1.0f + 0.1f * (float) (rng.nextDouble() * 2 - 1);
         }
         return w;
+    }
+
+    private static WeightTensor matrix(SplittableRandom rng, int rows, int cols, float scale) {
+        return WeightTensor.ofFloats(gaussian(rng, (long) rows * cols, scale), rows, cols);
     }
 
     private static float[] gaussian(SplittableRandom rng, long n, float scale) {

@@ -1,5 +1,7 @@
 package io.mtpspark.engine.model;
 
+import io.mtpspark.engine.tensor.WeightTensor;
+
 /**
  * Converts query/key projection rows between the two RoPE conventions. Hugging Face Llama checkpoints rotate
  * "halves" (dimension m pairs with m + headDim/2); the engine, like llama2.c, rotates adjacent pairs (2m, 2m+1).
@@ -21,6 +23,23 @@ public final class RopeLayout {
             }
         }
         return out;
+    }
+
+    /**
+     * The q/k weight {@code w} ({@code [heads*headDim][cols]}) from rotate-half to adjacent-pair row order, kept in its
+     * dtype: a copy of just this tensor, so a BF16 checkpoint's other weights stay mapped.
+     */
+    public static WeightTensor halvesToPairs(WeightTensor w, int heads, int headDim) {
+        int[] source = new int[heads * headDim];
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = h * headDim;
+            for (int m = 0; m < half; m++) {
+                source[base + 2 * m] = base + m;
+                source[base + 2 * m + 1] = base + m + half;
+            }
+        }
+        return w.permuteRows(source);
     }
 
     /** Inverse of {@link #halvesToPairs}: adjacent-pair order to Hugging Face rotate-half order. */

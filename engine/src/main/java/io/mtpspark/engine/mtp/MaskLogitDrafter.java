@@ -26,7 +26,7 @@ public final class MaskLogitDrafter implements Drafter {
         int d = model.config().dim();
         int vocab = model.config().vocabSize();
         System.arraycopy(hidden, firstRow * d, rows, 0, count * d);
-        backend.matmul(logits, rows, count, model.weights().classifier(), d, vocab);
+        backend.matmul(logits, rows, count, model.weights().classifier());
         for (int j = 0; j < count; j++) {
             drafts[j] = Sampler.argmax(logits, j * vocab, vocab);
         }

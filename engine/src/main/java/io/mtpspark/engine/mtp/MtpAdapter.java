@@ -10,6 +10,7 @@ import io.mtpspark.engine.model.ModelFingerprint;
 import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.safetensors.SafetensorsFile;
 import io.mtpspark.engine.safetensors.SafetensorsWriter;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,8 +27,9 @@ import java.util.SplittableRandom;
  * {@code q_proj … down_proj}; q/k up rows in the engine's adjacent-pair RoPE order), {@code mtp.sampler.fc1.weight
  * [dim, 2·dim]}, {@code mtp.sampler.norm1.weight [dim]}, {@code mtp.sampler.fc2.weight [dim, dim]},
  * {@code mtp.sampler.norm2.weight [dim]}; and the header metadata key {@code mtp_config} holding JSON
- * {@code {format_version, k, rank, scaling, target_modules, sampler:{residual}, base_model:{fingerprint, dim,
- * n_layers, vocab_size}}}. Loading checks the fingerprint against the base model and every tensor's shape.
+ * {@code {format_version, k, rank, scaling, target_modules, sampler:{residual}, base_model:{fingerprint,
+ * content_fingerprint, dim, n_layers, vocab_size, hidden_dim, n_heads, n_kv_heads, head_dim}}}. Loading checks the
+ * base model ({@link BaseModelMatch}) and every tensor's shape.
  */
 public final class MtpAdapter {
     public static final int FORMAT_VERSION = 1;
@@ -82,12 +84,14 @@ public final class MtpAdapter {
 
     /** Random weights everywhere (LoRA up too, so the branch is active): for tests of exactness and shapes. */
     public static MtpAdapter random(LlamaModel base, int k, int rank, long seed) {
-        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), seed, Init.RANDOM);
+        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.dtypeIndependent(base)), seed,
+                Init.RANDOM);
     }
 
     /** All-zero LoRA and sampler weights, random mask embeddings: adds nothing to mask rows' projections. */
     public static MtpAdapter zero(LlamaModel base, int k, int rank) {
-        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.of(base)), 0, Init.ZERO);
+        return build(base, MtpAdapterConfig.allTargets(k, rank, 1.0f, ModelFingerprint.dtypeIndependent(base)), 0,
+                Init.ZERO);
     }
 
     /**
@@ -164,11 +168,11 @@ public final class MtpAdapter {
         var targets = meta.putArray("target_modules");
         config.targets().forEach(t -> targets.add(t.key()));
         meta.putObject("sampler").put("residual", config.sampler().residual());
-        ObjectNode bm = meta.putObject("base_model");
-        bm.put("fingerprint", config.baseFingerprint());
-        bm.put("dim", c.dim());
-        bm.put("n_layers", c.nLayers());
-        bm.put("vocab_size", c.vocabSize());
+        if (!ModelFingerprint.matches(config.baseFingerprint(), base)) {
+            throw new IllegalArgumentException("adapter for base model " + config.baseFingerprint() + " cannot be saved "
+                    + "against " + base.source());
+        }
+        BaseModelMatch.record(meta.putObject("base_model"), base);
         w.metadata("mtp_config", JSON.writeValueAsString(meta));
         w.write(file);
     }
@@ -192,14 +196,7 @@ public final class MtpAdapter {
                 throw new EngineException(file, "unsupported MTP adapter format_version "
                         + meta.path("format_version") + " (this engine reads " + FORMAT_VERSION + ")");
             }
-            String fingerprint = meta.path("base_model").path("fingerprint").asText("");
-            String actual = ModelFingerprint.of(base);
-            if (!fingerprint.equals(actual)) {
-                throw new EngineException(file, "adapter was trained for a different base model: its fingerprint is "
-                        + fingerprint + " (dim " + meta.path("base_model").path("dim") + ", "
-                        + meta.path("base_model").path("n_layers") + " layers) but " + base.source() + " is "
-                        + actual + " (dim " + c.dim() + ", " + c.nLayers() + " layers)");
-            }
+            String fingerprint = BaseModelMatch.verify(file, meta.path("base_model"), base);
             Set<LoraTarget> targets = EnumSet.noneOf(LoraTarget.class);
             for (JsonNode t : meta.path("target_modules")) {
                 try {
@@ -247,12 +244,14 @@ public final class MtpAdapter {
         return f.readFloats(name);
     }
 
-    private static float rms(float[] v) {
+    private static float rms(WeightTensor v) {
         double s = 0;
-        for (float x : v) {
+        long n = v.elements();
+        for (long i = 0; i < n; i++) {
+            float x = v.at(i);
             s += x * x;
         }
-        return (float) Math.sqrt(s / v.length);
+        return (float) Math.sqrt(s / n);
     }
 
     private static float[] ones(int n) {

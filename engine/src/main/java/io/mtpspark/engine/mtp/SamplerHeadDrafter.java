@@ -36,10 +36,10 @@ public final class SamplerHeadDrafter implements Drafter {
         int vocab = model.config().vocabSize();
         int prev = previous;
         for (int j = 0; j < count; j++) {
-            System.arraycopy(model.weights().tokenEmbedding(), prev * d, input, 0, d);
+            model.weights().tokenEmbedding().readRow(prev, input, 0);
             System.arraycopy(hidden, (firstRow + j) * d, input, d, d);
             float[] out = forward(backend, head, input, h1, h2, d, eps);
-            backend.matmul(logits, out, 1, model.weights().classifier(), d, vocab);
+            backend.matmul(logits, out, 1, model.weights().classifier());
             prev = Sampler.argmax(logits, 0, vocab);
             drafts[j] = prev;
         }

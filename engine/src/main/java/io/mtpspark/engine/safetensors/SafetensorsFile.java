@@ -198,6 +198,25 @@ public final class SafetensorsFile implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The raw little-endian bytes of a tensor in its stored dtype, as a read-only mapping: no copy is made, and the
+     * mapping stays valid after {@link #close()}.
+     */
+    public ByteBuffer map(String name) {
+        TensorInfo info = info(name);
+        long bytes = info.end() - info.begin();
+        if (bytes > Integer.MAX_VALUE) {
+            throw new EngineException(path, "tensor " + name + " has " + bytes + " bytes, over the 2 GiB one mapping"
+                    + " holds");
+        }
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), bytes)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new EngineException(path, "cannot map tensor " + name + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
         while (buf.hasRemaining()) {
             int r = ch.read(buf, pos + buf.position());

@@ -32,12 +32,18 @@ public final class TextGenerator {
 
     /** Every prompt, batched by the decoder; results in prompt order. */
     public List<TextGeneration> generateAll(List<String> prompts, int maxTokens, SamplingOptions sampling) {
+        return generateAll(prompts, maxTokens, sampling, r -> { });
+    }
+
+    /** As {@link #generateAll(List, int, SamplingOptions)}, telling {@code onResult} of each result as it finishes. */
+    public List<TextGeneration> generateAll(List<String> prompts, int maxTokens, SamplingOptions sampling,
+                                            java.util.function.Consumer<GenerationResult> onResult) {
         List<GenerationRequest> requests = new ArrayList<>();
         for (String p : prompts) {
             requests.add(new GenerationRequest(bundle.tokenizer().encode(p), maxTokens, sampling));
         }
         List<TextGeneration> out = new ArrayList<>();
-        for (GenerationResult r : decoder.generateAll(requests)) {
+        for (GenerationResult r : decoder.generateAll(requests, onResult)) {
             out.add(new TextGeneration(r, decodeText(r)));
         }
         return out;

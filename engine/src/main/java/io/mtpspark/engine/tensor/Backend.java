@@ -1,8 +1,8 @@
 package io.mtpspark.engine.tensor;
 
 /**
- * The numeric kernels the forward pass is built from, over flat row-major {@code float[]} tensors with explicit
- * shapes and offsets. {@link ScalarBackend} is the plain single-threaded oracle; {@link CpuBackend} is the fast one
+ * The numeric kernels the forward pass is built from, over flat row-major {@code float[]} activations with explicit
+ * shapes and offsets and model weights as {@link WeightTensor}s. {@link ScalarBackend} is the plain single-threaded oracle; {@link CpuBackend} is the fast one
  * (Vector API inner loops, rows of large matmuls spread over threads) and is tested against the oracle.
  */
 public interface Backend extends AutoCloseable {
@@ -20,6 +20,13 @@ public interface Backend extends AutoCloseable {
      * Linear layer with weight {@code [outDim][inDim]} applied to {@code rows} input rows.
      */
     void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim);
+
+    /**
+     * The same Linear layer over a model weight {@code w} of shape {@code [outDim][inDim]} = {@code [w.rows()]
+     * [w.cols()]}, read in the dtype it is stored in (F32, BF16 or F16; widened to float for the arithmetic). The
+     * {@code float[]} form above is for small heap weights (adapter branches, sampler head).
+     */
+    void matmul(float[] out, float[] x, int rows, WeightTensor w);
 
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 

@@ -21,6 +21,10 @@ public final class CpuBackend implements Backend {
     private int mmIn;
     private int mmOut;
     private final RangeTask matmulTask = this::matmulRange;
+    private WeightTensor mmTensor;
+    private final RangeTask tensorMatmulTask = this::tensorMatmulRange;
+    /** Per thread: weight rows of a buffer-backed tensor widened to float, reused across calls. */
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[1][0]);
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -75,6 +79,63 @@ public final class CpuBackend implements Backend {
             pool.run(outDim, matmulTask);
         }
         matmulArgs[0] = matmulArgs[1] = matmulArgs[2] = null;
+    }
+
+    @Override
+    public void matmul(float[] out, float[] x, int rows, WeightTensor w) {
+        if (w.isHeapF32()) {
+            matmul(out, x, rows, w.heapFloats(), w.cols(), w.rows());
+            return;
+        }
+        matmulArgs[0] = out;
+        matmulArgs[1] = x;
+        mmTensor = w;
+        mmRows = rows;
+        mmIn = w.cols();
+        mmOut = w.rows();
+        if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
+            tensorMatmulRange(0, mmOut);
+        } else {
+            pool.run(mmOut, tensorMatmulTask);
+        }
+        matmulArgs[0] = matmulArgs[1] = null;
+        mmTensor = null;
+    }
+
+    /**
+     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight: each weight row is widened once into
+     * this thread's float row, then multiplied by every input row exactly as a heap F32 weight would be, so an F32
+     * weight gives bit-identical results whether it sits on the heap or in a mapped file.
+     */
+    private void tensorMatmulRange(int from, int to) {
+        float[] out = matmulArgs[0];
+        float[] x = matmulArgs[1];
+        WeightTensor w = mmTensor;
+        int rows = mmRows;
+        int in = mmIn;
+        int outDim = mmOut;
+        float[][] holder = widened.get();
+        if (holder[0].length < in) {
+            holder[0] = new float[in];
+        }
+        float[] row = holder[0];
+        for (int o = from; o < to; o++) {
+            if (VECTOR) {
+                VectorKernels.widen(w.buffer(), w.dtype(), (long) o * in, row, in);
+            } else {
+                w.readRow(o, row, 0);
+            }
+            int r = 0;
+            if (VECTOR) {
+                for (; r + 4 <= rows; r += 4) {
+                    VectorKernels.dot4(x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, row, 0, in, out,
+                            r * outDim + o, outDim);
+                }
+            }
+            for (; r < rows; r++) {
+                out[r * outDim + o] = dot(x, r * in, row, 0, in);
+            }
+        }
     }
 
     private void matmulRange(int from, int to) {

@@ -22,6 +22,11 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public void matmul(float[] out, float[] x, int rows, WeightTensor w) {
+        delegate.matmul(out, x, rows, w);
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return delegate.dot(a, aOff, b, bOff, n);
     }

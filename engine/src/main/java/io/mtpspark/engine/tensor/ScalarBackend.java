@@ -20,6 +20,22 @@ public final class ScalarBackend implements Backend {
         }
     }
 
+    /** Reads every weight through {@link WeightTensor#get}: the oracle for each dtype and storage. */
+    @Override
+    public void matmul(float[] out, float[] x, int rows, WeightTensor w) {
+        int inDim = w.cols();
+        int outDim = w.rows();
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < outDim; o++) {
+                float s = 0f;
+                for (int i = 0; i < inDim; i++) {
+                    s += x[r * inDim + i] * w.get(o, i);
+                }
+                out[r * outDim + o] = s;
+            }
+        }
+    }
+
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         float s = 0f;

@@ -1,8 +1,16 @@
 package io.mtpspark.engine.tensor;
 
+import io.mtpspark.engine.safetensors.DType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Inner loops on the JDK Vector API (SIMD). Only touched when the {@code jdk.incubator.vector} module is present,
@@ -10,6 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Ints of the float shape (the widened 16-bit elements) and shorts of half that shape (as many lanes). */
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> H = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private VectorKernels() {
     }
@@ -92,6 +105,67 @@ final class VectorKernels {
         out[o0 + stride] = s1;
         out[o0 + 2 * stride] = s2;
         out[o0 + 3 * stride] = s3;
+    }
+
+    /**
+     * Elements {@code [from, from + n)} of a little-endian F32/BF16/F16 buffer widened to floats in {@code dst[0, n)}:
+     * each vector of 16-bit elements is widened in registers (BF16: shift into the upper half; F16: rebias the
+     * exponent, subnormals through an exact power-of-two multiply, Inf/NaN kept). Exact: the same values as
+     * {@link DType#bf16ToFloat} / {@link DType#f16ToFloat}.
+     */
+    static void widen(ByteBuffer src, DType dtype, long from, float[] dst, int n) {
+        int l = S.length();
+        int i = 0;
+        int bound = S.loopBound(n);
+        switch (dtype) {
+            case F32 -> {
+                int base = (int) (from * 4);
+                for (; i < bound; i += l) {
+                    FloatVector.fromByteBuffer(S, src, base + i * 4, LE).intoArray(dst, i);
+                }
+                for (; i < n; i++) {
+                    dst[i] = src.getFloat(base + i * 4);
+                }
+            }
+            case BF16 -> {
+                int base = (int) (from * 2);
+                for (; i < bound; i += l) {
+                    bf16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, i);
+                }
+                for (; i < n; i++) {
+                    dst[i] = DType.bf16ToFloat(src.getShort(base + i * 2));
+                }
+            }
+            case F16 -> {
+                int base = (int) (from * 2);
+                for (; i < bound; i += l) {
+                    f16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, i);
+                }
+                for (; i < n; i++) {
+                    dst[i] = DType.f16ToFloat(src.getShort(base + i * 2));
+                }
+            }
+        }
+    }
+
+    private static IntVector toInts(ShortVector h) {
+        return (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    private static FloatVector bf16(ShortVector h) {
+        return toInts(h).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16(ShortVector h) {
+        IntVector bits = toInts(h);
+        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector magnitude = bits.and(0x7fff);
+        IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+        // normal and subnormal halves: the shifted bits read as a float are the value times 2^-112
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
+        IntVector widened = finite.blend(shifted.or(0x7f800000), special);
+        return widened.or(sign).reinterpretAsFloats();
     }
 
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {

@@ -100,6 +100,11 @@ public final class WeightTensor {
         return heap;
     }
 
+    /** The stored buffer itself (no view taken), for this package's kernels; null for a heap tensor. */
+    ByteBuffer buffer() {
+        return data;
+    }
+
     /**
      * The raw little-endian elements as a fresh read-only view (position 0, limit {@link #byteSize()}). A heap F32
      * tensor is copied into a new buffer: callers that upload or checksum may use this for any tensor.
@@ -179,6 +184,31 @@ public final class WeightTensor {
             out.putShort(i * 2, target == DType.BF16 ? DType.floatToBf16(f) : DType.floatToF16(f));
         }
         return ofBytes(target, out, rows, cols);
+    }
+
+    /**
+     * A copy whose row {@code r} is row {@code sourceRows[r]} of this tensor, in the same dtype and storage kind (heap
+     * F32 stays heap; buffer-backed rows go to a new direct buffer, byte for byte). The loader uses it for the q/k
+     * row permutation between RoPE layouts, which only those tensors need.
+     */
+    public WeightTensor permuteRows(int[] sourceRows) {
+        if (sourceRows.length != rows) {
+            throw new IllegalArgumentException(sourceRows.length + " row indices for a tensor of " + rows + " rows");
+        }
+        if (heap != null) {
+            float[] out = new float[heap.length];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(heap, sourceRows[r] * cols, out, r * cols, cols);
+            }
+            return ofFloats(out, rows, cols);
+        }
+        int rowBytes = cols * dtype.bytes();
+        ByteBuffer out = ByteBuffer.allocateDirect(rows * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            int src = sourceRows[r] * rowBytes;
+            out.put(r * rowBytes, data, src, rowBytes);
+        }
+        return ofBytes(dtype, out, rows, cols);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.mtpspark.engine.train;
 import io.mtpspark.engine.model.LayerWeights;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 /**
  * Double-precision copies of the frozen base weights the training graph multiplies by, plus a double RoPE table.
@@ -103,6 +104,15 @@ final class FrozenBase {
                 sin[p * half + m] = Math.sin(angle);
             }
         }
+    }
+
+    /** A frozen matrix widened element by element (no intermediate F32 copy of a BF16 weight). */
+    static double[] toDouble(WeightTensor v) {
+        double[] d = new double[Math.toIntExact(v.elements())];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = v.at(i);
+        }
+        return d;
     }
 
     static double[] toDouble(float[] v) {

@@ -56,8 +56,13 @@ public final class MtpTrainer implements AutoCloseable {
         this.adam = new AdamW(params.trainable(), config.beta1(), config.beta2(), config.epsilon(),
                 config.weightDecay());
         int maxLen = 2;
-        for (TrainingSequence s : data) {
-            maxLen = Math.max(maxLen, s.tokens().length);
+        for (int i = 0; i < data.size(); i++) {
+            int n = data.get(i).tokens().length;
+            if (n > model.config().seqLen()) {
+                throw new IllegalArgumentException("training sequence " + (i + 1) + " has " + n + " tokens, more than "
+                        + "the model's context of " + model.config().seqLen() + " positions");
+            }
+            maxLen = Math.max(maxLen, n);
         }
         FrozenBase base = new FrozenBase(model, maxLen + config.k() + 1);
         graphs = new MtpTrainingGraph[config.threads()];

@@ -21,9 +21,13 @@ import java.util.concurrent.Future;
  */
 public final class SelfDistillation {
 
-    /** How much to generate: tokens per sequence, sampled-prefix variants per prompt and their length range. */
+    /**
+     * How much to generate: new tokens per sequence, sampled-prefix variants per prompt and their length range.
+     * {@code maxTokens} bounds a whole sequence, prompt included (the model's context: training runs every token of
+     * a sequence through the frozen model).
+     */
     public record Options(int maxNewTokens, int sampledVariants, int maxPrefix, float prefixTemperature, long seed,
-                          int threads) {
+                          int threads, int maxTokens) {
     }
 
     private SelfDistillation() {
@@ -31,6 +35,16 @@ public final class SelfDistillation {
 
     public static List<TrainingSequence> build(ModelBundle bundle, List<String> prompts, Options o) {
         int ctx = bundle.model().config().seqLen();
+        int maxTokens = Math.min(o.maxTokens(), ctx);
+        List<int[]> encoded = prompts.stream().map(bundle.tokenizer()::encode).toList();
+        for (int i = 0; i < encoded.size(); i++) {
+            // refused before any generation: a sequence needs at least 2 generated tokens after its prompt
+            if (encoded.get(i).length > maxTokens - 2) {
+                throw new IllegalArgumentException("seed prompt " + (i + 1) + " is " + encoded.get(i).length
+                        + " tokens, but training sequences hold at most " + maxTokens + " tokens (the model's context)"
+                        + ", prompt and at least 2 generated tokens included");
+            }
+        }
         ExecutorService pool = Executors.newFixedThreadPool(o.threads());
         try {
             List<Future<List<TrainingSequence>>> parts = new ArrayList<>();
@@ -41,8 +55,9 @@ public final class SelfDistillation {
                             new LlamaForward(bundle.model(), new CpuBackend(1), 64, ctx));
                     List<TrainingSequence> out = new ArrayList<>();
                     for (int i = worker; i < prompts.size(); i += o.threads()) {
-                        int[] prompt = bundle.tokenizer().encode(prompts.get(i));
-                        add(out, prompt, greedy(decoder, prompt, o.maxNewTokens()), prompt.length - 1);
+                        int[] prompt = encoded.get(i);
+                        add(out, prompt, greedy(decoder, prompt, Math.min(o.maxNewTokens(), maxTokens - prompt.length)),
+                                prompt.length - 1);
                         java.util.SplittableRandom rng = new java.util.SplittableRandom(o.seed() * 7919 + i);
                         for (int v = 0; v < o.sampledVariants(); v++) {
                             int prefixLen = 1 + rng.nextInt(Math.max(1, o.maxPrefix()));
@@ -52,7 +67,7 @@ public final class SelfDistillation {
                             if (prefix.finishReason() != io.mtpspark.engine.decode.FinishReason.LENGTH) {
                                 continue; // the sampled prefix already ended the story
                             }
-                            int rest = o.maxNewTokens() - prefixLen;
+                            int rest = Math.min(o.maxNewTokens() - prefixLen, maxTokens - context.length);
                             if (rest > 1) {
                                 add(out, context, greedy(decoder, context, rest), context.length - 1);
                             }

@@ -227,7 +227,7 @@ class CliTest {
     @Test
     void benchComparesBatchSizes() throws Exception {
         assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
-                "--repeats", "1", "--batch-size", "1,4"), stderr());
+                "--repeats", "1", "--batch-size", "1,4", "--json"), stderr());
         JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         for (String b : new String[]{"1", "4"}) {
             assertTrue(n.at("/batches/" + b + "/decoders/autoregressive/tokens_per_second_median").asDouble() > 0,

@@ -55,8 +55,8 @@ class HfConversionTest {
     void bf16ConversionStaysCloseToF32(@TempDir Path dir) {
         LlamaModel f32 = TestModels.stories();
         LlamaModel bf16 = ModelLoader.load(convert(dir.resolve("bf16"), "BF16"));
-        float[] a = f32.weights().layers()[2].wGate();
-        float[] b = bf16.weights().layers()[2].wGate();
+        float[] a = f32.weights().layers()[2].wGate().toFloatArray();
+        float[] b = bf16.weights().layers()[2].wGate().toFloatArray();
         for (int i = 0; i < a.length; i++) {
             assertEquals(a[i], b[i], Math.abs(a[i]) / 128f + 1e-30f, "bf16 rounding of w1[" + i + "]");
         }

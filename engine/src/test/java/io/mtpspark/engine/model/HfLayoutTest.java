@@ -100,8 +100,8 @@ class HfLayoutTest {
         LlamaModel fromSingle = ModelLoader.load(single);
         LlamaModel fromShards = ModelLoader.load(sharded);
         assertArrayEquals(logits(fromSingle), logits(fromShards));
-        float[] orig = m.weights().layers()[1].wq();
-        float[] half = fromSingle.weights().layers()[1].wq();
+        float[] orig = m.weights().layers()[1].wq().toFloatArray();
+        float[] half = fromSingle.weights().layers()[1].wq().toFloatArray();
         for (int i = 0; i < orig.length; i++) {
             assertEquals(orig[i], half[i], Math.abs(orig[i]) / 1000f + 1e-4f);
         }

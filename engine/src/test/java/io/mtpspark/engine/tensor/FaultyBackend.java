@@ -29,12 +29,22 @@ public final class FaultyBackend extends DelegatingBackend {
 
     @Override
     public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
+        countCall();
+        delegate.matmul(out, x, rows, w, inDim, outDim);
+    }
+
+    @Override
+    public void matmul(float[] out, float[] x, int rows, WeightTensor w) {
+        countCall();
+        delegate.matmul(out, x, rows, w);
+    }
+
+    private void countCall() {
         if (callsBeforeFault > 0) {
             callsBeforeFault--;
         } else if (faults > 0) {
             faults--;
             throw new IllegalStateException("injected backend fault (FaultyBackend)");
         }
-        delegate.matmul(out, x, rows, w, inDim, outDim);
     }
 }

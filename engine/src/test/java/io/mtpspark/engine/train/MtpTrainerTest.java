@@ -59,7 +59,7 @@ class MtpTrainerTest {
 
     private static MtpAdapter fresh(LlamaModel model) {
         MtpAdapterConfig ac = new MtpAdapterConfig(4, 4, 1.0f, EnumSet.allOf(LoraTarget.class), SamplerOptions.DEFAULT,
-                ModelFingerprint.of(model));
+                ModelFingerprint.dtypeIndependent(model));
         return MtpAdapter.initialForTraining(model, ac, 5);
     }
 

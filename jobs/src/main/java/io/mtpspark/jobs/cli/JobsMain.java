@@ -18,10 +18,25 @@ import java.util.Arrays;
  * adds the stack trace.
  */
 public final class JobsMain {
+    private static final String USAGE = "usage: generate-job --input PATH --output PATH --model PATH [options]"
+            + " | report --runs ROOT[,ROOT…] --out DIR [options] | manifest DIR; add --help to a command for its "
+            + "options (see README.md)";
     private JobsMain() {
     }
 
     public static void main(String[] args) {
+        if (args.length >= 1 && JobsHelp.asked(args)) {
+            // asked for help: answer it, exit 0, check nothing else
+            for (JobsHelp.Command c : JobsHelp.Command.values()) {
+                if (c.commandName().equals(args[0])) {
+                    System.out.print(JobsHelp.text(c));
+                    return;
+                }
+            }
+            System.out.println(args[0].equals("manifest") ? "usage: manifest DIR   writes DIR/manifest.json (size and "
+                    + "SHA-256 of every file) for a model or adapter directory" : USAGE);
+            return;
+        }
         if (args.length == 2 && args[0].equals("manifest")) {
             ModelManifest manifest = ModelManifest.write(Path.of(args[1]));
             System.out.println("wrote " + Path.of(args[1]).resolve(ModelManifest.FILE_NAME) + " listing "
@@ -29,8 +44,7 @@ public final class JobsMain {
             return;
         }
         if (args.length == 0 || !args[0].equals("generate-job") && !args[0].equals("report")) {
-            System.err.println("usage: generate-job --input PATH --output PATH --model PATH [options]"
-                    + " | report --runs ROOT[,ROOT…] --out DIR [options] | manifest DIR (see README.md)");
+            System.err.println(USAGE);
             System.exit(2);
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);

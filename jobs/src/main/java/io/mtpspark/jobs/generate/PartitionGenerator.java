@@ -7,6 +7,7 @@ import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.session.PromptText;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
 import io.mtpspark.jobs.cli.GenerateOptions;
@@ -313,10 +314,7 @@ public final class PartitionGenerator {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("prompt is not valid UTF-8 (" + e.getMessage() + ")");
         }
-        if (text.isBlank()) {
-            throw new IllegalArgumentException("prompt is empty");
-        }
-        return text;
+        return PromptText.require(text);
     }
 
     static String promptHash(byte[] bytes) {

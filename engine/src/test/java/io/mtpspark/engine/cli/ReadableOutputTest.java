@@ -1,0 +1,95 @@
+package io.mtpspark.engine.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.mtpspark.engine.TestModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Output a person reads: bench's table (JSON on request), convert's tokenizer notice, a blank prompt named so. */
+class ReadableOutputTest {
+    @RegisterExtension
+    final ConsoleCapture console = new ConsoleCapture();
+    private final ByteArrayOutputStream out = console.out;
+    private final ByteArrayOutputStream err = console.err;
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void benchPrintsATableByDefaultAndJsonOnRequest(@TempDir Path dir) throws Exception {
+        Path prompts = Files.writeString(dir.resolve("p.txt"), "Once upon a time\nThe little dog\n");
+        String[] args = {"bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
+                "--repeats", "2", "--decoders", "autoregressive,quadratic", "--k", "2", "--prompts", prompts.toString()};
+        assertEquals(0, Main.execute(args), err.toString(StandardCharsets.UTF_8));
+        List<String> lines = stdout().lines().toList();
+        assertTrue(lines.get(0).startsWith("model " + TestModels.storiesBin()), stdout());
+        String header = lines.stream().filter(l -> l.startsWith("batch")).findFirst().orElseThrow(() ->
+                new AssertionError("no table header:\n" + stdout()));
+        assertTrue(header.matches("batch +decoder +k +tokens/s +tokens/pass +vs autoregressive +rounds.*"), header);
+        String ar = lines.stream().filter(l -> l.matches("1 +autoregressive +- +[0-9.]+ +1\\.00 +1\\.00× .*"))
+                .findFirst().orElseThrow(() -> new AssertionError("no autoregressive row:\n" + stdout()));
+        assertTrue(lines.stream().anyMatch(l -> l.matches("1 +quadratic +2 +[0-9.]+ +[0-9.]+ +[0-9.]+× .*")), stdout());
+        assertTrue(!stdout().contains("{"), "no JSON by default:\n" + stdout());
+        out.reset();
+        String[] json = java.util.Arrays.copyOf(args, args.length + 1);
+        json[args.length] = "--json";
+        assertEquals(0, Main.execute(json));
+        JsonNode n = new ObjectMapper().readTree(stdout());
+        assertEquals(2, n.at("/decoders/quadratic/k").asInt());
+        assertTrue(n.at("/decoders/autoregressive/tokens_per_second_median").asDouble() > 0, ar);
+    }
+
+    @Test
+    void textTableAlignsColumns() {
+        String t = new TextTable(1, "name", "value").row("a", "1.5").row("longer", "10.25").render();
+        assertEquals("name    value\na         1.5\nlonger  10.25\n", t);
+    }
+
+    @Test
+    void convertSaysWhatItDidWithALlama2cTokenizer(@TempDir Path dir) {
+        Path hf = dir.resolve("hf");
+        assertEquals(0, Main.execute("convert", "--model", TestModels.storiesBin().toString(), "--out",
+                hf.toString()));
+        assertTrue(Files.isRegularFile(hf.resolve("tokenizer.bin")));
+        assertTrue(!Files.exists(hf.resolve("tokenizer.json")));
+        assertTrue(stdout().contains("copied the llama2.c tokenizer " + TestModels.tok512() + " as "
+                + hf.resolve("tokenizer.bin") + " (no tokenizer.json written: Hugging Face tools will not find a "
+                + "tokenizer there; this engine reads tokenizer.bin)"), stdout());
+    }
+
+    @Test
+    void aWhitespaceOnlyPromptIsCalledBlank() {
+        assertEquals(2, Main.execute("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "  \t "));
+        String e = err.toString(StandardCharsets.UTF_8);
+        assertTrue(e.contains("--prompt 1: prompt is blank (whitespace only)"), e);
+        assertTrue(!e.contains("empty"), e);
+    }
+
+    @Test
+    void theRelaunchDropsOnlyTheIncubatorWarning() throws Exception {
+        String warning = "WARNING: Using incubator modules: jdk.incubator.vector\n";
+        assertEquals("error: x\n", filtered(warning + "error: x\n"));
+        assertEquals("step 1\rstep 2", filtered(warning + "step 1\rstep 2"));
+        assertEquals("error: first\n" + warning, filtered("error: first\n" + warning), "only as the first line");
+        assertEquals("WARNING: Using incubator", filtered("WARNING: Using incubator"), "a cut-off line is kept");
+        assertEquals("", filtered(""));
+    }
+
+    private static String filtered(String in) throws Exception {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        IncubatorWarningFilter.copy(new java.io.ByteArrayInputStream(in.getBytes(StandardCharsets.UTF_8)), o);
+        return o.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,121 @@
+package io.mtpspark.engine.tensor;
+
+import io.mtpspark.engine.safetensors.DType;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The CPU backend's kernels over {@link WeightTensor}s (mapped F32, BF16, F16) against the scalar oracle reading the
+ * same weights, on shapes that hit the SIMD tails, the four-row blocks and the parallel path.
+ */
+class TensorMatmulTest {
+    private static final int[][] SHAPES = {{1, 64, 64}, {5, 67, 33}, {81, 256, 300}, {9, 1000, 517}, {3, 7, 1},
+            {17, 2048, 40}, {2, 31, 129}};
+    private final ScalarBackend ref = new ScalarBackend();
+
+    @Test
+    void widenMatchesTheScalarConversionsForEveryBitPattern() {
+        for (DType dt : new DType[]{DType.BF16, DType.F16}) {
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * 65536 + 6).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < 65536; i++) {
+                b.putShort(2 * i, (short) i);
+            }
+            // from an odd element offset, with a tail: the buffer's element i + 1 lands in dst[i]
+            int n = 65536 - 1;
+            float[] dst = new float[n];
+            VectorKernels.widen(b, dt, 1, dst, n);
+            for (int i = 0; i < n; i++) {
+                short bits = (short) (i + 1);
+                float want = dt == DType.BF16 ? DType.bf16ToFloat(bits) : DType.f16ToFloat(bits);
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(dst[i]),
+                        dt + " bits 0x" + Integer.toHexString(bits & 0xffff));
+            }
+        }
+    }
+
+    @Test
+    void tensorMatmulMatchesTheOracleInEveryDtype() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            forEachShape(7, (rows, x, heap) -> {
+                for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                    float[] a = new float[rows * heap.rows()];
+                    float[] b = new float[rows * heap.rows()];
+                    ref.matmul(a, x, rows, w);
+                    cpu.matmul(b, x, rows, w);
+                    for (int i = 0; i < a.length; i++) {
+                        assertEquals(a[i], b[i], 1e-4f * (1 + Math.abs(a[i])), w + " rows " + rows + " at " + i);
+                    }
+                }
+            });
+        }
+    }
+
+    /** An F32 weight computes the same bits whether it is a heap array or a mapped buffer, whatever the rows. */
+    @Test
+    void bufferF32IsBitIdenticalToHeapF32() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            forEachShape(8, (rows, x, heap) -> {
+                float[] a = new float[rows * heap.rows()];
+                float[] b = new float[rows * heap.rows()];
+                cpu.matmul(a, x, rows, heap);
+                cpu.matmul(b, x, rows, mappedF32(heap));
+                assertArrayEquals(a, b, heap + " rows " + rows);
+            });
+        }
+    }
+
+    private interface ShapeCheck {
+        void run(int rows, float[] x, WeightTensor heapWeight);
+    }
+
+    /** Random inputs {@code [rows][in]} and a heap F32 weight {@code [out][in]} for each of {@link #SHAPES}. */
+    private static void forEachShape(long seed, ShapeCheck check) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int[] s : SHAPES) {
+            float[] x = random(rng, s[0] * s[1]);
+            check.run(s[0], x, WeightTensor.ofFloats(random(rng, s[2] * s[1]), s[2], s[1]));
+        }
+    }
+
+    /** A row's result does not depend on how many other rows share the call (block-shape independence). */
+    @Test
+    void eachRowIsIndependentOfTheBlockAroundIt() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            SplittableRandom rng = new SplittableRandom(9);
+            int in = 300;
+            int out = 130;
+            WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
+            for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                float[] x = random(rng, 81 * in);
+                float[] block = new float[81 * out];
+                cpu.matmul(block, x, 81, w);
+                for (int r : new int[]{0, 3, 4, 40, 80}) {
+                    float[] one = new float[out];
+                    cpu.matmul(one, java.util.Arrays.copyOfRange(x, r * in, (r + 1) * in), 1, w);
+                    assertArrayEquals(one, java.util.Arrays.copyOfRange(block, r * out, (r + 1) * out),
+                            w + " row " + r);
+                }
+            }
+        }
+    }
+
+    static WeightTensor mappedF32(WeightTensor heap) {
+        ByteBuffer direct = ByteBuffer.allocateDirect((int) heap.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        direct.put(heap.bytes()).flip();
+        return WeightTensor.ofBytes(DType.F32, direct, heap.rows(), heap.cols());
+    }
+
+    static float[] random(SplittableRandom rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+}
