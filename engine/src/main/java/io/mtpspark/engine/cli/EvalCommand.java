@@ -9,7 +9,8 @@ import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MaskLogitDrafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -86,13 +87,17 @@ final class EvalCommand implements Callable<Integer> {
         long[] counts = new long[2];
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             int ctx = bundle.model().config().seqLen();
-            AutoregressiveDecoder ar = new AutoregressiveDecoder(new LlamaForward(bundle.model(), backend, 64, ctx));
+            AutoregressiveDecoder ar = new AutoregressiveDecoder(DecoderFactory.forward(bundle.model(), backend, 64,
+                    ctx, 1, 1, 0));
             List<int[]> reference = new ArrayList<>();
             for (int[] p : ids) {
                 reference.add(ar.generate(p, maxTokens, SamplingOptions.GREEDY).generatedIds());
                 progress.update(++counts[0], counts[1] += reference.get(reference.size() - 1).length, 0);
             }
-            LlamaForward forward = new LlamaForward(bundle.model(), backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx);
+            int mtpRows = Math.max(64, (maxK + 1) * (maxK + 1));
+            // one decoder (and KV slot) per (k, decoder) pair
+            BlockForward forward = DecoderFactory.forward(bundle.model(), backend, mtpRows, ctx, maxK + 1,
+                    ks.size() * decoders.size(), adapter.config().rank());
             Drafter drafter = noSampler ? new MaskLogitDrafter(bundle.model(), backend, adapter.k())
                     : new SamplerHeadDrafter(bundle.model(), adapter, backend);
             System.out.printf("%-4s", "k");

@@ -47,6 +47,15 @@ public interface DeviceApi extends AutoCloseable {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, long a, ElementType aType, int lda,
               long b, ElementType bType, int ldb, float beta, long c, ElementType cType, int ldc);
 
+    /** A new event (for marking a point of the stream, e.g. the end of a step's results). */
+    long newEvent();
+
+    /** Marks the current end of the stream with {@code event}. */
+    void recordEvent(long event);
+
+    /** Waits until the work before the last {@link #recordEvent} of {@code event} is done; throws its error. */
+    void awaitEvent(long event);
+
     /** Waits for everything queued; throws the sticky error of queued work, if any. */
     void sync();
 

@@ -153,10 +153,13 @@ public final class DeviceModel implements AutoCloseable {
         return s.size;
     }
 
-    // One seam to the model's weight representation: LayerWeights hold float[] today; once they hold WeightTensor,
-    // this returns the tensor itself and everything above streams BF16 checkpoints as they are stored.
-    private static WeightTensor matrix(float[] values, int rows, int cols) {
-        return WeightTensor.ofFloats(values, rows, cols);
+    /** The tensor itself, after checking it has the shape the slab layout reserved for it. */
+    private static WeightTensor matrix(WeightTensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException("weight of shape [" + t.rows() + "][" + t.cols() + "] where [" + rows
+                    + "][" + cols + "] was expected");
+        }
+        return t;
     }
 
     private static final class Slab {

@@ -40,6 +40,7 @@ public final class EmulatedDevice implements DeviceApi {
     private final ByteBuffer word = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private final Map<String, Integer> kernels = new HashMap<>();
     private final long total;
+    private long events;
 
     private EmulatedDevice(long totalBytes) {
         Path binary = EmulatorBuild.binary();
@@ -231,6 +232,21 @@ public final class EmulatedDevice implements DeviceApi {
         if (status != 0) {
             throw new EngineException("emulated device: stream synchronize failed: " + why);
         }
+    }
+
+    @Override
+    public long newEvent() {
+        return ++events;
+    }
+
+    @Override
+    public void recordEvent(long event) {
+        // the emulator runs commands in order as they arrive: recorded work is queued before anything after it
+    }
+
+    @Override
+    public void awaitEvent(long event) {
+        sync();
     }
 
     @Override

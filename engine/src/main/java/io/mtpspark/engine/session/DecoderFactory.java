@@ -5,6 +5,8 @@ import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.device.DeviceBackend;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -52,8 +54,8 @@ public final class DecoderFactory {
         int promptRows = batchSize <= 8 ? 64 : Math.max(8, 512 / batchSize);
         switch (name) {
             case "autoregressive":
-                return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx,
-                        batchSize), batchSize);
+                return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize,
+                        batchSize, 0), batchSize);
             case "linear":
             case "quadratic":
                 if (adapter == null) {
@@ -65,8 +67,8 @@ public final class DecoderFactory {
                 }
                 int blockRows = name.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
                 int rows = Math.max(promptRows, blockRows);
-                LlamaForward forward = new LlamaForward(model, backend, rows * batchSize, ctx,
-                        (k + 1) * batchSize);
+                BlockForward forward = forward(model, backend, rows * batchSize, ctx, (k + 1) * batchSize,
+                        batchSize, adapter.config().rank());
                 SamplerHeadDrafter drafter = new SamplerHeadDrafter(model, adapter, backend);
                 return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafter, batchSize)
                         : new QuadraticDecoder(forward, adapter, k, drafter, batchSize);
@@ -74,5 +76,20 @@ public final class DecoderFactory {
                 throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", NAMES)
                         + ", got \"" + name + "\"");
         }
+    }
+
+    /**
+     * The forward for {@code backend}: device-resident on a {@link DeviceBackend} (GPU or emulator), else the host
+     * {@link LlamaForward}.
+     *
+     * @param slots    sequences whose KV caches the forward holds at once (device KV slots)
+     * @param loraRank the adapter's LoRA rank, 0 without one (for the device memory plan)
+     */
+    public static BlockForward forward(LlamaModel model, Backend backend, int rows, int context, int logitRows,
+                                       int slots, int loraRank) {
+        if (backend instanceof DeviceBackend device) {
+            return device.forward(model, rows, context, logitRows, slots, loraRank);
+        }
+        return new LlamaForward(model, backend, rows, context, logitRows);
     }
 }

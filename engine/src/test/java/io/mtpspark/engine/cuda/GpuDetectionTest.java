@@ -84,7 +84,7 @@ class GpuDetectionTest {
         // asking again must give the same clean error, not a NoClassDefFoundError from a poisoned class
         EngineException again = assertThrows(EngineException.class, () -> BackendChoice.CUDA.create(1));
         assertEquals(e.getMessage(), again.getMessage());
-        assertThrows(EngineException.class, CudaBackend::open);
+        assertThrows(EngineException.class, () -> CudaDevice.open(0));
     }
 
     @Test

@@ -96,12 +96,13 @@ class AdapterAcrossDtypesTest {
         LlamaModel stories = TestModels.stories();
         LlamaWeights w = stories.weights();
         LayerWeights[] layers = w.layers().clone();
-        float[] wq = layers[3].wq().clone();
+        float[] wq = layers[3].wq().toFloatArray();
         for (int i = 0; i < wq.length; i++) {
             wq[i] = -wq[i]; // a different model of the same shape (a fine-tune would flip fewer)
         }
         LayerWeights l = layers[3];
-        layers[3] = new LayerWeights(l.attnNorm(), wq, l.wk(), l.wv(), l.wo(), l.bq(), l.bk(), l.bv(), l.ffnNorm(),
+        layers[3] = new LayerWeights(l.attnNorm(),
+                io.mtpspark.engine.tensor.WeightTensor.ofFloats(wq, l.wq().rows(), l.wq().cols()), l.wk(), l.wv(), l.wo(), l.bq(), l.bk(), l.bv(), l.ffnNorm(),
                 l.wGate(), l.wDown(), l.wUp());
         LlamaModel changed = new LlamaModel(stories.config(), new LlamaWeights(w.tokenEmbedding(), layers,
                 w.finalNorm(), w.classifier()), "changed");
