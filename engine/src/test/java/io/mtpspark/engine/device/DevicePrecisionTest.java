@@ -32,7 +32,6 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The device forward's precision modes on the emulated device: BF16 weights against a CPU oracle that rounds the
@@ -40,13 +39,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * uploaded as stored); a random GQA model with q/k/v biases (Qwen2-style).
  */
 class DevicePrecisionTest {
-    private static EmulatedDevice device;
+    private static DeviceApi device;
 
     @BeforeAll
     static void open() {
-        String why = EmulatorBuild.unavailableReason();
-        assumeTrue(why == null, () -> "device emulator unavailable: " + why);
-        device = EmulatedDevice.open();
+        device = TestDevices.open();
     }
 
     @AfterAll
