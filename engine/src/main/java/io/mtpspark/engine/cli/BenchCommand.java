@@ -8,14 +8,16 @@ import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.goodput.GoodputPolicy;
 import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.decode.GenerationRequest;
-import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.model.RandomModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.decode.GenerationResult;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockBatch;
+import io.mtpspark.engine.session.DecoderFactory;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.tensor.Backend;
@@ -250,9 +252,13 @@ final class BenchCommand implements Callable<Integer> {
      */
     private void blockCost(ObjectNode out, LlamaModel model, Backend backend, MtpAdapter adapter) {
         int maxRows = blockRows.stream().mapToInt(Integer::intValue).max().orElse(1);
-        LlamaForward forward = new LlamaForward(model, backend, Math.max(maxRows, blockCache),
-                Math.min(model.config().seqLen(), blockCache + maxRows + 8));
-        KvCache cache = new KvCache(model.config(), blockCache + 2 * maxRows + 8);
+        int rowsMax = Math.max(maxRows, blockCache);
+        BlockForward forward = DecoderFactory.forward(model, backend, rowsMax,
+                Math.min(model.config().seqLen(), blockCache + maxRows + 8), rowsMax, 1,
+                adapter == null ? 0 : adapter.config().rank());
+        SequenceCache cache = forward.newCache(Math.min(model.config().seqLen(), blockCache + maxRows + 8)
+                + rowsMax);
+        BlockBatch batch = new BlockBatch(rowsMax, 1);
         int vocab = model.config().vocabSize();
         int[] prefix = new int[blockCache];
         int[] prefixPos = new int[blockCache];
@@ -260,7 +266,8 @@ final class BenchCommand implements Callable<Integer> {
             prefix[i] = 3 + i % (vocab - 3);
             prefixPos[i] = i;
         }
-        forward.forward(prefix, prefixPos, blockCache, AttentionMask.CAUSAL, cache, null, 0);
+        batch.add(prefix, prefixPos, null, blockCache, AttentionMask.CAUSAL, cache, null, 0);
+        forward.forward(batch, null);
         out.put("cache_positions", blockCache);
         out.put("repeats", repeats);
         ObjectNode rows = out.putObject("block_ms");
@@ -299,7 +306,9 @@ final class BenchCommand implements Callable<Integer> {
             for (int round = -warmup; round < repeats; round++) {
                 long t0 = System.nanoTime();
                 for (int it = 0; it < perRound; it++) {
-                    forward.forward(tokens, pos, n, mask, cache, realRows, real, gate, adapter);
+                    batch.clear();
+                    batch.add(tokens, pos, gate, n, mask, cache, realRows, real);
+                    forward.forward(batch, adapter);
                     cache.truncate(blockCache);
                 }
                 long t = System.nanoTime() - t0;

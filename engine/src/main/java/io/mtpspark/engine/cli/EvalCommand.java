@@ -6,7 +6,6 @@ import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.BlockLayout;
 import io.mtpspark.engine.goodput.AcceptanceMeasurement;
-import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MaskLogitDrafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -86,7 +85,8 @@ final class EvalCommand implements Callable<Integer> {
         long[] counts = new long[2];
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             int ctx = bundle.model().config().seqLen();
-            AutoregressiveDecoder ar = new AutoregressiveDecoder(new LlamaForward(bundle.model(), backend, 64, ctx));
+            AutoregressiveDecoder ar = new AutoregressiveDecoder(DecoderFactory.forward(bundle.model(), backend, 64,
+                    ctx, 1, 1, 0));
             List<int[]> reference = new ArrayList<>();
             for (int[] p : ids) {
                 reference.add(ar.generate(p, maxTokens, SamplingOptions.GREEDY).generatedIds());

@@ -26,6 +26,8 @@ import java.util.Map;
 final class KernelModule implements AutoCloseable {
     private final List<CUmod_st> modules = new ArrayList<>();
     private final Map<String, CUfunc_st> functions = new HashMap<>();
+    private final List<CUfunc_st> byHandle = new ArrayList<>();
+    private final Map<String, Integer> handles = new HashMap<>();
 
     /** Compiles and loads every kernel; the device's primary context must be current on this thread. */
     KernelModule(String computeArch) {
@@ -41,6 +43,8 @@ final class KernelModule implements AutoCloseable {
                 CudaErrors.checkDriver(cudart.cuModuleGetFunction(fn, module, k.entry()),
                         "cuModuleGetFunction(" + k.entry() + ")");
                 functions.put(k.entry(), fn);
+                handles.put(k.entry(), byHandle.size());
+                byHandle.add(fn);
             }
         } catch (RuntimeException e) {
             close();
@@ -93,6 +97,24 @@ final class KernelModule implements AutoCloseable {
         }
     }
 
+    /** The handle of {@code entry} for {@link #launch(int, int, int, int, int, CUstream_st, KernelArgs)}. */
+    int handle(String entry) {
+        Integer h = handles.get(entry);
+        if (h == null) {
+            throw new IllegalArgumentException("no CUDA kernel " + entry);
+        }
+        return h;
+    }
+
+    /** Launches kernel {@code handle} on a 3-D grid of 1-D blocks with no dynamic shared memory. */
+    void launch(int handle, int gridX, int gridY, int gridZ, int block, CUstream_st stream, KernelArgs args) {
+        int err = cudart.cuLaunchKernel(byHandle.get(handle), gridX, gridY, gridZ, block, 1, 1, 0, stream,
+                args.params(), (PointerPointer<?>) null);
+        if (err != cudart.CUDA_SUCCESS) {
+            CudaErrors.checkDriver(err, "cuLaunchKernel(handle " + handle + ")");
+        }
+    }
+
     @Override
     public void close() {
         for (CUmod_st m : modules) {
@@ -100,5 +122,7 @@ final class KernelModule implements AutoCloseable {
         }
         modules.clear();
         functions.clear();
+        byHandle.clear();
+        handles.clear();
     }
 }

@@ -36,7 +36,14 @@ public final class KernelSources {
             new Kernel("argmax.cu", "argmax_rows"),
             new Kernel("topp.cu", "mass_at_least"),
             new Kernel("kvcompact.cu", "kv_compact"),
-            new Kernel("bf16.cu", "to_bf16"));
+            new Kernel("bf16.cu", "to_bf16"),
+            new Kernel("embed_tokens.cu", "embed_tokens"),
+            new Kernel("rmsnorm_to.cu", "rmsnorm_to"),
+            new Kernel("qkv_rope.cu", "qkv_rope"),
+            new Kernel("block_attention.cu", "block_attention"),
+            new Kernel("swiglu_to.cu", "swiglu_to"),
+            new Kernel("gather16.cu", "gather16"),
+            new Kernel("lora_rows.cu", "lora_rows"));
 
     private KernelSources() {
     }

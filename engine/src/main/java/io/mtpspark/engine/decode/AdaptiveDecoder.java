@@ -1,6 +1,6 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 
@@ -38,7 +38,7 @@ public final class AdaptiveDecoder extends MtpDecoder {
     private int sinceDecision;
     private double lastRatioSum;
 
-    public AdaptiveDecoder(LlamaForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
+    public AdaptiveDecoder(BlockForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
                            int batchSize, StepChooser chooser) {
         super(forward, adapter, configs, drafter, batchSize);
         this.chooser = chooser;

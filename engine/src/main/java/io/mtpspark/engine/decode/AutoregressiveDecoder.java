@@ -2,7 +2,7 @@ package io.mtpspark.engine.decode;
 
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.MtpAdapter;
 
 /**
@@ -13,12 +13,12 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 public final class AutoregressiveDecoder extends Decoder {
 
     /** One sequence at a time, prompt chunks of the forward's rows. */
-    public AutoregressiveDecoder(LlamaForward forward) {
+    public AutoregressiveDecoder(BlockForward forward) {
         this(forward, 1);
     }
 
     /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows for its prompt. */
-    public AutoregressiveDecoder(LlamaForward forward, int batchSize) {
+    public AutoregressiveDecoder(BlockForward forward, int batchSize) {
         super(forward, batchSize, 1);
     }
 

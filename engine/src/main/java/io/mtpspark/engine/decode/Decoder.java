@@ -1,9 +1,9 @@
 package io.mtpspark.engine.decode;
 
 import io.mtpspark.engine.EngineException;
-import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.BlockBatch;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
 import io.mtpspark.engine.sampling.SamplingOptions;
@@ -25,7 +25,7 @@ import java.util.List;
  * owns its KV caches and scratch and is used by one thread at a time.
  */
 public abstract class Decoder {
-    protected final LlamaForward forward;
+    protected final BlockForward forward;
     protected final int vocab;
     protected final StopRule stop;
     private final int batchSize;
@@ -46,7 +46,7 @@ public abstract class Decoder {
      * @param batchSize sequences decoded together
      * @param minRows   rows one sequence's block needs at most
      */
-    protected Decoder(LlamaForward forward, int batchSize, int minRows) {
+    protected Decoder(BlockForward forward, int batchSize, int minRows) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
@@ -221,7 +221,7 @@ public abstract class Decoder {
     }
 
     /** The forward pass this decoder runs (cost calibration times the same object). */
-    public LlamaForward forward() {
+    public BlockForward forward() {
         return forward;
     }
 
@@ -263,7 +263,7 @@ public abstract class Decoder {
      * batch (rows from {@link #rowBase}, logits from {@link #logitBase}); {@link #consume} reads the results.
      */
     protected abstract class Sequence {
-        protected final KvCache cache;
+        protected final SequenceCache cache;
         protected final int rows;
         protected int[] promptIds;
         protected Sampler sampler;
@@ -282,7 +282,7 @@ public abstract class Decoder {
         private long firstTokenNanos;
 
         protected Sequence(int cacheCapacity, int rows) {
-            this.cache = new KvCache(forward.model().config(), cacheCapacity);
+            this.cache = forward.newCache(cacheCapacity);
             this.rows = rows;
         }
 

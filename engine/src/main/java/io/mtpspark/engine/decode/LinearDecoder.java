@@ -1,6 +1,6 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
@@ -13,16 +13,16 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
  */
 public final class LinearDecoder extends MtpDecoder {
 
-    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
+    public LinearDecoder(BlockForward forward, MtpAdapter adapter, int k) {
         this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
     }
 
-    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
+    public LinearDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter) {
         this(forward, adapter, k, drafter, 1);
     }
 
     /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
-    public LinearDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
+    public LinearDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
         super(forward, adapter, new DecodeConfig(BlockLayout.LINEAR, k), drafter, batchSize);
     }
 

@@ -3,7 +3,7 @@ package io.mtpspark.engine.decode;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockLocalMask;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
@@ -39,7 +39,7 @@ public abstract class MtpDecoder extends Decoder {
     private int currentIndex;
 
     /** A decoder that runs {@code config} for every step. */
-    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, DecodeConfig config, Drafter drafter,
+    protected MtpDecoder(BlockForward forward, MtpAdapter adapter, DecodeConfig config, Drafter drafter,
                          int batchSize) {
         this(forward, adapter, List.of(config), drafter, batchSize);
     }
@@ -50,7 +50,7 @@ public abstract class MtpDecoder extends Decoder {
      * cache, the newest token r0 not yet cached, drafts for the positions after it) means the same to every layout,
      * so a step drops the drafts it has no room for and lays out the rest its own way.
      */
-    protected MtpDecoder(LlamaForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
+    protected MtpDecoder(BlockForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
                          int batchSize) {
         super(forward, batchSize, checkConfigs(adapter, configs));
         this.adapter = adapter;

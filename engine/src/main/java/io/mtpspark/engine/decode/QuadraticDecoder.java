@@ -1,6 +1,6 @@
 package io.mtpspark.engine.decode;
 
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
@@ -12,16 +12,16 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
  * and masks 1..j of its own group. (k+1)² rows per step at full size.
  */
 public final class QuadraticDecoder extends MtpDecoder {
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k) {
         this(forward, adapter, k, new SamplerHeadDrafter(forward.model(), adapter, forward.backend()));
     }
 
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter) {
         this(forward, adapter, k, drafter, 1);
     }
 
     /** {@code batchSize} sequences at once; each gets {@code forward.maxRows() / batchSize} rows. */
-    public QuadraticDecoder(LlamaForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
+    public QuadraticDecoder(BlockForward forward, MtpAdapter adapter, int k, Drafter drafter, int batchSize) {
         super(forward, adapter, new DecodeConfig(BlockLayout.QUADRATIC, k), drafter, batchSize);
     }
 

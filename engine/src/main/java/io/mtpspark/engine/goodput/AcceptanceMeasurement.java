@@ -7,12 +7,13 @@ import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.AcceptanceTable;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.tensor.Backend;
 
 import java.util.ArrayList;
@@ -47,7 +48,9 @@ public final class AcceptanceMeasurement {
                                              int maxTokens) {
         int maxK = ks.stream().mapToInt(Integer::intValue).max().orElse(1);
         int ctx = model.config().seqLen();
-        LlamaForward forward = new LlamaForward(model, backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx);
+        // one decoder, and so one KV slot on a device, per (k, layout) pair
+        BlockForward forward = DecoderFactory.forward(model, backend, Math.max(64, (maxK + 1) * (maxK + 1)), ctx,
+                maxK + 1, ks.size() * layouts.size(), adapter.config().rank());
         List<ConfigResult> out = new ArrayList<>();
         for (int k : ks) {
             for (BlockLayout layout : layouts) {

@@ -1,9 +1,9 @@
 package io.mtpspark.engine.goodput;
 
-import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
-import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.MtpAdapter;
 
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ public final class CostCalibrator {
      * The cost model for {@code key}, calibrated on first use in this JVM (or again when the cached one lacks some of
      * the sequence counts or row shapes asked for). Concurrent callers with the same key wait for one calibration.
      */
-    public static ForwardCostModel cached(String key, LlamaForward forward, MtpAdapter adapter, int maxSequences,
+    public static ForwardCostModel cached(String key, BlockForward forward, MtpAdapter adapter, int maxSequences,
                                           int[] rows, int[] logits, long budgetNanos) {
         return CACHE.compute(key, (k, old) -> old != null && covers(old, maxSequences, rows) ? old
                 : calibrate(key, forward, adapter, maxSequences, rows, logits, budgetNanos));
@@ -63,7 +63,7 @@ public final class CostCalibrator {
      * {@code rows[j]} (ascending, with {@code logits[j]} logit rows per sequence). Shapes that do not fit the
      * forward are left unmeasured.
      */
-    public static ForwardCostModel calibrate(String key, LlamaForward forward, MtpAdapter adapter, int maxSequences,
+    public static ForwardCostModel calibrate(String key, BlockForward forward, MtpAdapter adapter, int maxSequences,
                                              int[] rows, int[] logits, long budgetNanos) {
         long t0 = System.nanoTime();
         int[] seqs = sequenceGrid(maxSequences);
@@ -74,7 +74,7 @@ public final class CostCalibrator {
         for (double[] s : seconds) {
             Arrays.fill(s, Double.NaN);
         }
-        List<KvCache> caches = new ArrayList<>();
+        List<SequenceCache> caches = new ArrayList<>();
         BlockBatch batch = new BlockBatch(forward.maxRows(), maxSequences);
         int[] tokens = new int[maxRows];
         int[] positions = new int[maxRows];
@@ -84,7 +84,7 @@ public final class CostCalibrator {
         // warm-up: a cold JVM runs the forward's SIMD loops interpreted, 100x slower; repeat one-row forwards until
         // the time stops improving (five in a row within 10% of the best), for at most half the budget
         long warmEnd = t0 + budgetNanos / 2;
-        caches.add(new KvCache(forward.model().config(), cached + maxRows));
+        caches.add(prefilled(forward, batch, cached, maxRows, vocab));
         fill(tokens, positions, gate, logitRows, 1, 1, cached, vocab, adapter);
         double best = Double.POSITIVE_INFINITY;
         int stable = 0;
@@ -97,7 +97,7 @@ public final class CostCalibrator {
         for (int i = 0; i < seqs.length && !out; i++) {
             int n = seqs[i];
             while (caches.size() < n) {
-                caches.add(new KvCache(forward.model().config(), cached + maxRows));
+                caches.add(prefilled(forward, batch, cached, maxRows, vocab));
             }
             for (int j = 0; j < rows.length; j++) {
                 int r = rows[j];
@@ -120,6 +120,33 @@ public final class CostCalibrator {
         LOG.info(String.format("cost calibration of %s: %.0f ms%s", key, ms, out ? " (budget reached; the remaining "
                 + "shapes are extrapolated)" : ""));
         return m;
+    }
+
+    /**
+     * A cache holding {@code cached} real positions (prefilled through the forward itself, in chunks of its rows),
+     * with room for a block of {@code maxRows} after them: the timed blocks attend to a realistic context, on the
+     * host or the device alike.
+     */
+    private static SequenceCache prefilled(BlockForward forward, BlockBatch batch, int cached, int maxRows,
+                                           int vocab) {
+        SequenceCache c = forward.newCache(cached + maxRows);
+        int chunk = Math.max(1, forward.maxRows());
+        int[] tokens = new int[chunk];
+        int[] positions = new int[chunk];
+        boolean[] gate = new boolean[chunk];
+        int[] noLogits = new int[0];
+        for (int done = 0; done < cached; ) {
+            int n = Math.min(chunk, cached - done);
+            for (int i = 0; i < n; i++) {
+                tokens[i] = 3 + (done + i) % (vocab - 3);
+                positions[i] = done + i;
+            }
+            batch.clear();
+            batch.add(tokens, positions, gate, n, AttentionMask.CAUSAL, c, noLogits, 0);
+            forward.forward(batch, null);
+            done += n;
+        }
+        return c;
     }
 
     /** A block of r rows: the first {@code real} real tokens (with logits), the rest gated mask rows. */
@@ -151,7 +178,7 @@ public final class CostCalibrator {
         }
     }
 
-    private static double timeCell(LlamaForward forward, MtpAdapter adapter, BlockBatch batch, List<KvCache> caches,
+    private static double timeCell(BlockForward forward, MtpAdapter adapter, BlockBatch batch, List<SequenceCache> caches,
                                    int n, int r, int real, int cached, int[] tokens, int[] positions, boolean[] gate,
                                    int[] logitRows, int repeats) {
         double best = Double.POSITIVE_INFINITY;
@@ -159,10 +186,8 @@ public final class CostCalibrator {
         for (int it = -1; it < repeats || spent < MIN_CELL_NANOS && it < 50; it++) {
             batch.clear();
             for (int s = 0; s < n; s++) {
-                KvCache c = caches.get(s);
-                c.truncate(0);
-                c.reserve(cached + r);
-                c.append(cached); // attention cost depends on the positions, not on what they hold
+                SequenceCache c = caches.get(s);
+                c.truncate(cached); // back to the prefilled positions: each repeat attends to the same context
                 batch.add(tokens, positions, gate, r, AttentionMask.CAUSAL, c, logitRows, real);
             }
             long f0 = System.nanoTime();

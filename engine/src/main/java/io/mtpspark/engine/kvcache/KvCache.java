@@ -10,7 +10,7 @@ import io.mtpspark.engine.model.LlamaConfig;
  * rows, so a batch of sequences with a long context but short generations does not hold the whole context each;
  * once grown, a cache keeps its size for the next request it serves.
  */
-public final class KvCache {
+public final class KvCache implements SequenceCache {
     /** Rows allocated up front (or the capacity, when smaller). */
     static final int INITIAL_ROWS = 256;
 
@@ -74,10 +74,12 @@ public final class KvCache {
         return grown;
     }
 
+    @Override
     public int length() {
         return length;
     }
 
+    @Override
     public int capacity() {
         return capacity;
     }
@@ -104,6 +106,7 @@ public final class KvCache {
     }
 
     /** Drops every row at or after {@code newLength}. */
+    @Override
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("truncate to " + newLength + " outside [0, " + length + "]");
@@ -116,6 +119,7 @@ public final class KvCache {
      * strictly increasing offsets into it. Row {@code blockStart + keep[i]} moves to {@code blockStart + i} in every
      * layer and the cache ends after the kept rows.
      */
+    @Override
     public void compact(int blockStart, int[] keep, int count) {
         if (blockStart < 0 || blockStart > length) {
             throw new IllegalArgumentException("block start " + blockStart + " outside [0, " + length + "]");

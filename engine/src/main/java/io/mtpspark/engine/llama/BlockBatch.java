@@ -1,6 +1,6 @@
 package io.mtpspark.engine.llama;
 
-import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.kvcache.SequenceCache;
 
 /**
  * The rows of one batched forward: the blocks of several sequences stacked one after another, each sequence (a
@@ -17,7 +17,7 @@ public final class BlockBatch {
     final int[] positions;
     final boolean[] gate;
     final int[] segmentStart; // segment s holds rows [segmentStart[s], segmentStart[s + 1])
-    final KvCache[] caches;
+    final SequenceCache[] caches;
     final AttentionMask[] masks;
     final int[] logitRows;
     boolean anyGate;
@@ -34,7 +34,7 @@ public final class BlockBatch {
         positions = new int[maxRows];
         gate = new boolean[maxRows];
         segmentStart = new int[maxSegments + 1];
-        caches = new KvCache[maxSegments];
+        caches = new SequenceCache[maxSegments];
         masks = new AttentionMask[maxSegments];
         logitRows = new int[maxRows];
     }
@@ -64,6 +64,43 @@ public final class BlockBatch {
         return segments;
     }
 
+    // Read access for forwards outside this package (the device forward builds its step descriptor from these).
+
+    public int token(int row) {
+        return tokens[row];
+    }
+
+    public int position(int row) {
+        return positions[row];
+    }
+
+    public boolean gated(int row) {
+        return gate[row];
+    }
+
+    /** True when some row of the batch carries the gated-LoRA branch. */
+    public boolean anyGate() {
+        return anyGate;
+    }
+
+    /** First row of segment {@code s}; {@code segmentStart(segments())} is the row count. */
+    public int segmentStart(int s) {
+        return segmentStart[s];
+    }
+
+    public SequenceCache cache(int s) {
+        return caches[s];
+    }
+
+    public AttentionMask mask(int s) {
+        return masks[s];
+    }
+
+    /** Batch row of logit row {@code j}. */
+    public int logitRow(int j) {
+        return logitRows[j];
+    }
+
     /**
      * Appends one sequence's block.
      *
@@ -76,7 +113,7 @@ public final class BlockBatch {
      * @param logitRows rows of this block (0-based in the block) whose logits are needed
      * @param nLogits   entries of {@code logitRows} to use
      */
-    public void add(int[] tokens, int[] positions, boolean[] gate, int n, AttentionMask mask, KvCache cache,
+    public void add(int[] tokens, int[] positions, boolean[] gate, int n, AttentionMask mask, SequenceCache cache,
                     int[] logitRows, int nLogits) {
         if (n < 1 || rows + n > this.tokens.length) {
             throw new IllegalArgumentException("block of " + n + " rows after " + rows + " rows exceeds the batch of "

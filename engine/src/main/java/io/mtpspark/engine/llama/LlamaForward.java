@@ -1,6 +1,7 @@
 package io.mtpspark.engine.llama;
 
 import io.mtpspark.engine.kvcache.KvCache;
+import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.model.LayerWeights;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
@@ -27,7 +28,7 @@ import io.mtpspark.engine.tensor.Backend;
  * used by one thread at a time; the model's weights are shared. The forward allocates nothing (each attention thread
  * makes its score row once).
  */
-public final class LlamaForward {
+public final class LlamaForward implements BlockForward {
     private final LlamaModel model;
     private final LlamaConfig c;
     private final LlamaWeights w;
@@ -107,14 +108,17 @@ public final class LlamaForward {
         loraOut = new float[maxRows * widest];
     }
 
+    @Override
     public LlamaModel model() {
         return model;
     }
 
+    @Override
     public Backend backend() {
         return backend;
     }
 
+    @Override
     public int maxRows() {
         return maxRows;
     }
@@ -123,21 +127,24 @@ public final class LlamaForward {
      * Largest position + 1 this forward can process (the RoPE table is sized for it). A KV cache for speculative
      * decoding needs {@code maxContext + maxRows} rows of capacity, since a block can hold more rows than positions.
      */
-    /** Rows per forward whose logits can be asked for. */
-    public int maxLogitRows() {
-        return maxLogitRows;
-    }
-
+    @Override
     public int maxContext() {
         return maxContext;
     }
 
+    @Override
+    public int maxLogitRows() {
+        return maxLogitRows;
+    }
+
     /** Final-norm hidden states of the last forward, {@code [n][dim]}. */
+    @Override
     public float[] hidden() {
         return hidden;
     }
 
     /** Logits of the rows requested in the last forward, in request order, {@code [count][vocab]}. */
+    @Override
     public float[] logits() {
         return logits;
     }
@@ -178,6 +185,7 @@ public final class LlamaForward {
      * in row r of {@link #hidden()}; the batch's logit rows, in order, in {@link #logits()}. Each sequence's rows,
      * K/V and logits are bit-for-bit those of a forward of that sequence alone, since every kernel works per row.
      */
+    @Override
     public void forward(BlockBatch batch, MtpAdapter adapter) {
         int n = batch.rows;
         if (n < 1 || n > maxRows) {
@@ -190,7 +198,7 @@ public final class LlamaForward {
         int[] positions = batch.positions;
         long attentionWork = 0;
         for (int s = 0; s < batch.segments; s++) {
-            KvCache cache = batch.caches[s];
+            KvCache cache = hostCache(batch, s);
             int rows = batch.segmentStart[s + 1] - batch.segmentStart[s];
             int cacheLen = cache.length();
             if (cacheLen + rows > cache.capacity() || cacheLen + rows > maxContext + maxRows) {
@@ -201,7 +209,7 @@ public final class LlamaForward {
             attentionWork += (long) rows * (cacheLen + rows);
         }
         for (int s = 0; s < batch.segments; s++) {
-            KvCache cache = batch.caches[s];
+            KvCache cache = hostCache(batch, s);
             cache.reserve(cache.length() + batch.segmentStart[s + 1] - batch.segmentStart[s]);
         }
         int dim = c.dim();
@@ -256,7 +264,7 @@ public final class LlamaForward {
                 }
             }
             for (int s = 0; s < batch.segments; s++) {
-                KvCache cache = batch.caches[s];
+                KvCache cache = hostCache(batch, s);
                 float[] kc = cache.keys(l);
                 float[] vc = cache.values(l);
                 int first = batch.segmentStart[s];
@@ -297,7 +305,7 @@ public final class LlamaForward {
         }
         attBatch = null;
         for (int s = 0; s < batch.segments; s++) {
-            batch.caches[s].append(batch.segmentStart[s + 1] - batch.segmentStart[s]);
+            hostCache(batch, s).append(batch.segmentStart[s + 1] - batch.segmentStart[s]);
         }
         for (int i = 0; i < n; i++) {
             backend.rmsnorm(hidden, i * dim, x, i * dim, w.finalNorm(), dim, eps);
@@ -309,6 +317,19 @@ public final class LlamaForward {
             }
             backend.matmul(logits, gathered, nLogits, w.classifier());
         }
+    }
+
+    @Override
+    public SequenceCache newCache(int capacity) {
+        return new KvCache(c, capacity);
+    }
+
+    private static KvCache hostCache(BlockBatch batch, int s) {
+        if (!(batch.caches[s] instanceof KvCache cache)) {
+            throw new IllegalArgumentException("segment " + s + " holds a " + batch.caches[s].getClass().getSimpleName()
+                    + "; the host forward runs on host KV caches (make them with its newCache)");
+        }
+        return cache;
     }
 
     /**
@@ -351,7 +372,7 @@ public final class LlamaForward {
             int h = item % heads;
             int first = batch.segmentStart[s];
             int n = batch.segmentStart[s + 1] - first;
-            KvCache cache = batch.caches[s];
+            KvCache cache = hostCache(batch, s);
             AttentionMask mask = batch.masks[s];
             // the forward has already written this block's K/V; the cache length moves only after all layers
             int cacheLen = cache.length();

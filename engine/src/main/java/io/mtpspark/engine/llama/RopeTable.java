@@ -7,13 +7,13 @@ import io.mtpspark.engine.model.LlamaConfig;
  * llama3 frequency scaling when configured. Frequencies are rounded to float first, as llama2.c does, so the
  * stories260K logits match the C reference closely.
  */
-final class RopeTable {
+public final class RopeTable {
     private final float[] cos;
     private final float[] sin;
     private final int half;
     private final int positions;
 
-    RopeTable(LlamaConfig c, int positions) {
+    public RopeTable(LlamaConfig c, int positions) {
         this.half = c.headDim() / 2;
         this.positions = positions;
         float[] freq = new float[half];
@@ -35,8 +35,18 @@ final class RopeTable {
         }
     }
 
-    int positions() {
+    public int positions() {
         return positions;
+    }
+
+    /** cos of every (position, pair) angle, {@code [positions][headDim / 2]}: the device forward uploads it. */
+    public float[] cosTable() {
+        return cos;
+    }
+
+    /** sin of every (position, pair) angle, {@code [positions][headDim / 2]}. */
+    public float[] sinTable() {
+        return sin;
     }
 
     /** Rotates {@code heads} consecutive heads of width 2·half starting at {@code off} for position {@code pos}. */

@@ -1,7 +1,10 @@
 package io.mtpspark.engine.session;
 
 import io.mtpspark.engine.EngineException;
-import io.mtpspark.engine.cuda.CudaBackend;
+import io.mtpspark.engine.cuda.CudaDevice;
+import io.mtpspark.engine.device.DeviceBackend;
+import io.mtpspark.engine.device.ElementType;
+import io.mtpspark.engine.device.EmulatedDevice;
 import io.mtpspark.engine.cuda.GpuDetector;
 import io.mtpspark.engine.cuda.GpuStatus;
 import io.mtpspark.engine.tensor.Backend;
@@ -12,12 +15,14 @@ import java.util.logging.Logger;
 
 /**
  * The {@code --backend} option: {@code auto} (CUDA when a usable GPU is found, else the CPU backend, saying why in
- * one log line), {@code cuda} (the GPU or a clear error), {@code cpu} (SIMD + threads) or {@code scalar} (the
- * single-threaded reference oracle). Only {@code auto} and {@code cuda} probe for a GPU; {@code cpu} and
- * {@code scalar} never load CUDA classes.
+ * one log line), {@code cuda} (the device-resident forward on the GPU, or a clear error), {@code emulated} (the same
+ * device engine on the CPU emulator of the GPU: slow, for debugging and for machines without a GPU; needs g++),
+ * {@code cpu} (SIMD + threads) or {@code scalar} (the single-threaded reference oracle). Only {@code auto} and
+ * {@code cuda} probe for a GPU; {@code cpu}, {@code scalar} and {@code emulated} never load CUDA classes. Device
+ * weights are BF16 unless {@code -Dmtp.device.weights=f32} (exact comparison with the CPU).
  */
 public enum BackendChoice {
-    AUTO, CUDA, CPU, SCALAR;
+    AUTO, CUDA, EMULATED, CPU, SCALAR;
 
     private static final Logger LOG = Logger.getLogger(BackendChoice.class.getName());
 
@@ -27,7 +32,7 @@ public enum BackendChoice {
                 return b;
             }
         }
-        throw new IllegalArgumentException("--backend: expected auto, cuda, cpu or scalar, got \"" + s + "\"");
+        throw new IllegalArgumentException("--backend: expected auto, cuda, emulated, cpu or scalar, got \"" + s + "\"");
     }
 
     /**
@@ -51,7 +56,7 @@ public enum BackendChoice {
                 String why = gpu.reason();
                 if (gpu.available()) {
                     try {
-                        Backend cuda = CudaBackend.onDevice(gpuOrdinal, t);
+                        Backend cuda = onGpu(gpuOrdinal, t);
                         LOG.info("--backend auto: using " + cuda.name());
                         yield cuda;
                     } catch (EngineException | LinkageError e) {
@@ -69,10 +74,29 @@ public enum BackendChoice {
                     throw new EngineException("--backend cuda: no usable GPU: " + gpu.reason()
                             + " (use --backend cpu, or auto to fall back to the CPU)");
                 }
-                yield CudaBackend.onDevice(gpuOrdinal, t);
+                yield onGpu(gpuOrdinal, t);
+            }
+            case EMULATED -> {
+                EmulatedDevice device = EmulatedDevice.open(); // says so clearly when g++ is missing
+                yield new DeviceBackend(device, deviceWeights(), new CpuBackend(t));
             }
             case CPU -> new CpuBackend(t);
             case SCALAR -> new ScalarBackend();
+        };
+    }
+
+    private static Backend onGpu(int ordinal, int threads) {
+        ElementType weights = deviceWeights();
+        return new DeviceBackend(CudaDevice.open(ordinal), weights, new CpuBackend(threads));
+    }
+
+    /** {@code -Dmtp.device.weights}: the element type of weight matrices on the device (default BF16). */
+    static ElementType deviceWeights() {
+        String w = System.getProperty("mtp.device.weights", "bf16");
+        return switch (w) {
+            case "bf16" -> ElementType.BF16;
+            case "f32" -> ElementType.F32;
+            default -> throw new EngineException("-Dmtp.device.weights: expected bf16 or f32, got \"" + w + "\"");
         };
     }
 }

@@ -5,6 +5,8 @@ import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.device.DeviceBackend;
+import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
@@ -85,8 +87,8 @@ public final class DecoderFactory {
             case "auto":
                 return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device);
             case "autoregressive":
-                return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx,
-                        batchSize), batchSize);
+                return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize,
+                        batchSize, 0), batchSize);
             case "linear":
             case "quadratic":
                 if (adapter == null) {
@@ -99,8 +101,8 @@ public final class DecoderFactory {
                 }
                 int blockRows = name.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
                 int rows = Math.max(promptRows, blockRows);
-                LlamaForward forward = new LlamaForward(model, backend, rows * batchSize, ctx,
-                        (k + 1) * batchSize);
+                BlockForward forward = forward(model, backend, rows * batchSize, ctx, (k + 1) * batchSize,
+                        batchSize, adapter.config().rank());
                 SamplerHeadDrafter drafter = new SamplerHeadDrafter(model, adapter, backend);
                 return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafter, batchSize)
                         : new QuadraticDecoder(forward, adapter, k, drafter, batchSize);
@@ -111,8 +113,8 @@ public final class DecoderFactory {
     }
 
     private static Decoder autoregressive(LlamaModel model, Backend backend, int ctx, int batchSize, int promptRows) {
-        return new AutoregressiveDecoder(new LlamaForward(model, backend, promptRows * batchSize, ctx, batchSize),
-                batchSize);
+        return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize, batchSize,
+                0), batchSize);
     }
 
     /**
@@ -147,8 +149,8 @@ public final class DecoderFactory {
                     + " rows per sequence at batch size " + batchSize + "; decoding autoregressively");
             return autoregressive(model, backend, ctx, batchSize, promptRows);
         }
-        LlamaForward forward = new LlamaForward(model, backend, Math.max(promptRows, maxRows) * batchSize, ctx,
-                (maxK + 1) * batchSize);
+        BlockForward forward = forward(model, backend, Math.max(promptRows, maxRows) * batchSize, ctx,
+                (maxK + 1) * batchSize, 2 * batchSize, adapter.config().rank()); // calibration caches beside the batch's
         TreeSet<Integer> shapes = new TreeSet<>();
         configs.forEach(c -> {
             shapes.add(c.fullRows());
@@ -170,5 +172,21 @@ public final class DecoderFactory {
                 forward, adapter, batchSize, rows, logits, CostCalibrator.DEFAULT_BUDGET_NANOS), AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter, backend),
                 batchSize, policy);
+    }
+
+    /**
+     * The forward for {@code backend}: device-resident on a {@link DeviceBackend} (GPU or emulator), else the host
+     * {@link LlamaForward}.
+     *
+     * @param slots    sequences whose KV caches the forward holds at once (device KV slots)
+     * @param loraRank the adapter's LoRA rank, 0 without one (for the device memory plan)
+     */
+    public static BlockForward forward(LlamaModel model, Backend backend, int rows, int context, int logitRows,
+                                       int slots, int loraRank) {
+        DeviceBackend device = backend.unwrap(DeviceBackend.class); // also when lent to a task by a wrapper
+        if (device != null) {
+            return device.forward(model, rows, context, logitRows, slots, loraRank);
+        }
+        return new LlamaForward(model, backend, rows, context, logitRows);
     }
 }

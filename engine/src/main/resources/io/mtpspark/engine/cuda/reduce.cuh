@@ -49,3 +49,32 @@ __device__ float mtp_block_max(float v) {
     v = lane < warps ? partial[lane] : MTP_NEG_INF;
     return mtp_warp_max(v);
 }
+
+// Element types of the device forward's buffers (weights, activations, KV cache): 0 = F32, 1 = BF16 (raw bits).
+#define MTP_F32 0
+#define MTP_BF16 1
+
+__device__ __forceinline__ float mtp_bf16_to_float(unsigned short b) {
+    return __uint_as_float(((unsigned int) b) << 16);
+}
+
+// Round to nearest even, NaN kept quiet: the same rounding as to_bf16 and DType.floatToBf16.
+__device__ __forceinline__ unsigned short mtp_float_to_bf16(float f) {
+    unsigned int bits = __float_as_uint(f);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+        return (unsigned short) ((bits >> 16) | 0x40u);
+    }
+    return (unsigned short) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+__device__ __forceinline__ float mtp_load(const void* p, long long i, int type) {
+    return type == MTP_BF16 ? mtp_bf16_to_float(((const unsigned short*) p)[i]) : ((const float*) p)[i];
+}
+
+__device__ __forceinline__ void mtp_store(void* p, long long i, float v, int type) {
+    if (type == MTP_BF16) {
+        ((unsigned short*) p)[i] = mtp_float_to_bf16(v);
+    } else {
+        ((float*) p)[i] = v;
+    }
+}

@@ -12,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every kernel of {@link KernelSources} against a plain Java reference of the engine's semantics, including the ones
- * the per-op {@link CudaBackend} does not call yet (embedding, RoPE, block-masked attention, gated LoRA, sampling
- * helpers, KV compaction), so the device-resident forward starts from verified kernels. Blocks of 64 threads (two
+ * The per-op kernels of {@link KernelSources} against a plain Java reference of the engine's semantics (embedding,
+ * RoPE, block-masked attention, gated LoRA, sampling helpers, KV compaction, BF16 rounding); the device forward's
+ * own kernels are checked end to end by the device tests on the emulator ({@code device.DeviceForwardTest}). Blocks of 64 threads (two
  * warps) exercise the cross-warp reductions. Subclasses say where the kernels run: {@link CudaKernelsTest} on the
  * GPU, {@link EmulatedKernelsTest} in the CPU emulator.
  */
@@ -354,39 +354,7 @@ abstract class KernelChecks {
         }
     }
 
-    /** The argument lists and launch shapes {@link CudaBackend} uses, run as the backend runs them. */
-    @Test
-    void backendArgumentListsFitTheKernels() {
-        ScalarBackend ref = new ScalarBackend();
-        int n = 700;
-        float[] x = random(n, 3);
-        float[] w = random(n, 1);
-        long out = dev().floats(new float[n]);
-        CudaBackend.rmsnormArgs(dev().args().sink(), out, dev().floats(x), dev().floats(w), n, 1e-5f);
-        dev().launch("rmsnorm_rows", 1, 1, CudaBackend.THREADS);
-        float[] expected = new float[n];
-        ref.rmsnorm(expected, 0, x, 0, w, n, 1e-5f);
-        assertClose(expected, dev().readFloats(out, n), TOL, "backend rmsnorm");
-
-        float[] a = random(n, 4);
-        long da = dev().floats(a);
-        long sum = dev().floats(new float[1]);
-        CudaBackend.expShiftSumArgs(dev().args().sink(), da, n, 1.5f, sum);
-        dev().launch("exp_shift_sum", 1, 1, CudaBackend.THREADS);
-        float s = ref.expShiftSum(a, 0, n, 1.5f);
-        assertClose(a, dev().readFloats(da, n), TOL, "backend expShiftSum");
-        assertEquals(s, dev().readFloats(sum, 1)[0], 1e-5f * s, "backend expShiftSum sum");
-
-        float[] h = random(n, 5);
-        float[] g = random(n, 1);
-        long dh = dev().floats(h);
-        CudaBackend.siluMulArgs(dev().args().sink(), dh, dev().floats(g), n);
-        dev().launch("silu_mul", CudaBackend.elementwiseGrid(n), 1, CudaBackend.THREADS);
-        ref.siluMul(h, g, n);
-        assertClose(h, dev().readFloats(dh, n), TOL, "backend siluMul");
-    }
-
-    /** The BF16 path's rounding, through the backend's own argument list, against the engine's F32 to BF16. */
+    /** The BF16 path's rounding against the engine's F32 to BF16. */
     @Test
     void bf16ConversionRoundsToNearestEven() {
         float[] special = {0f, -0f, 1f, -2.5f, Float.intBitsToFloat(0x3f808000), Float.intBitsToFloat(0x3f818000),
@@ -398,8 +366,8 @@ abstract class KernelChecks {
         System.arraycopy(rnd, 0, x, special.length, rnd.length);
         int n = x.length;
         long out = dev().ints(new int[(n + 1) / 2]);
-        CudaBackend.toBf16Args(dev().args().sink(), dev().floats(x), out, n);
-        dev().launch("to_bf16", CudaBackend.elementwiseGrid(n), 1, CudaBackend.THREADS);
+        dev().args().ptr(dev().floats(x)).ptr(out).i32(n);
+        dev().launch("to_bf16", (n + 255) / 256, 1, 256);
         int[] packed = dev().readInts(out, (n + 1) / 2);
         for (int i = 0; i < n; i++) {
             int bits = (i % 2 == 0 ? packed[i / 2] : packed[i / 2] >>> 16) & 0xffff; // little-endian halves

@@ -1,0 +1,656 @@
+package io.mtpspark.engine.device;
+
+import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.kvcache.SequenceCache;
+import io.mtpspark.engine.llama.AttentionMask;
+import io.mtpspark.engine.llama.BlockBatch;
+import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.RopeTable;
+import io.mtpspark.engine.model.LlamaConfig;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.LoraTarget;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.tensor.Backend;
+
+import java.lang.ref.Cleaner;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The device-resident block forward: weights ({@link DeviceModel}), activations and the KV cache stay on the device
+ * ({@link DeviceApi}: a GPU or its emulator); per step the host uploads one small descriptor (token ids, positions,
+ * KV rows, per-sequence offsets, block mask words, logit and gated rows) and reads back the argmax of the logit rows,
+ * those rows' logits and, when the batch has gated rows, the final hidden states the drafters read.
+ *
+ * <p>Per layer: RMSNorm writes the next GEMM's input type (BF16, or F32 in the F32-weights mode), one GEMM for
+ * q|k|v, {@code qkv_rope} adds the bias, rotates q and k and writes k and v into the sequence's KV slot, the
+ * grouped-K/V block attention reads each KV head's cache once per CTA for all rows and query heads of the group,
+ * the o-projection GEMM adds into the F32 residual (beta = 1), RMSNorm, one GEMM for gate|up, SwiGLU, and the
+ * down-projection GEMM adds into the residual. The gated-LoRA branch runs on the gated (mask) rows only: gather,
+ * down GEMM, up GEMM, and an add into those rows (a select, never a multiply by a zero gate). The LM head runs over
+ * the requested rows only, with argmax on the device.
+ *
+ * <p>GEMMs and every kernel work per row, and attention is a function of each row's ordered visible keys, so a
+ * sequence's rows do not depend on what else is in the batch, and a real row of an MTP block computes what it
+ * computes in single-token decoding (given a GEMM that is row-independent, which the emulator's is and cuBLAS's must
+ * be shown to be on a GPU). One thread at a time; nothing is allocated per step.
+ */
+public final class DeviceForward implements BlockForward, AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** Threads of a {@code block_attention} CTA (MTP_ATT_THREADS) and the head width it supports. */
+    static final int ATT_THREADS = 64;
+    static final int MAX_HEAD_DIM = 128;
+
+    private final DeviceModel dm;
+    private final DeviceApi d;
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final Backend host;
+    private final ElementType act;
+    private final ElementType kv;
+    private final int maxRows;
+    private final int maxContext;
+    private final int maxLogitRows;
+    private final int slotCapacity;
+    private final DeviceKvSlot[] slots;
+    private final int nSlots;
+    private final int maxMaskWords;
+    private final long kvLayerBytes;
+
+    // device memory
+    private final long x;
+    private final long xb;
+    private final long qkv;
+    private final long att;
+    private final long gu;
+    private final long sw;
+    private final long hiddenDev;
+    private final long lmIn;
+    private final long logitsDev;
+    private final long argmaxDev;
+    private final long kPool;
+    private final long vPool;
+    private final long ropeCos;
+    private final long ropeSin;
+    private final long desc;
+    private long loraIn;
+    private long loraLow;
+    private long loraLowAct;
+    private long loraBranch;
+    private int loraRank;
+
+    // the step descriptor, in ints: sections at fixed offsets, the variable-stride mask words last
+    private final int oTokens;
+    private final int oPositions;
+    private final int oKvRows;
+    private final int oSeg;
+    private final int oLogitRows;
+    private final int oGated;
+    private final int oMask;
+    private final int oKeep;
+    private final HostBuffer hDesc;
+    private final HostBuffer hHidden;
+    private final HostBuffer hLogits;
+    private final HostBuffer hArgmax;
+    // views made once, read and written with absolute indexes
+    private final IntBuffer descInts;
+    private final IntBuffer argmaxInts;
+    private final FloatBuffer logitFloats;
+    private final FloatBuffer hiddenFloats;
+    private final float[] hidden;
+    private final float[] logits;
+    private final int[] argmax;
+    private int lastLogitRows;
+
+    private final int kEmbed;
+    private final int kRms;
+    private final int kQkv;
+    private final int kAtt;
+    private final int kSwiglu;
+    private final int kGather;
+    private final int kLora;
+    private final int kArgmax;
+    private final int kToBf16;
+    private final int kCompact;
+    private final LaunchArgs args = new LaunchArgs(16);
+    private final Resources res;
+    private final Cleaner.Cleanable cleanable;
+    private long launchesLastForward;
+
+    /**
+     * @param maxRows      rows per forward over all sequences of a batch
+     * @param maxContext   positions per sequence (capped at the model's)
+     * @param maxLogitRows rows per forward whose logits can be asked for
+     * @param slots        KV slots (sequences decoded together); each holds {@code maxContext + maxRows} rows
+     * @param host         the backend for host-side work beside the forward (drafters)
+     */
+    public DeviceForward(DeviceModel dm, int maxRows, int maxContext, int maxLogitRows, int slots, Backend host) {
+        this(dm, maxRows, maxContext, maxLogitRows, slots, host, dm.type());
+    }
+
+    /**
+     * As {@link #DeviceForward(DeviceModel, int, int, int, int, Backend)} with the KV cache in {@code kvType}
+     * (normally the weights' type; F32 with BF16 weights isolates the GEMM-input rounding in comparisons).
+     */
+    public DeviceForward(DeviceModel dm, int maxRows, int maxContext, int maxLogitRows, int slots, Backend host,
+                         ElementType kvType) {
+        if (maxRows < 1 || maxLogitRows < 1 || maxLogitRows > maxRows || slots < 1) {
+            throw new IllegalArgumentException("device forward of " + maxRows + " rows, " + maxLogitRows
+                    + " logit rows and " + slots + " KV slots");
+        }
+        this.dm = dm;
+        this.d = dm.device();
+        this.model = dm.model();
+        this.c = model.config();
+        this.host = host;
+        this.act = dm.type();
+        this.kv = kvType;
+        if (c.headDim() > MAX_HEAD_DIM || c.headDim() % 2 != 0) {
+            throw new EngineException("the device forward supports even head widths up to " + MAX_HEAD_DIM
+                    + "; this model has " + c.headDim());
+        }
+        this.maxRows = maxRows;
+        this.maxContext = Math.min(maxContext, c.seqLen());
+        this.maxLogitRows = maxLogitRows;
+        this.slotCapacity = this.maxContext + maxRows;
+        this.nSlots = slots;
+        this.slots = new DeviceKvSlot[slots];
+        this.maxMaskWords = (maxRows + 31) / 32;
+        DeviceMemoryPlan plan = new DeviceMemoryPlan(0, kvPoolBytes(c, kv, slots, slotCapacity),
+                activationBytes(c, act, maxRows, this.maxContext, maxLogitRows, 0), 0);
+        plan.check(d);
+        res = new Resources(d);
+        cleanable = CLEANER.register(this, res); // a forward nobody closes (a finished Spark task's) still frees
+        int dim = c.dim();
+        int qkvDim = c.qDim() + 2 * c.kvDim();
+        int hid = c.hiddenDim();
+        x = res.malloc((long) maxRows * dim * 4);
+        xb = res.malloc((long) maxRows * dim * act.bytes());
+        qkv = res.malloc((long) maxRows * qkvDim * 4);
+        att = res.malloc((long) maxRows * c.qDim() * act.bytes());
+        gu = res.malloc((long) maxRows * 2 * hid * 4);
+        sw = res.malloc((long) maxRows * hid * act.bytes());
+        hiddenDev = res.malloc((long) maxRows * dim * 4);
+        lmIn = res.malloc((long) maxLogitRows * dim * act.bytes());
+        logitsDev = res.malloc((long) maxLogitRows * c.vocabSize() * 4);
+        argmaxDev = res.malloc((long) maxLogitRows * 4);
+        kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * kv.bytes();
+        kPool = res.malloc(kvLayerBytes * c.nLayers());
+        vPool = res.malloc(kvLayerBytes * c.nLayers());
+        RopeTable rope = new RopeTable(c, this.maxContext);
+        int half = c.headDim() / 2;
+        ropeCos = res.malloc((long) this.maxContext * half * 4);
+        ropeSin = res.malloc((long) this.maxContext * half * 4);
+        oTokens = 0;
+        oPositions = oTokens + maxRows;
+        oKvRows = oPositions + maxRows;
+        oSeg = oKvRows + maxRows;
+        oLogitRows = oSeg + 4 * slots;
+        oGated = oLogitRows + maxLogitRows;
+        oKeep = oGated + maxRows;
+        oMask = oKeep + maxRows;
+        int descWords = oMask + maxRows * maxMaskWords;
+        desc = res.malloc((long) descWords * 4);
+        hDesc = res.pinned((long) descWords * 4);
+        hHidden = res.pinned((long) maxRows * dim * 4);
+        hLogits = res.pinned((long) maxLogitRows * c.vocabSize() * 4);
+        hArgmax = res.pinned((long) maxLogitRows * 4);
+        descInts = hDesc.bytes().asIntBuffer();
+        argmaxInts = hArgmax.bytes().asIntBuffer();
+        logitFloats = hLogits.bytes().asFloatBuffer();
+        hiddenFloats = hHidden.bytes().asFloatBuffer();
+        hidden = new float[maxRows * dim];
+        logits = new float[maxLogitRows * c.vocabSize()];
+        argmax = new int[maxLogitRows];
+        upload(rope.cosTable(), ropeCos);
+        upload(rope.sinTable(), ropeSin);
+        kEmbed = d.kernel("embed_tokens");
+        kRms = d.kernel("rmsnorm_to");
+        kQkv = d.kernel("qkv_rope");
+        kAtt = d.kernel("block_attention");
+        kSwiglu = d.kernel("swiglu_to");
+        kGather = d.kernel("gather16");
+        kLora = d.kernel("lora_rows");
+        kArgmax = d.kernel("argmax_rows");
+        kToBf16 = d.kernel("to_bf16");
+        kCompact = d.kernel("kv_compact");
+        d.sync();
+    }
+
+    /** Device bytes of a KV pool of {@code slots} slots of {@code rows} rows each. */
+    static long kvPoolBytes(LlamaConfig c, ElementType type, int slots, int rows) {
+        return 2L * c.nLayers() * slots * rows * c.kvDim() * type.bytes();
+    }
+
+    /** Device bytes of a forward's activations, descriptor and RoPE tables (LoRA scratch when loraRank > 0). */
+    static long activationBytes(LlamaConfig c, ElementType t, int rows, int context, int logitRows, int loraRank) {
+        long dim = c.dim();
+        long qkvDim = c.qDim() + 2L * c.kvDim();
+        long hid = c.hiddenDim();
+        long b = rows * dim * 4 + rows * dim * t.bytes() + rows * qkvDim * 4 + rows * c.qDim() * (long) t.bytes()
+                + rows * 2 * hid * 4 + rows * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
+                + (long) logitRows * c.vocabSize() * 4 + logitRows * 4L;
+        b += 2L * context * (c.headDim() / 2) * 4;
+        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows);
+        if (loraRank > 0) {
+            long widest = Math.max(Math.max(dim, c.qDim()), 2 * hid);
+            b += rows * widest * (t.bytes() + 4L) + rows * (long) loraRank * (4 + t.bytes());
+        }
+        return b;
+    }
+
+    private void upload(float[] values, long dst) {
+        try (HostBuffer h = d.pinned((long) values.length * 4)) {
+            h.bytes().asFloatBuffer().put(values);
+            d.copyToDevice(dst, h, 0, (long) values.length * 4);
+            d.sync();
+        }
+    }
+
+    @Override
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public Backend backend() {
+        return host;
+    }
+
+    @Override
+    public int maxRows() {
+        return maxRows;
+    }
+
+    @Override
+    public int maxContext() {
+        return maxContext;
+    }
+
+    @Override
+    public int maxLogitRows() {
+        return maxLogitRows;
+    }
+
+    public DeviceModel deviceModel() {
+        return dm;
+    }
+
+    @Override
+    public SequenceCache newCache(int capacity) {
+        if (capacity > slotCapacity) {
+            throw new IllegalArgumentException("KV cache of " + capacity + " rows; this device forward's slots hold "
+                    + slotCapacity);
+        }
+        for (int s = 0; s < nSlots; s++) {
+            if (slots[s] == null) {
+                slots[s] = new DeviceKvSlot(this, s, capacity);
+                return slots[s];
+            }
+        }
+        throw new EngineException("all " + nSlots + " KV slots of this device forward are taken; make it with more"
+                + " slots (the batch size)");
+    }
+
+    /** Gives a slot back to the pool (its cache must no longer be used). */
+    public void release(SequenceCache cache) {
+        DeviceKvSlot s = slotOf(cache, 0);
+        slots[s.slot()] = null;
+    }
+
+    @Override
+    public float[] hidden() {
+        return hidden;
+    }
+
+    @Override
+    public float[] logits() {
+        return logits;
+    }
+
+    /** The device argmax of each logit row of the last forward (ties to the lowest id, as {@code Sampler.argmax}). */
+    public int[] argmax() {
+        return argmax;
+    }
+
+    /** Logit rows of the last forward. */
+    public int logitRows() {
+        return lastLogitRows;
+    }
+
+    /** Kernel launches plus GEMMs the last forward queued. */
+    public long launchesLastForward() {
+        return launchesLastForward;
+    }
+
+    private DeviceKvSlot slotOf(SequenceCache cache, int segment) {
+        if (!(cache instanceof DeviceKvSlot s) || s.owner() != this) {
+            throw new IllegalArgumentException("segment " + segment + " holds a KV cache this device forward did not"
+                    + " make (use its newCache)");
+        }
+        return s;
+    }
+
+    @Override
+    public void forward(BlockBatch batch, MtpAdapter adapter) {
+        synchronized (d) { // forwards of several tasks may share one device; its calls are one thread at a time
+            run(batch, adapter);
+        }
+    }
+
+    private void run(BlockBatch batch, MtpAdapter adapter) {
+        int n = batch.rows();
+        int segments = batch.segments();
+        int nLogits = batch.logitCount();
+        if (n < 1 || n > maxRows) {
+            throw new IllegalArgumentException("batch of " + n + " rows; this forward holds 1.." + maxRows);
+        }
+        if (nLogits > maxLogitRows) {
+            throw new IllegalArgumentException(nLogits + " logit rows; this forward holds " + maxLogitRows);
+        }
+        if (segments > nSlots) {
+            throw new IllegalArgumentException(segments + " sequences; this forward has " + nSlots + " KV slots");
+        }
+        int vocab = c.vocabSize();
+        int masks = adapter == null ? 0 : adapter.k();
+        IntBuffer di = descInts;
+        int maxSegRows = 0;
+        for (int s = 0; s < segments; s++) {
+            maxSegRows = Math.max(maxSegRows, batch.segmentStart(s + 1) - batch.segmentStart(s));
+        }
+        int stride = (maxSegRows + 31) / 32;
+        int gated = 0;
+        for (int s = 0; s < segments; s++) {
+            DeviceKvSlot slot = slotOf(batch.cache(s), s);
+            AttentionMask mask = batch.mask(s);
+            if (!mask.seesWholeCache()) {
+                throw new IllegalArgumentException("segment " + s + ": the device forward takes masks where every"
+                        + " row sees the whole cache (causal or cache + block-local)");
+            }
+            int first = batch.segmentStart(s);
+            int rows = batch.segmentStart(s + 1) - first;
+            int cacheLen = slot.length();
+            if (cacheLen + rows > slot.capacity()) {
+                throw new IllegalArgumentException("block of " + rows + " rows after " + cacheLen
+                        + " cached rows exceeds the KV cache (" + slot.capacity() + ")");
+            }
+            int base = slot.slot() * slotCapacity;
+            di.put(oSeg + 4 * s, first).put(oSeg + 4 * s + 1, rows).put(oSeg + 4 * s + 2, cacheLen)
+                    .put(oSeg + 4 * s + 3, base);
+            for (int i = 0; i < rows; i++) {
+                int r = first + i;
+                int t = batch.token(r);
+                if (t < 0 || t >= vocab + masks) {
+                    throw new IllegalArgumentException("token id " + t + " outside vocabulary of " + vocab
+                            + (masks > 0 ? " + " + masks + " mask tokens" : ""));
+                }
+                int pos = batch.position(r);
+                if (pos < 0 || pos >= maxContext) {
+                    throw new IllegalArgumentException("position " + pos + " outside [0, " + maxContext + ")");
+                }
+                di.put(oTokens + r, t).put(oPositions + r, pos).put(oKvRows + r, base + cacheLen + i);
+                if (adapter != null && batch.gated(r)) {
+                    di.put(oGated + gated++, r);
+                }
+                for (int w = 0; w < stride; w++) {
+                    int bits = 0;
+                    for (int b = 0; b < 32; b++) {
+                        int j = w * 32 + b;
+                        if (j < rows && mask.allows(i, cacheLen + j, cacheLen)) {
+                            bits |= 1 << b;
+                        }
+                    }
+                    di.put(oMask + r * stride + w, bits);
+                }
+            }
+        }
+        for (int j = 0; j < nLogits; j++) {
+            di.put(oLogitRows + j, batch.logitRow(j));
+        }
+        long maskTable = adapter == null ? desc : dm.useAdapter(adapter); // any valid pointer when there are no masks
+        if (gated > 0) {
+            ensureLoraScratch(adapter.config().rank());
+        }
+        d.copyToDevice(desc, hDesc, 0, (long) (oMask + n * stride) * 4);
+        launchesLastForward = 0;
+        enqueue(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
+        if (nLogits > 0) {
+            d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
+            d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
+            argmaxInts.get(0, argmax, 0, nLogits);
+            logitFloats.get(0, logits, 0, nLogits * vocab);
+        }
+        if (gated > 0) {
+            d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
+            hiddenFloats.get(0, hidden, 0, n * c.dim());
+        }
+        d.sync();
+        lastLogitRows = nLogits;
+        for (int s = 0; s < segments; s++) {
+            ((DeviceKvSlot) batch.cache(s)).append(batch.segmentStart(s + 1) - batch.segmentStart(s));
+        }
+    }
+
+    private void ensureLoraScratch(int rank) {
+        if (rank <= loraRank) {
+            return;
+        }
+        freeLora();
+        long widest = Math.max(Math.max(c.dim(), c.qDim()), 2L * c.hiddenDim());
+        loraIn = res.malloc(maxRows * widest * act.bytes());
+        loraBranch = res.malloc(maxRows * widest * 4);
+        loraLow = res.malloc((long) maxRows * rank * 4);
+        loraLowAct = res.malloc((long) maxRows * rank * act.bytes());
+        loraRank = rank;
+    }
+
+    private void freeLora() {
+        if (loraRank > 0) {
+            res.free(loraIn);
+            res.free(loraBranch);
+            res.free(loraLow);
+            res.free(loraLowAct);
+            loraRank = 0;
+        }
+    }
+
+    /** Queues the whole forward. */
+    private void enqueue(BlockBatch batch, MtpAdapter adapter, int n, int segments, int nLogits, int gated, int stride,
+                     int maxSegRows, long maskTable) {
+        int dim = c.dim();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int qkvDim = qDim + 2 * kvDim;
+        int hid = c.hiddenDim();
+        float eps = c.rmsNormEps();
+        int a = act.code();
+        long descTokens = desc + 4L * oTokens;
+        long descPositions = desc + 4L * oPositions;
+        long descKvRows = desc + 4L * oKvRows;
+        long descSeg = desc + 4L * oSeg;
+        long descMask = desc + 4L * oMask;
+        long descGated = desc + 4L * oGated;
+        long descLogitRows = desc + 4L * oLogitRows;
+        launch(kEmbed, n, 1, 1, rowThreads(dim), args.reset().ptr(x).ptr(descTokens).i32(n).ptr(dm.embedding())
+                .i32(act.code()).ptr(maskTable).i32(c.vocabSize()).i32(dim));
+        int group = c.groupSize();
+        int attTiles = (maxSegRows * group + ATT_THREADS - 1) / ATT_THREADS;
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (int l = 0; l < c.nLayers(); l++) {
+            DeviceModel.Layer w = dm.layer(l);
+            long kc = kPool + l * kvLayerBytes;
+            long vc = vPool + l * kvLayerBytes;
+            rmsnorm(xb, x, 0, 0, w.attnNorm(), n);
+            matmul(qkv, 0f, w.wqkv(), xb, n, dim, qkvDim);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.Q_PROJ, xb, dim, qkv, qkvDim, 0, gated, descGated);
+                lora(adapter, l, LoraTarget.K_PROJ, xb, dim, qkv, qkvDim, qDim, gated, descGated);
+                lora(adapter, l, LoraTarget.V_PROJ, xb, dim, qkv, qkvDim, qDim + kvDim, gated, descGated);
+            }
+            int pairs = (c.nHeads() + 2 * c.nKvHeads()) * (c.headDim() / 2);
+            launch(kQkv, n, 1, 1, rowThreads(pairs), args.reset().ptr(qkv).i32(n)
+                    .ptr(w.bqkv() == 0 ? qkv : w.bqkv()).i32(w.bqkv() == 0 ? 0 : 1).ptr(descPositions)
+                    .ptr(descKvRows).ptr(kc).ptr(vc).i32(kv.code()).i32(c.nHeads()).i32(c.nKvHeads()).i32(c.headDim())
+                    .ptr(ropeCos).ptr(ropeSin));
+            launch(kAtt, c.nKvHeads(), segments, attTiles, ATT_THREADS, args.reset().ptr(att).i32(a).ptr(qkv)
+                    .i32(qkvDim).ptr(kc).ptr(vc).i32(kv.code()).ptr(descSeg).ptr(descMask).i32(stride).i32(c.nHeads())
+                    .i32(c.nKvHeads()).i32(c.headDim()).f32(scale));
+            matmul(x, 1f, w.wo(), att, n, qDim, dim); // the residual add is the GEMM's beta = 1
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.O_PROJ, att, qDim, x, dim, 0, gated, descGated);
+            }
+            rmsnorm(xb, x, 0, 0, w.ffnNorm(), n);
+            matmul(gu, 0f, w.w13(), xb, n, dim, 2 * hid);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.GATE_PROJ, xb, dim, gu, 2 * hid, 0, gated, descGated);
+                lora(adapter, l, LoraTarget.UP_PROJ, xb, dim, gu, 2 * hid, hid, gated, descGated);
+            }
+            long elems = (long) n * hid;
+            launch(kSwiglu, elementwiseGrid(elems), 1, 1, 256, args.reset().ptr(sw).i32(a).ptr(gu).i32(n).i32(hid));
+            matmul(x, 1f, w.wDown(), sw, n, hid, dim);
+            if (gated > 0) {
+                lora(adapter, l, LoraTarget.DOWN_PROJ, sw, hid, x, dim, 0, gated, descGated);
+            }
+        }
+        if (gated > 0) {
+            launch(kRms, n, 1, 1, rowThreads(dim), args.reset().ptr(hiddenDev).i32(ElementType.F32.code()).ptr(x)
+                    .ptr(descLogitRows).i32(0).ptr(dm.finalNorm()).i32(n).i32(dim).f32(eps));
+        }
+        if (nLogits > 0) {
+            rmsnorm(lmIn, x, descLogitRows, 1, dm.finalNorm(), nLogits);
+            matmul(logitsDev, 0f, dm.classifier(), lmIn, nLogits, dim, c.vocabSize());
+            launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
+                    .ptr(argmaxDev));
+        }
+    }
+
+    private void rmsnorm(long out, long in, long rowIndex, int useIndex, long weight, int rows) {
+        int dim = c.dim();
+        launch(kRms, rows, 1, 1, rowThreads(dim), args.reset().ptr(out).i32(act.code()).ptr(in)
+                .ptr(rowIndex == 0 ? in : rowIndex).i32(useIndex).ptr(weight).i32(rows).i32(dim).f32(c.rmsNormEps()));
+    }
+
+    /**
+     * Row-major {@code out[r][o] (+)= in[r] · w[o]} for {@code rows} rows, {@code w} as {@code [outDim][inDim]}: the
+     * column-major {@code outᵀ = w · inᵀ} (cuda.GemmShape), {@code beta} 1 to add into {@code out}.
+     */
+    private void matmul(long out, float beta, long w, long in, int rows, int inDim, int outDim) {
+        d.gemm(true, false, outDim, rows, inDim, 1f, w, act, inDim, in, act, inDim, beta, out, ElementType.F32,
+                outDim);
+        launchesLastForward++;
+    }
+
+    /**
+     * The gated-LoRA branch of one target: the gated rows of {@code in} (width inDim, activation type) are gathered,
+     * projected down and up, and {@code scaling ×} the result is added to columns {@code colOffset..} of those rows
+     * of {@code out} (F32, rows of {@code outStride}).
+     */
+    private void lora(MtpAdapter adapter, int layer, LoraTarget target, long in, int inDim, long out, int outStride,
+                      int colOffset, int gated, long gatedRows) {
+        DeviceModel.Lora lw = dm.lora(layer, target);
+        if (lw == null) {
+            return;
+        }
+        int units = inDim * act.bytes() / 2;
+        launch(kGather, gated, 1, 1, rowThreads(units), args.reset().ptr(loraIn).ptr(in).ptr(gatedRows).i32(gated)
+                .i32(units));
+        d.gemm(true, false, lw.rank(), gated, lw.in(), 1f, lw.down(), act, lw.in(), loraIn, act, lw.in(), 0f,
+                loraLow, ElementType.F32, lw.rank());
+        long low = loraLow;
+        if (act == ElementType.BF16) {
+            int m = gated * lw.rank();
+            launch(kToBf16, elementwiseGrid(m), 1, 1, 256, args.reset().ptr(loraLow).ptr(loraLowAct).i32(m));
+            low = loraLowAct;
+        }
+        d.gemm(true, false, lw.out(), gated, lw.rank(), 1f, lw.up(), act, lw.rank(), low, act, lw.rank(), 0f,
+                loraBranch, ElementType.F32, lw.out());
+        launchesLastForward += 2;
+        launch(kLora, gated, 1, 1, rowThreads(lw.out()), args.reset().ptr(out).ptr(loraBranch).ptr(gatedRows)
+                .i32(gated).i32(lw.out()).i32(outStride).i32(colOffset).f32(adapter.config().scaling()));
+    }
+
+    private void launch(int kernel, int gx, int gy, int gz, int block, LaunchArgs a) {
+        d.launch(kernel, gx, gy, gz, block, a);
+        launchesLastForward++;
+    }
+
+    /** Threads for a kernel that strides one block over a row of {@code width} values. */
+    private static int rowThreads(int width) {
+        return Math.min(256, Math.max(32, (width + 31) / 32 * 32));
+    }
+
+    private static int elementwiseGrid(long n) {
+        return (int) Math.max(1, Math.min((n + 255) / 256, 1024));
+    }
+
+    /** Moves the kept rows of a slot's last block ({@link DeviceKvSlot#compact}) in every layer on the device. */
+    void compact(DeviceKvSlot slot, int blockStart, int[] keep, int count) {
+        synchronized (d) {
+            compactOnDevice(slot, blockStart, keep, count);
+        }
+    }
+
+    private void compactOnDevice(DeviceKvSlot slot, int blockStart, int[] keep, int count) {
+        IntBuffer di = descInts;
+        for (int i = 0; i < count; i++) {
+            di.put(oKeep + i, keep[i]);
+        }
+        d.copyToDevice(desc + 4L * oKeep, hDesc, 4L * oKeep, 4L * count);
+        long rowBytes = (long) c.kvDim() * kv.bytes();
+        long slotOffset = (long) slot.slot() * slotCapacity * rowBytes;
+        d.launch(kCompact, c.nLayers(), 2, 1, rowThreads((int) (rowBytes / 4)), args.reset().ptr(kPool + slotOffset)
+                .ptr(vPool + slotOffset).ptr(desc + 4L * oKeep).i32(count).i32(blockStart).i32((int) (rowBytes / 4))
+                .i64(kvLayerBytes / 4));
+        d.sync(); // the descriptor's keep list is host memory the next step rewrites
+    }
+
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /** Everything a forward allocated, freed once: by {@link #close} or, if nobody closes it, by the cleaner. */
+    private static final class Resources implements Runnable {
+        private final DeviceApi d;
+        private final List<Long> device = new ArrayList<>();
+        private final List<HostBuffer> host = new ArrayList<>();
+        private boolean freed;
+
+        Resources(DeviceApi d) {
+            this.d = d;
+        }
+
+        long malloc(long bytes) {
+            long p = d.malloc(bytes);
+            device.add(p);
+            return p;
+        }
+
+        HostBuffer pinned(long bytes) {
+            HostBuffer h = d.pinned(bytes);
+            host.add(h);
+            return h;
+        }
+
+        void free(long p) {
+            device.remove(p);
+            d.free(p);
+        }
+
+        @Override
+        public void run() {
+            synchronized (d) {
+                if (freed) {
+                    return;
+                }
+                freed = true;
+                for (long p : device) {
+                    d.free(p);
+                }
+                host.forEach(HostBuffer::close);
+            }
+        }
+    }
+}
