@@ -154,11 +154,22 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: 4×4 register tiles, then single rows. */
+    private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
+
+    /**
+     * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
+     * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way.
+     */
     private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o) {
         int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+        if (WIDE_TILES) {
+            for (; r + 4 <= rows; r += 4) {
+                VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+            }
+        } else {
+            for (; r + 2 <= rows; r += 2) {
+                VectorKernels.tile2x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+            }
         }
         for (; r < rows; r++) {
             VectorKernels.tile1x4(x, r * in, w, w0, in, in, out, r * outDim + o);

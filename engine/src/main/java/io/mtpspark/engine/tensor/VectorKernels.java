@@ -159,6 +159,40 @@ final class VectorKernels {
         finish4(a30, a31, a32, a33, x, x0 + 3 * xs, w, w0, ws, bound, n, out, o0 + 3 * os);
     }
 
+    /**
+     * Two input rows by four weight rows: the tile for 16-register machines (AVX2), where 4×4 would spill its
+     * sixteen accumulators.
+     */
+    static void tile2x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int i = 0; i < bound; i += l) {
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x0 + xs + i);
+            FloatVector wv = FloatVector.fromArray(S, w, w0 + i);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, w, w0 + ws + i);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, w, w0 + 2 * ws + i);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, w, w0 + 3 * ws + i);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
+        finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
+    }
+
+    /** Whether the 4×4 tile fits the vector registers (32 with AVX-512's 16 lanes; 16 with AVX2's 8). */
+    static boolean wideTiles() {
+        return S.length() >= 16;
+    }
+
     /** One input row by four weight rows: out[o0 + j]. */
     static void tile1x4(float[] x, int x0, float[] w, int w0, int ws, int n, float[] out, int o0) {
         int l = S.length();
