@@ -45,7 +45,8 @@ final class EngineOptions {
     int context;
 
     @Option(names = "--weights-dtype", defaultValue = "stored", description = "element type of the weight "
-            + "matrices in memory: stored (as in the file, memory-mapped) | f32 | bf16 | f16 (default: ${DEFAULT-VALUE})")
+            + "matrices in memory: stored (as in the file, memory-mapped) | f32 (a heap copy) | bf16 | f16 (default: "
+            + "${DEFAULT-VALUE})")
     String weightsDType;
 
     ModelBundle load() {
