@@ -250,6 +250,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
+                                 int hd, int n, float scale) {
+        host.scoresByPosition(out, outOff, q, qOff, kT, d0, stride, hd, n, scale);
+    }
+
+    @Override
     public synchronized void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
         if (n < minDeviceElements) {
             host.rmsnorm(out, outOff, x, xOff, w, n, eps);

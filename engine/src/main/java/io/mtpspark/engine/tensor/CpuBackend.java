@@ -198,6 +198,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
+                                 int hd, int n, float scale) {
+        int j = VECTOR ? VectorKernels.scoresByPosition(out, outOff, q, qOff, kT, d0, stride, hd, n, scale) : 0;
+        for (; j < n; j++) {
+            float s = 0f;
+            for (int e = 0; e < hd; e++) {
+                s = Math.fma(q[qOff + e], kT[(d0 + e) * stride + j], s);
+            }
+            out[outOff + j] = s * scale;
+        }
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         if (VECTOR) {
             return VectorKernels.dot(a, aOff, b, bOff, n);

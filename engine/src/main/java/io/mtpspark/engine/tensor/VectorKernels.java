@@ -341,6 +341,24 @@ final class VectorKernels {
         return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Scores of positions [0, loopBound(n)) (the caller does the tail): per lane the FMA chain over e of
+     * {@link Backend#scoresByPosition}, so a lane computes exactly what the scalar tail would.
+     */
+    static int scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride, int hd,
+                                int n, float scale) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        for (int j = 0; j < bound; j += l) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int e = 0; e < hd; e++) {
+                acc = FloatVector.broadcast(S, q[qOff + e]).fma(FloatVector.fromArray(S, kT, (d0 + e) * stride + j), acc);
+            }
+            acc.mul(scale).intoArray(out, outOff + j);
+        }
+        return bound;
+    }
+
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);
