@@ -12,8 +12,10 @@ import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.LlamaWeights;
 import io.mtpspark.engine.model.RandomModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.session.DecoderFactory;
@@ -21,6 +23,7 @@ import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.engine.tensor.Roofline;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -90,12 +93,18 @@ final class BenchCommand implements Callable<Integer> {
             + "dim,hidden,layers,heads,kv_heads,vocab (e.g. 1024,2816,8,16,4,32000; default: --model)")
     String randomModel;
 
+    @Option(names = "--roofline", description = "also measure, with the same threads, the machine's read bandwidth, "
+            + "FMA peak and in-cache matmul rate, and report each forward as a percentage of its roofline")
+    boolean roofline;
+
+    private Roofline limits;
+
     @Override
     public Integer call() throws Exception {
         LlamaModel model;
         List<int[]> ids;
         if (randomModel != null) {
-            model = randomModel(randomModel);
+            model = randomModel(randomModel, engine.weightDType());
             ids = new ArrayList<>();
             java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
             for (int i = 0; i < 4; i++) {
@@ -122,6 +131,9 @@ final class BenchCommand implements Callable<Integer> {
             out.put("adapter", engine.adapter != null ? engine.adapter.toString() : "random(rank 16)");
             out.put("model", randomModel != null ? "random:" + randomModel : model.source());
             out.put("backend", backend.name());
+            if (roofline) {
+                measureRoofline(out, backend);
+            }
             if (blockCost) {
                 blockCost(out, model, backend, adapter);
             } else {
@@ -211,6 +223,9 @@ final class BenchCommand implements Callable<Integer> {
             dec.put("tokens_per_second_median", median);
             if (arTokensPerSecond > 0) {
                 dec.put("speedup_vs_autoregressive", median / arTokensPerSecond);
+            }
+            if (limits != null && batch == 1 && name.equals("autoregressive")) {
+                decodeRoofline(dec, model, median);
             }
             ArrayNode all = dec.putArray("tokens_per_second_rounds");
             for (double r : rounds) {
@@ -327,7 +342,65 @@ final class BenchCommand implements Callable<Integer> {
             if (one > 0) {
                 r.put("relative_to_1_row", med / one);
             }
+            if (limits != null) {
+                blockRoofline(r, model, n, real, med / 1e3);
+            }
         }
+    }
+
+    /** The machine's limits with this backend's threads, measured before the forwards they judge. */
+    private void measureRoofline(ObjectNode out, Backend backend) {
+        int threads = engine.threads > 0 ? engine.threads : Runtime.getRuntime().availableProcessors();
+        limits = Roofline.measure(backend, threads);
+        ObjectNode r = out.putObject("roofline");
+        r.put("threads", threads);
+        r.put("read_gb_per_s", limits.readBytesPerSecond() / 1e9);
+        r.put("fma_peak_gflops", limits.fmaFlopsPerSecond() / 1e9);
+        r.put("in_cache_matmul_gflops", limits.matmulFlopsPerSecond() / 1e9);
+        r.put("bandwidth_buffer_mib", limits.bufferBytes() >> 20);
+    }
+
+    /** Matrix bytes one forward reads: every layer's seven matrices and the classifier (embedding rows ignored). */
+    private static long forwardWeightBytes(LlamaModel model) {
+        LlamaWeights w = model.weights();
+        long bytes = w.matrixBytes();
+        return w.classifier() == w.tokenEmbedding() ? bytes : bytes - w.tokenEmbedding().byteSize();
+    }
+
+    /**
+     * FLOPs of a forward of {@code rows} rows with {@code logitRows} logit rows after {@code cached} positions:
+     * 2 per weight per row through the layers, 2 per classifier weight per logit row, and attention's scores and
+     * weighted sums over at most cached + rows columns (LoRA branches not counted).
+     */
+    private static double forwardFlops(LlamaModel model, int rows, int logitRows, int cached) {
+        LlamaWeights w = model.weights();
+        LlamaConfig c = model.config();
+        long layerParams = 0;
+        for (var l : w.layers()) {
+            layerParams += l.wq().elements() + l.wk().elements() + l.wv().elements() + l.wo().elements()
+                    + l.wGate().elements() + l.wUp().elements() + l.wDown().elements();
+        }
+        double attention = 4.0 * c.nLayers() * rows * (double) c.qDim() * (cached + rows);
+        return 2.0 * rows * layerParams + 2.0 * logitRows * w.classifier().elements() + attention;
+    }
+
+    private void blockRoofline(ObjectNode r, LlamaModel model, int rows, int logitRows, double seconds) {
+        long bytes = forwardWeightBytes(model);
+        double flops = forwardFlops(model, rows, logitRows, blockCache);
+        r.put("weight_gb_per_s", bytes / seconds / 1e9);
+        r.put("gflops", flops / seconds / 1e9);
+        r.put("pct_of_read_bandwidth", 100 * bytes / seconds / limits.readBytesPerSecond());
+        r.put("pct_of_in_cache_matmul", 100 * flops / seconds / limits.matmulFlopsPerSecond());
+        r.put("pct_of_fma_peak", 100 * flops / seconds / limits.fmaFlopsPerSecond());
+        r.put("pct_of_roofline", 100 * limits.efficiency(bytes, flops, seconds, true));
+    }
+
+    /** Batch-1 decoding: each token is one 1-row forward, so weight bytes/s = tokens/s × bytes per forward. */
+    private void decodeRoofline(ObjectNode dec, LlamaModel model, double tokensPerSecond) {
+        long bytes = forwardWeightBytes(model);
+        dec.put("weight_bytes_per_token", bytes);
+        dec.put("weight_gb_per_s", tokensPerSecond * bytes / 1e9);
+        dec.put("pct_of_read_bandwidth", 100 * tokensPerSecond * bytes / limits.readBytesPerSecond());
     }
 
     private static double median(double[] v) {
@@ -336,7 +409,7 @@ final class BenchCommand implements Callable<Integer> {
         return sorted[sorted.length / 2];
     }
 
-    private static LlamaModel randomModel(String spec) {
+    private static LlamaModel randomModel(String spec, DType weights) {
         String[] f = spec.split(",");
         if (f.length != 6) {
             throw new IllegalArgumentException("--random-model: expected dim,hidden,layers,heads,kv_heads,vocab, got \""
@@ -345,7 +418,7 @@ final class BenchCommand implements Callable<Integer> {
         int[] v = Arrays.stream(f).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
         LlamaConfig c = new LlamaConfig("LlamaForCausalLM", v[0], v[1], v[2], v[3], v[4], v[5], 4096, v[0] / v[3],
                 10000.0, 1e-5f, null, false, false, 1, 2, false);
-        return RandomModel.create(c, 1);
+        return RandomModel.create(c, 1, weights == null ? DType.F32 : weights);
     }
 
     private List<String> commandLine() {
@@ -369,6 +442,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (randomModel != null) {
             args.addAll(List.of("--random-model", randomModel));
+        }
+        if (engine.weightsDType != null && !engine.weightsDType.equals("stored")) {
+            args.addAll(List.of("--weights-dtype", engine.weightsDType));
+        }
+        if (roofline) {
+            args.add("--roofline");
         }
         if (blockCost) {
             args.addAll(List.of("--block-cost", "--block-rows",

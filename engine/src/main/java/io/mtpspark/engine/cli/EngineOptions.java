@@ -2,7 +2,9 @@ package io.mtpspark.engine.cli;
 
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.model.ModelLoader;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.session.GenerationChecks;
@@ -44,12 +46,22 @@ final class EngineOptions {
             + "4096)")
     int context;
 
+    @Option(names = "--weights-dtype", defaultValue = "stored", description = "element type of the weight "
+            + "matrices in memory: stored (as in the file, memory-mapped) | f32 (a heap copy) | bf16 | f16 (default: "
+            + "${DEFAULT-VALUE})")
+    String weightsDType;
+
     ModelBundle load() {
         if (model == null) {
             throw new IllegalArgumentException("--model is required");
         }
         GenerationChecks.k("--k", k); // before the model loads: a bad value fails at once
-        return ModelBundle.load(model, tokenizer);
+        return ModelBundle.load(model, tokenizer, weightDType());
+    }
+
+    /** The --weights-dtype choice; null keeps the file's. */
+    DType weightDType() {
+        return ModelLoader.parseWeightDType("--weights-dtype", weightsDType);
     }
 
     MtpAdapter loadAdapter(LlamaModel base) {

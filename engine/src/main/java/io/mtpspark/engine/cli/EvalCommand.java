@@ -12,6 +12,7 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.progress.ProgressMeter;
 import io.mtpspark.engine.sampling.SamplingOptions;
+import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.session.ModelBundle;
 import io.mtpspark.engine.tensor.Backend;
 import picocli.CommandLine.Command;

@@ -16,6 +16,8 @@ public final class KvCache implements SequenceCache {
 
     private final float[][] keys;
     private final float[][] values;
+    /** Keys again, position-major per key dimension: element (slot, d) at {@code d * allocated + slot}. */
+    private final float[][] keysByPosition;
     private final int kvDim;
     private final int capacity;
     private int allocated;
@@ -32,6 +34,7 @@ public final class KvCache implements SequenceCache {
         }
         this.keys = new float[layers][];
         this.values = new float[layers][];
+        this.keysByPosition = new float[layers][];
         this.kvDim = kvDim;
         this.capacity = capacity;
         grow(Math.min(capacity, INITIAL_ROWS));
@@ -58,6 +61,7 @@ public final class KvCache implements SequenceCache {
             for (int l = 0; l < keys.length; l++) {
                 keys[l] = copyOf(keys[l], rows);
                 values[l] = copyOf(values[l], rows);
+                keysByPosition[l] = restride(keysByPosition[l], rows);
             }
         } catch (OutOfMemoryError e) {
             throw new EngineException("out of memory growing the KV cache to " + bytes / (1 << 20) + " MiB for "
@@ -72,6 +76,39 @@ public final class KvCache implements SequenceCache {
             System.arraycopy(old, 0, grown, 0, length * kvDim);
         }
         return grown;
+    }
+
+    private float[] restride(float[] old, int rows) {
+        float[] grown = new float[rows * kvDim];
+        if (old != null) {
+            for (int d = 0; d < kvDim; d++) {
+                System.arraycopy(old, d * allocated, grown, d * rows, length);
+            }
+        }
+        return grown;
+    }
+
+    /**
+     * Writes the key row of {@code slot} in layer {@code layer} from {@code src[off .. off + kvDim)}, in both
+     * layouts: row-major ({@link #keys}) and position-major ({@link #keysByPosition}), which lets attention
+     * vectorise its scores over positions.
+     */
+    public void putKey(int layer, int slot, float[] src, int off) {
+        System.arraycopy(src, off, keys[layer], slot * kvDim, kvDim);
+        float[] t = keysByPosition[layer];
+        for (int d = 0; d < kvDim; d++) {
+            t[d * allocated + slot] = src[off + d];
+        }
+    }
+
+    /** The layer's keys position-major: element (slot, d) at {@code d * positionStride() + slot}. */
+    public float[] keysByPosition(int layer) {
+        return keysByPosition[layer];
+    }
+
+    /** Distance between key dimensions in {@link #keysByPosition} (the allocated rows; changes when it grows). */
+    public int positionStride() {
+        return allocated;
     }
 
     @Override
@@ -133,8 +170,12 @@ public final class KvCache implements SequenceCache {
             prev = keep[i];
         }
         for (int l = 0; l < keys.length; l++) {
+            float[] t = keysByPosition[l];
             for (int i = 0; i < count; i++) {
                 if (keep[i] != i) {
+                    for (int d = 0; d < kvDim; d++) {
+                        t[d * allocated + blockStart + i] = t[d * allocated + blockStart + keep[i]];
+                    }
                     System.arraycopy(keys[l], (blockStart + keep[i]) * kvDim, keys[l], (blockStart + i) * kvDim, kvDim);
                     System.arraycopy(values[l], (blockStart + keep[i]) * kvDim, values[l], (blockStart + i) * kvDim,
                             kvDim);

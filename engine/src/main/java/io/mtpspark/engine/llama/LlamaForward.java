@@ -265,14 +265,13 @@ public final class LlamaForward implements BlockForward {
             }
             for (int s = 0; s < batch.segments; s++) {
                 KvCache cache = hostCache(batch, s);
-                float[] kc = cache.keys(l);
                 float[] vc = cache.values(l);
                 int first = batch.segmentStart[s];
                 int slot = cache.length() - first; // cache slot of batch row i is slot + i
                 for (int i = first; i < batch.segmentStart[s + 1]; i++) {
                     rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
                     rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
-                    System.arraycopy(k, i * kvDim, kc, (slot + i) * kvDim, kvDim);
+                    cache.putKey(l, slot + i, k, i * kvDim);
                     System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
                 }
             }
@@ -382,19 +381,30 @@ public final class LlamaForward implements BlockForward {
             boolean causal = mask == AttentionMask.CAUSAL;
             boolean wholeCache = mask.seesWholeCache();
             int kvOff = (h / group) * hd;
+            float[] kT = cache.keysByPosition(attLayer);
+            int stride = cache.positionStride();
             for (int i = 0; i < n; i++) {
                 int qOff = (first + i) * qDim + h * hd;
-                float max = Float.NEGATIVE_INFINITY;
                 // Visible columns are gathered in order into a contiguous run (scores in att, indices in cols), so
                 // the softmax and weighted sum depend only on which keys a row sees, not on where they sit in the
                 // block: a real row inside an MTP block computes exactly what it computes in single-token decoding.
-                int m = 0;
+                // The leading run of columns every row sees (the whole causal prefix, or the cache) is scored
+                // vectorised over positions from the position-major keys; the rest one by one. Both form a score
+                // as the same FMA chain, so which path scored a column changes nothing.
                 int limit = causal ? cacheLen + i + 1 : cols;
-                int firstChecked = wholeCache ? Math.min(cacheLen, limit) : 0;
-                for (int t = 0; t < limit; t++) {
-                    if (causal || t < firstChecked || mask.allows(i, t, cacheLen)) {
-                        float sc = (small ? dotSmall(q, qOff, kc, t * kvDim + kvOff, hd)
-                                : backend.dot(q, qOff, kc, t * kvDim + kvOff, hd)) * scale;
+                int prefix = causal ? limit : wholeCache ? Math.min(cacheLen, limit) : 0;
+                backend.scoresByPosition(att, 0, q, qOff, kT, kvOff, stride, hd, prefix, scale);
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < prefix; t++) {
+                    visibleCols[t] = t;
+                    if (att[t] > max) {
+                        max = att[t];
+                    }
+                }
+                int m = prefix;
+                for (int t = prefix; t < limit; t++) {
+                    if (mask.allows(i, t, cacheLen)) {
+                        float sc = Backend.scoreFma(q, qOff, kc, t * kvDim + kvOff, hd, scale);
                         att[m] = sc;
                         visibleCols[m] = t;
                         m++;
@@ -433,15 +443,6 @@ public final class LlamaForward implements BlockForward {
             scores = new float[size];
             columns = new int[size];
         }
-    }
-
-    /** A plain loop for short head dimensions: a call and SIMD set-up per 8-wide dot cost more than the dot. */
-    private static float dotSmall(float[] a, int aOff, float[] b, int bOff, int n) {
-        float s = 0f;
-        for (int e = 0; e < n; e++) {
-            s += a[aOff + e] * b[bOff + e];
-        }
-        return s;
     }
 
     private static void addInPlace(float[] dst, int off, float[] src, int n) {

@@ -23,18 +23,27 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
 
     /**
      * These weights with every matrix in {@code target} element type ({@link WeightTensor#to}: rounding to nearest
-     * even when narrowing, exact when widening; matrices already in that type are shared, a tied classifier stays
-     * tied). Norms and biases stay F32.
+     * even when narrowing, exact when widening; a tied classifier stays tied). F32 means a heap {@code float[]} (a
+     * mapped F32 matrix is copied to the heap: the JIT's fastest path, for models small enough to copy); BF16/F16
+     * matrices already in that type are shared. Norms and biases stay F32.
      */
     public LlamaWeights to(DType target) {
-        WeightTensor emb = tokenEmbedding.to(target);
+        WeightTensor emb = convert(tokenEmbedding, target);
         LayerWeights[] out = new LayerWeights[layers.length];
         for (int l = 0; l < layers.length; l++) {
             LayerWeights w = layers[l];
-            out[l] = new LayerWeights(w.attnNorm(), w.wq().to(target), w.wk().to(target), w.wv().to(target),
-                    w.wo().to(target), w.bq(), w.bk(), w.bv(), w.ffnNorm(), w.wGate().to(target),
-                    w.wDown().to(target), w.wUp().to(target));
+            out[l] = new LayerWeights(w.attnNorm(), convert(w.wq(), target), convert(w.wk(), target),
+                    convert(w.wv(), target), convert(w.wo(), target), w.bq(), w.bk(), w.bv(), w.ffnNorm(),
+                    convert(w.wGate(), target), convert(w.wDown(), target), convert(w.wUp(), target));
         }
-        return new LlamaWeights(emb, out, finalNorm, classifier == tokenEmbedding ? emb : classifier.to(target));
+        return new LlamaWeights(emb, out, finalNorm,
+                classifier == tokenEmbedding ? emb : convert(classifier, target));
+    }
+
+    private static WeightTensor convert(WeightTensor t, DType target) {
+        if (target == DType.F32 && t.dtype() == DType.F32 && !t.isHeapF32()) {
+            return WeightTensor.ofFloats(t.toFloatArray(), t.rows(), t.cols());
+        }
+        return t.to(target);
     }
 }

@@ -1,5 +1,6 @@
 package io.mtpspark.engine.model;
 
+import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.tensor.WeightTensor;
 
 import java.util.SplittableRandom;
@@ -14,27 +15,35 @@ public final class RandomModel {
     }
 
     public static LlamaModel create(LlamaConfig c, long seed) {
+        return create(c, seed, DType.F32);
+    }
+
+    /**
+     * The same weights with every matrix in {@code dtype}, each converted as soon as it is drawn, so a large BF16
+     * model never needs its F32 copy in memory at once.
+     */
+    public static LlamaModel create(LlamaConfig c, long seed, DType dtype) {
         SplittableRandom rng = new SplittableRandom(seed);
-        WeightTensor embedding = matrix(rng, c.vocabSize(), c.dim(), 1.0f);
+        WeightTensor embedding = matrix(rng, dtype, c.vocabSize(), c.dim(), 1.0f);
         LayerWeights[] layers = new LayerWeights[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
             layers[l] = new LayerWeights(
                     norm(rng, c.dim()),
-                    matrix(rng, c.qDim(), c.dim(), inv(c.dim())),
-                    matrix(rng, c.kvDim(), c.dim(), inv(c.dim())),
-                    matrix(rng, c.kvDim(), c.dim(), inv(c.dim())),
-                    matrix(rng, c.dim(), c.qDim(), inv(c.qDim())),
+                    matrix(rng, dtype, c.qDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, dtype, c.kvDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, dtype, c.kvDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, dtype, c.dim(), c.qDim(), inv(c.qDim())),
                     c.qkvBias() ? gaussian(rng, c.qDim(), 0.1f) : null,
                     c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
                     c.qkvBias() ? gaussian(rng, c.kvDim(), 0.1f) : null,
                     norm(rng, c.dim()),
-                    matrix(rng, c.hiddenDim(), c.dim(), inv(c.dim())),
-                    matrix(rng, c.dim(), c.hiddenDim(), inv(c.hiddenDim())),
-                    matrix(rng, c.hiddenDim(), c.dim(), inv(c.dim())));
+                    matrix(rng, dtype, c.hiddenDim(), c.dim(), inv(c.dim())),
+                    matrix(rng, dtype, c.dim(), c.hiddenDim(), inv(c.hiddenDim())),
+                    matrix(rng, dtype, c.hiddenDim(), c.dim(), inv(c.dim())));
         }
         float[] finalNorm = norm(rng, c.dim());
         WeightTensor classifier = c.tiedEmbeddings() ? embedding
-                : matrix(rng, c.vocabSize(), c.dim(), inv(c.dim()) * 4);
+                : matrix(rng, dtype, c.vocabSize(), c.dim(), inv(c.dim()) * 4);
         return new LlamaModel(c, new LlamaWeights(embedding, layers, finalNorm, classifier), "random:" + seed);
     }
 
@@ -56,8 +65,8 @@ public final class RandomModel {
         return w;
     }
 
-    private static WeightTensor matrix(SplittableRandom rng, int rows, int cols, float scale) {
-        return WeightTensor.ofFloats(gaussian(rng, (long) rows * cols, scale), rows, cols);
+    private static WeightTensor matrix(SplittableRandom rng, DType dtype, int rows, int cols, float scale) {
+        return WeightTensor.ofFloats(gaussian(rng, (long) rows * cols, scale), rows, cols).to(dtype);
     }
 
     private static float[] gaussian(SplittableRandom rng, long n, float scale) {

@@ -3,6 +3,7 @@ package io.mtpspark.engine.session;
 import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.model.ModelLoader;
+import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.tokenizer.HfTokenizer;
 import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import io.mtpspark.engine.tokenizer.Tokenizer;
@@ -18,7 +19,12 @@ import java.nio.file.Path;
 public record ModelBundle(LlamaModel model, Tokenizer tokenizer) {
 
     public static ModelBundle load(Path modelPath, Path tokenizerPath) {
-        LlamaModel model = ModelLoader.load(modelPath);
+        return load(modelPath, tokenizerPath, null);
+    }
+
+    /** With the weight matrices in {@code weightDType} in memory (null: as stored in the file). */
+    public static ModelBundle load(Path modelPath, Path tokenizerPath, DType weightDType) {
+        LlamaModel model = ModelLoader.load(modelPath, weightDType);
         Path tok = tokenizerPath != null ? tokenizerPath : findTokenizer(modelPath, model.config().vocabSize());
         return new ModelBundle(model, loadTokenizer(tok, model.config().vocabSize()));
     }

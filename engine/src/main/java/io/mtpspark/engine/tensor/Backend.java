@@ -33,6 +33,32 @@ public interface Backend extends AutoCloseable {
     /** {@code y[yOff+i] += a * x[xOff+i]}. */
     void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n);
 
+    /**
+     * Attention scores of one query against {@code n} consecutive key positions stored position-major:
+     * {@code out[outOff + j] = scale · s_j}, {@code s_j} the FMA chain {@code s = fma(q[qOff + e], kT[(d0 + e) ·
+     * stride + j], s)} for e = 0 .. hd-1 from 0. Each score is formed exactly as {@link #scoreFma} forms it, whatever
+     * n is or which lanes compute it.
+     */
+    default void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
+                                  int hd, int n, float scale) {
+        for (int j = 0; j < n; j++) {
+            float s = 0f;
+            for (int e = 0; e < hd; e++) {
+                s = Math.fma(q[qOff + e], kT[(d0 + e) * stride + j], s);
+            }
+            out[outOff + j] = s * scale;
+        }
+    }
+
+    /** One attention score from a row-major key: the same FMA chain as {@link #scoresByPosition}, times scale. */
+    static float scoreFma(float[] q, int qOff, float[] k, int kOff, int hd, float scale) {
+        float s = 0f;
+        for (int e = 0; e < hd; e++) {
+            s = Math.fma(q[qOff + e], k[kOff + e], s);
+        }
+        return s * scale;
+    }
+
     /** RMSNorm of one row: {@code out = w * x / sqrt(mean(x^2) + eps)}. */
     void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps);
 

@@ -1,10 +1,15 @@
 package io.mtpspark.engine.tensor;
 
+import io.mtpspark.engine.safetensors.DType;
+
+import java.nio.ByteBuffer;
 import java.util.logging.Logger;
 
 /**
  * The fast CPU backend: SIMD inner loops through the JDK Vector API and large matmuls split over output rows across
- * a worker pool, where each weight row is read once for up to four input rows (block forwards reuse weights).
+ * a worker pool. Matmuls run in 4×4 register tiles (four input rows by four weight rows, each weight vector loaded
+ * once per tile, the tile's weight rows kept in cache while every input row passes), so a block of rows reads the
+ * weights from memory once; BF16/F16 weights are widened in registers.
  * Small kernels stay on the calling thread, since a dispatch costs more than a 64-wide dot product. Without the
  * {@code jdk.incubator.vector} module it falls back to scalar loops and says so loudly at start-up.
  */
@@ -103,9 +108,11 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight: each weight row is widened once into
-     * this thread's float row, then multiplied by every input row exactly as a heap F32 weight would be, so an F32
-     * weight gives bit-identical results whether it sits on the heap or in a mapped file.
+     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode)
+     * the weights are read straight from the buffer and widened in registers; a block of four or more rows first
+     * widens each group of four weight rows into this thread's float scratch, once, and then runs the heap kernels
+     * over it, so the widening is paid once per weight row, not once per input row. Both sum every (row, output)
+     * pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the heap or mapped.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -115,26 +122,57 @@ public final class CpuBackend implements Backend {
         int in = mmIn;
         int outDim = mmOut;
         float[][] holder = widened.get();
-        if (holder[0].length < in) {
-            holder[0] = new float[in];
+        if (holder[0].length < 4 * in) {
+            holder[0] = new float[4 * in];
         }
-        float[] row = holder[0];
-        for (int o = from; o < to; o++) {
-            if (VECTOR) {
-                VectorKernels.widen(w.buffer(), w.dtype(), (long) o * in, row, in);
-            } else {
-                w.readRow(o, row, 0);
-            }
-            int r = 0;
-            if (VECTOR) {
-                for (; r + 4 <= rows; r += 4) {
-                    VectorKernels.dot4(x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, row, 0, in, out,
-                            r * outDim + o, outDim);
+        float[] scratch = holder[0];
+        ByteBuffer buf = w.buffer();
+        DType dtype = w.dtype();
+        int o = from;
+        if (VECTOR) {
+            for (; o + 4 <= to; o += 4) {
+                if (rows < 4) {
+                    for (int r = 0; r < rows; r++) {
+                        VectorKernels.tile1x4(x, r * in, buf, dtype, o * in, in, out, r * outDim + o);
+                    }
+                } else {
+                    VectorKernels.widen(buf, dtype, (long) o * in, scratch, 4 * in);
+                    tiles(out, x, rows, scratch, 0, in, outDim, o);
                 }
             }
-            for (; r < rows; r++) {
-                out[r * outDim + o] = dot(x, r * in, row, 0, in);
+        }
+        for (; o < to; o++) {
+            if (VECTOR) {
+                VectorKernels.widen(buf, dtype, (long) o * in, scratch, in);
+            } else {
+                w.readRow(o, scratch, 0);
             }
+            for (int r = 0; r < rows; r++) {
+                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, scratch, 0, in)
+                        : dot(x, r * in, scratch, 0, in);
+            }
+        }
+    }
+
+    private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
+
+    /**
+     * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
+     * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way.
+     */
+    private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o) {
+        int r = 0;
+        if (WIDE_TILES) {
+            for (; r + 4 <= rows; r += 4) {
+                VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+            }
+        } else {
+            for (; r + 2 <= rows; r += 2) {
+                VectorKernels.tile2x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+            }
+        }
+        for (; r < rows; r++) {
+            VectorKernels.tile1x4(x, r * in, w, w0, in, in, out, r * outDim + o);
         }
     }
 
@@ -145,18 +183,30 @@ public final class CpuBackend implements Backend {
         int rows = mmRows;
         int in = mmIn;
         int outDim = mmOut;
-        for (int o = from; o < to; o++) {
-            int wOff = o * in;
-            int r = 0;
-            if (VECTOR) {
-                for (; r + 4 <= rows; r += 4) {
-                    VectorKernels.dot4(x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, w, wOff, in, out,
-                            r * outDim + o, outDim);
-                }
+        int o = from;
+        if (VECTOR) {
+            for (; o + 4 <= to; o += 4) {
+                tiles(out, x, rows, w, o * in, in, outDim, o);
             }
-            for (; r < rows; r++) {
-                out[r * outDim + o] = dot(x, r * in, w, wOff, in);
+        }
+        for (; o < to; o++) {
+            for (int r = 0; r < rows; r++) {
+                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, w, o * in, in)
+                        : dot(x, r * in, w, o * in, in);
             }
+        }
+    }
+
+    @Override
+    public void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
+                                 int hd, int n, float scale) {
+        int j = VECTOR ? VectorKernels.scoresByPosition(out, outOff, q, qOff, kT, d0, stride, hd, n, scale) : 0;
+        for (; j < n; j++) {
+            float s = 0f;
+            for (int e = 0; e < hd; e++) {
+                s = Math.fma(q[qOff + e], kT[(d0 + e) * stride + j], s);
+            }
+            out[outOff + j] = s * scale;
         }
     }
 

@@ -27,6 +27,12 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
+                                 int hd, int n, float scale) {
+        delegate.scoresByPosition(out, outOff, q, qOff, kT, d0, stride, hd, n, scale);
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return delegate.dot(a, aOff, b, bOff, n);
     }

@@ -54,60 +54,6 @@ final class VectorKernels {
     }
 
     /**
-     * Four input rows against one weight row: the weight is loaded once per four dot products. Each row's sum is
-     * formed exactly as {@link #dot} forms it (same chunking, accumulators, reduction and tail order), so a row's
-     * result does not depend on how many rows share the block: real tokens inside an MTP block get bit-identical
-     * logits to single-token decoding, which is what keeps greedy MTP exactly equal to autoregressive decoding.
-     */
-    static void dot4(float[] x, int x0, int x1, int x2, int x3, float[] w, int wOff, int n, float[] out, int o0,
-                     int stride) {
-        int l = S.length();
-        int i = 0;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        if (n >= 2 * l) {
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector b0 = FloatVector.zero(S);
-            FloatVector a1 = FloatVector.zero(S);
-            FloatVector b1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S);
-            FloatVector b2 = FloatVector.zero(S);
-            FloatVector a3 = FloatVector.zero(S);
-            FloatVector b3 = FloatVector.zero(S);
-            int bound = n - n % (2 * l);
-            for (; i < bound; i += 2 * l) {
-                FloatVector we = FloatVector.fromArray(S, w, wOff + i);
-                FloatVector wo = FloatVector.fromArray(S, w, wOff + i + l);
-                a0 = FloatVector.fromArray(S, x, x0 + i).fma(we, a0);
-                b0 = FloatVector.fromArray(S, x, x0 + i + l).fma(wo, b0);
-                a1 = FloatVector.fromArray(S, x, x1 + i).fma(we, a1);
-                b1 = FloatVector.fromArray(S, x, x1 + i + l).fma(wo, b1);
-                a2 = FloatVector.fromArray(S, x, x2 + i).fma(we, a2);
-                b2 = FloatVector.fromArray(S, x, x2 + i + l).fma(wo, b2);
-                a3 = FloatVector.fromArray(S, x, x3 + i).fma(we, a3);
-                b3 = FloatVector.fromArray(S, x, x3 + i + l).fma(wo, b3);
-            }
-            s0 = a0.add(b0).reduceLanes(VectorOperators.ADD);
-            s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-            s2 = a2.add(b2).reduceLanes(VectorOperators.ADD);
-            s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            float wi = w[wOff + i];
-            s0 += x[x0 + i] * wi;
-            s1 += x[x1 + i] * wi;
-            s2 += x[x2 + i] * wi;
-            s3 += x[x3 + i] * wi;
-        }
-        out[o0] = s0;
-        out[o0 + stride] = s1;
-        out[o0 + 2 * stride] = s2;
-        out[o0 + 3 * stride] = s3;
-    }
-
-    /**
      * Elements {@code [from, from + n)} of a little-endian F32/BF16/F16 buffer widened to floats in {@code dst[0, n)}:
      * each vector of 16-bit elements is widened in registers (BF16: shift into the upper half; F16: rebias the
      * exponent, subnormals through an exact power-of-two multiply, Inf/NaN kept). Exact: the same values as
@@ -166,6 +112,251 @@ final class VectorKernels {
         VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
         IntVector widened = finite.blend(shifted.or(0x7f800000), special);
         return widened.or(sign).reinterpretAsFloats();
+    }
+
+    // Matmul tiles. Every (input row, output) pair is summed the same way in every tile shape: one vector
+    // accumulator over the full chunks in order, lanes reduced, then the scalar tail in order. So a row's outputs do
+    // not depend on which tile, block or thread computed them (block-shape independence, which exact MTP needs).
+
+    /** Four input rows (at x0 + k·xs) by four weight rows (at w0 + j·ws): out[o0 + k·os + j]. */
+    static void tile4x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int i = 0;
+        for (; i < bound; i += l) {
+            FloatVector w0v = FloatVector.fromArray(S, w, w0 + i);
+            FloatVector w1v = FloatVector.fromArray(S, w, w0 + ws + i);
+            FloatVector w2v = FloatVector.fromArray(S, w, w0 + 2 * ws + i);
+            FloatVector w3v = FloatVector.fromArray(S, w, w0 + 3 * ws + i);
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a00 = xv.fma(w0v, a00);
+            a01 = xv.fma(w1v, a01);
+            a02 = xv.fma(w2v, a02);
+            a03 = xv.fma(w3v, a03);
+            xv = FloatVector.fromArray(S, x, x0 + xs + i);
+            a10 = xv.fma(w0v, a10);
+            a11 = xv.fma(w1v, a11);
+            a12 = xv.fma(w2v, a12);
+            a13 = xv.fma(w3v, a13);
+            xv = FloatVector.fromArray(S, x, x0 + 2 * xs + i);
+            a20 = xv.fma(w0v, a20);
+            a21 = xv.fma(w1v, a21);
+            a22 = xv.fma(w2v, a22);
+            a23 = xv.fma(w3v, a23);
+            xv = FloatVector.fromArray(S, x, x0 + 3 * xs + i);
+            a30 = xv.fma(w0v, a30);
+            a31 = xv.fma(w1v, a31);
+            a32 = xv.fma(w2v, a32);
+            a33 = xv.fma(w3v, a33);
+        }
+        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
+        finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
+        finish4(a20, a21, a22, a23, x, x0 + 2 * xs, w, w0, ws, bound, n, out, o0 + 2 * os);
+        finish4(a30, a31, a32, a33, x, x0 + 3 * xs, w, w0, ws, bound, n, out, o0 + 3 * os);
+    }
+
+    /**
+     * Two input rows by four weight rows: the tile for 16-register machines (AVX2), where 4×4 would spill its
+     * sixteen accumulators.
+     */
+    static void tile2x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        for (int i = 0; i < bound; i += l) {
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x0 + xs + i);
+            FloatVector wv = FloatVector.fromArray(S, w, w0 + i);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, w, w0 + ws + i);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, w, w0 + 2 * ws + i);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, w, w0 + 3 * ws + i);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
+        finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
+    }
+
+    /** Whether the 4×4 tile fits the vector registers (32 with AVX-512's 16 lanes; 16 with AVX2's 8). */
+    static boolean wideTiles() {
+        return S.length() >= 16;
+    }
+
+    /** One input row by four weight rows: out[o0 + j]. */
+    static void tile1x4(float[] x, int x0, float[] w, int w0, int ws, int n, float[] out, int o0) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < bound; i += l) {
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a0 = xv.fma(FloatVector.fromArray(S, w, w0 + i), a0);
+            a1 = xv.fma(FloatVector.fromArray(S, w, w0 + ws + i), a1);
+            a2 = xv.fma(FloatVector.fromArray(S, w, w0 + 2 * ws + i), a2);
+            a3 = xv.fma(FloatVector.fromArray(S, w, w0 + 3 * ws + i), a3);
+        }
+        finish4(a0, a1, a2, a3, x, x0, w, w0, ws, bound, n, out, o0);
+    }
+
+    /** One input row by one weight row. */
+    static float tile1x1(float[] x, int x0, float[] w, int w0, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a = FloatVector.zero(S);
+        for (int i = 0; i < bound; i += l) {
+            a = FloatVector.fromArray(S, x, x0 + i).fma(FloatVector.fromArray(S, w, w0 + i), a);
+        }
+        float s = a.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            s += x[x0 + i] * w[w0 + i];
+        }
+        return s;
+    }
+
+    private static void finish4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x, int x0,
+                                float[] w, int w0, int ws, int bound, int n, float[] out, int o0) {
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float xi = x[x0 + i];
+            s0 += xi * w[w0 + i];
+            s1 += xi * w[w0 + ws + i];
+            s2 += xi * w[w0 + 2 * ws + i];
+            s3 += xi * w[w0 + 3 * ws + i];
+        }
+        out[o0] = s0;
+        out[o0 + 1] = s1;
+        out[o0 + 2] = s2;
+        out[o0 + 3] = s3;
+    }
+
+    /**
+     * One input row by four consecutive weight rows read straight from a little-endian F32/BF16/F16 buffer (element
+     * index e0 of the first; rows n elements apart), widened in registers: the decode path, with no copy of the
+     * weights. Sums exactly as {@link #tile1x4} would over the widened rows.
+     */
+    static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int n, float[] out, int o0) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        if (dtype == DType.F32) {
+            int b0 = e0 * 4;
+            int bs = n * 4;
+            for (int i = 0; i < bound; i += l) {
+                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+                int b = b0 + i * 4;
+                a0 = xv.fma(FloatVector.fromByteBuffer(S, w, b, LE), a0);
+                a1 = xv.fma(FloatVector.fromByteBuffer(S, w, b + bs, LE), a1);
+                a2 = xv.fma(FloatVector.fromByteBuffer(S, w, b + 2 * bs, LE), a2);
+                a3 = xv.fma(FloatVector.fromByteBuffer(S, w, b + 3 * bs, LE), a3);
+            }
+        } else {
+            boolean brain = dtype == DType.BF16;
+            int b0 = e0 * 2;
+            int bs = n * 2;
+            for (int i = 0; i < bound; i += l) {
+                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+                int b = b0 + i * 2;
+                a0 = xv.fma(half(w, b, brain), a0);
+                a1 = xv.fma(half(w, b + bs, brain), a1);
+                a2 = xv.fma(half(w, b + 2 * bs, brain), a2);
+                a3 = xv.fma(half(w, b + 3 * bs, brain), a3);
+            }
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float xi = x[x0 + i];
+            s0 += xi * element(w, dtype, e0 + i);
+            s1 += xi * element(w, dtype, e0 + n + i);
+            s2 += xi * element(w, dtype, e0 + 2 * n + i);
+            s3 += xi * element(w, dtype, e0 + 3 * n + i);
+        }
+        out[o0] = s0;
+        out[o0 + 1] = s1;
+        out[o0 + 2] = s2;
+        out[o0 + 3] = s3;
+    }
+
+    private static FloatVector half(ByteBuffer w, int byteOffset, boolean brain) {
+        ShortVector h = ShortVector.fromByteBuffer(H, w, byteOffset, LE);
+        return brain ? bf16(h) : f16(h);
+    }
+
+    private static float element(ByteBuffer w, DType dtype, int e) {
+        return switch (dtype) {
+            case F32 -> w.getFloat(e * 4);
+            case BF16 -> DType.bf16ToFloat(w.getShort(e * 2));
+            case F16 -> DType.f16ToFloat(w.getShort(e * 2));
+        };
+    }
+
+    /** Sums the floats of {@code b} in bytes [from, to) (a multiple of the vector size): a pure streaming read. */
+    static float sumFloats(ByteBuffer b, int from, int to) {
+        int step = S.vectorByteSize();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int i = from;
+        for (; i + 4 * step <= to; i += 4 * step) {
+            a0 = a0.add(FloatVector.fromByteBuffer(S, b, i, LE));
+            a1 = a1.add(FloatVector.fromByteBuffer(S, b, i + step, LE));
+            a2 = a2.add(FloatVector.fromByteBuffer(S, b, i + 2 * step, LE));
+            a3 = a3.add(FloatVector.fromByteBuffer(S, b, i + 3 * step, LE));
+        }
+        for (; i + step <= to; i += step) {
+            a0 = a0.add(FloatVector.fromByteBuffer(S, b, i, LE));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Eight independent FMA chains in registers for {@code iterations} steps; returns 8 × lanes FMAs per step. */
+    static float fmaChains(long iterations, float seed) {
+        FloatVector m = FloatVector.broadcast(S, 0.999999f);
+        FloatVector c = FloatVector.broadcast(S, 1e-7f);
+        FloatVector a0 = FloatVector.broadcast(S, seed), a1 = a0.add(1f), a2 = a0.add(2f), a3 = a0.add(3f);
+        FloatVector a4 = a0.add(4f), a5 = a0.add(5f), a6 = a0.add(6f), a7 = a0.add(7f);
+        for (long i = 0; i < iterations; i++) {
+            a0 = a0.fma(m, c);
+            a1 = a1.fma(m, c);
+            a2 = a2.fma(m, c);
+            a3 = a3.fma(m, c);
+            a4 = a4.fma(m, c);
+            a5 = a5.fma(m, c);
+            a6 = a6.fma(m, c);
+            a7 = a7.fma(m, c);
+        }
+        return a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Scores of positions [0, loopBound(n)) (the caller does the tail): per lane the FMA chain over e of
+     * {@link Backend#scoresByPosition}, so a lane computes exactly what the scalar tail would.
+     */
+    static int scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride, int hd,
+                                int n, float scale) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        for (int j = 0; j < bound; j += l) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int e = 0; e < hd; e++) {
+                acc = FloatVector.broadcast(S, q[qOff + e]).fma(FloatVector.fromArray(S, kT, (d0 + e) * stride + j), acc);
+            }
+            acc.mul(scale).intoArray(out, outOff + j);
+        }
+        return bound;
     }
 
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {

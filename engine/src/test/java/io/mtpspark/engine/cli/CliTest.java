@@ -206,6 +206,15 @@ class CliTest {
         assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
                 "--backend", "gpu9"));
         assertTrue(stderr().contains("--backend"), stderr());
+        assertEquals(2, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "x",
+                "--weights-dtype", "int4"));
+        assertTrue(stderr().contains("--weights-dtype") && stderr().contains("int4"), stderr());
+    }
+
+    @Test
+    void weightsDTypeBf16Generates() {
+        assertEquals(0, run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", "Once upon a time",
+                "--max-tokens", "8", "--weights-dtype", "bf16"));
     }
 
     @Test

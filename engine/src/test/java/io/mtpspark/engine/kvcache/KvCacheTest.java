@@ -86,4 +86,39 @@ class KvCacheTest {
         KvCache small = new KvCache(1, 3, 8);
         assertThrows(IllegalStateException.class, () -> small.append(9));
     }
+
+    /** The position-major keys stay the transpose of the row-major ones through growth and compaction. */
+    @Test
+    void positionMajorKeysFollowPutGrowAndCompact() {
+        int kvDim = 5;
+        KvCache c = new KvCache(2, kvDim, 2000);
+        int rows = KvCache.INITIAL_ROWS + 40; // crosses a growth
+        float[] row = new float[kvDim];
+        for (int r = 0; r < rows; r++) {
+            c.reserve(r + 1);
+            for (int l = 0; l < 2; l++) {
+                for (int d = 0; d < kvDim; d++) {
+                    row[d] = 1000 * l + 10 * r + d;
+                }
+                c.putKey(l, r, row, 0);
+            }
+            c.append(1);
+        }
+        assertTransposed(c, kvDim);
+        c.compact(rows - 6, new int[]{1, 4, 5}, 3);
+        assertEquals(rows - 3, c.length());
+        assertTransposed(c, kvDim);
+        assertEquals(1000 + 10 * (rows - 2) + 2, c.keysByPosition(1)[2 * c.positionStride() + rows - 5], 0f);
+    }
+
+    private static void assertTransposed(KvCache c, int kvDim) {
+        for (int l = 0; l < 2; l++) {
+            for (int r = 0; r < c.length(); r++) {
+                for (int d = 0; d < kvDim; d++) {
+                    assertEquals(c.keys(l)[r * kvDim + d], c.keysByPosition(l)[d * c.positionStride() + r], 0f,
+                            "layer " + l + " row " + r + " dim " + d);
+                }
+            }
+        }
+    }
 }

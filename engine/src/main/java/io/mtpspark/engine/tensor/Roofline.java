@@ -1,0 +1,127 @@
+package io.mtpspark.engine.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The machine's limits as this backend's threads see them, measured in the same process as the forward they judge:
+ * streaming read bandwidth (a Vector API sum over a buffer far larger than the caches, split over the backend's
+ * threads), the FMA peak (independent FMA chains in registers on every thread) and the engine's own in-cache
+ * matmul (a block whose weights sit in L2). A forward's roofline time is the larger of its weight bytes ÷ bandwidth
+ * and its FLOPs ÷ peak; {@link #efficiency} is that over the measured time.
+ *
+ * @param readBytesPerSecond   best of several full passes over {@code bufferBytes}
+ * @param fmaFlopsPerSecond    register-resident FMA throughput, 2 FLOPs per lane per FMA, all threads
+ * @param matmulFlopsPerSecond the backend's matmul on an in-cache shape ({@value #MATMUL_ROWS} rows, weights
+ *                             {@value #MATMUL_DIM}²), all threads
+ */
+public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, double matmulFlopsPerSecond,
+                       long bufferBytes, int threads) {
+    static final int MATMUL_ROWS = 64;
+    static final int MATMUL_DIM = 512;
+    private static final long BUFFER_BYTES = 512L << 20;
+
+    /** Measures the three limits with {@code backend}'s threads (a {@link CpuBackend}; others report scalar peaks). */
+    public static Roofline measure(Backend backend, int threads) {
+        return measure(backend, threads, BUFFER_BYTES);
+    }
+
+    /** With a bandwidth buffer of {@code bufferBytes} (a multiple of 1 MiB, below 2 GiB; tests use a small one). */
+    static Roofline measure(Backend backend, int threads, long bufferBytes) {
+        if (!CpuBackend.vectorized()) {
+            throw new IllegalStateException("the roofline needs the Vector API (--add-modules jdk.incubator.vector)");
+        }
+        return new Roofline(bandwidth(backend, (int) bufferBytes), fmaPeak(backend), matmulPeak(backend),
+                bufferBytes, threads);
+    }
+
+    /** Roofline time ÷ measured time for a forward that reads {@code bytes} and computes {@code flops}. */
+    public double efficiency(long bytes, double flops, double seconds, boolean againstMatmul) {
+        double peak = againstMatmul ? matmulFlopsPerSecond : fmaFlopsPerSecond;
+        return Math.max(bytes / readBytesPerSecond, flops / peak) / seconds;
+    }
+
+    private static double bandwidth(Backend backend, int bufferBytes) {
+        ByteBuffer b = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < bufferBytes; i += 4096) {
+            b.putFloat(i, 1f); // touch every page so the first pass does not measure page faults
+        }
+        int chunks = bufferBytes >> 20; // 1 MiB items
+        float[] sink = new float[chunks];
+        double best = 0;
+        for (int pass = 0; pass < 6; pass++) {
+            long t0 = System.nanoTime();
+            backend.parallelFor(chunks, 1 << 20, (from, to) -> {
+                for (int c = from; c < to; c++) {
+                    sink[c] = VectorKernels.sumFloats(b, c << 20, (c + 1) << 20);
+                }
+            });
+            long t = System.nanoTime() - t0;
+            if (pass > 0) { // the first pass warms up the JIT
+                best = Math.max(best, bufferBytes * 1e9 / t);
+            }
+        }
+        blackhole(sink);
+        return best;
+    }
+
+    private static double fmaPeak(Backend backend) {
+        int items = 64;
+        long iterations = 1 << 18;
+        float[] sink = new float[items];
+        double best = 0;
+        for (int pass = 0; pass < 6; pass++) {
+            long t0 = System.nanoTime();
+            backend.parallelFor(items, 1L << 40, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    sink[i] = VectorKernels.fmaChains(iterations, i);
+                }
+            });
+            long t = System.nanoTime() - t0;
+            if (pass > 0) {
+                best = Math.max(best, items * iterations * 8.0 * VectorKernels.lanes() * 2 * 1e9 / t);
+            }
+        }
+        blackhole(sink);
+        return best;
+    }
+
+    private static double matmulPeak(Backend backend) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+        float[] w = new float[MATMUL_DIM * MATMUL_DIM];
+        float[] x = new float[MATMUL_ROWS * MATMUL_DIM];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rng.nextDouble();
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextDouble();
+        }
+        WeightTensor wt = WeightTensor.ofFloats(w, MATMUL_DIM, MATMUL_DIM);
+        float[] out = new float[MATMUL_ROWS * MATMUL_DIM];
+        double flops = 2.0 * MATMUL_ROWS * MATMUL_DIM * MATMUL_DIM;
+        double best = 0;
+        for (int pass = 0; pass < 8; pass++) {
+            int reps = 20;
+            long t0 = System.nanoTime();
+            for (int r = 0; r < reps; r++) {
+                backend.matmul(out, x, MATMUL_ROWS, wt);
+            }
+            long t = System.nanoTime() - t0;
+            if (pass > 1) {
+                best = Math.max(best, reps * flops * 1e9 / t);
+            }
+        }
+        blackhole(out);
+        return best;
+    }
+
+    private static void blackhole(float[] v) {
+        float s = 0;
+        for (float f : v) {
+            s += f;
+        }
+        if (s == 42.4242f) {
+            System.err.print(""); // keeps the sums observable
+        }
+    }
+}
