@@ -8,6 +8,8 @@ import io.mtpspark.infra.s3.S3Settings;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.manifest.RunManifest;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
+import io.mtpspark.jobs.progress.DriverProgress;
+import io.mtpspark.jobs.progress.RowProgress;
 import io.mtpspark.jobs.schema.InputContract;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.spark.S3aSettings;
@@ -99,11 +101,14 @@ public final class GenerateRun {
         int partitions = options.partitions() > 0 ? options.partitions() : defaultPartitions(todoRows);
 
         CollectionAccumulator<TaskStats> accumulator = spark.sparkContext().collectionAccumulator("mtp-task-stats");
-        GenerateTask task = new GenerateTask(GenerationSettings.of(options), runId, configHash, infraConfig, accumulator);
+        RowProgress progress = RowProgress.register(spark.sparkContext());
+        GenerateTask task = new GenerateTask(GenerationSettings.of(options), runId, configHash, infraConfig, accumulator,
+                progress);
         Dataset<Row> rows = todo.repartition(partitions, col("id"))
                 .mapPartitions(task, Encoders.row(OutputSchemas.GENERATIONS));
         Map<String, String> restore = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
-        try {
+        try (DriverProgress line = DriverProgress.start(spark.sparkContext(), progress, todoRows,
+                options.progressEvery())) {
             rows.write().mode(SaveMode.Append).partitionBy("run_id").parquet(generations);
         } catch (Exception e) {
             // Spark rethrows executor failures as SparkException, a checked exception Scala throws undeclared.

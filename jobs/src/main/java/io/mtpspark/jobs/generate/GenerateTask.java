@@ -1,6 +1,7 @@
 package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.session.BackendChoice;
+import io.mtpspark.jobs.progress.RowProgress;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.schema.PromptRow;
 import io.mtpspark.jobs.stats.TaskIdentity;
@@ -28,14 +29,16 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
     private final String configHash;
     private final Map<String, String> infraConfig;
     private final CollectionAccumulator<TaskStats> statsAccumulator;
+    private final RowProgress progress;
 
     public GenerateTask(GenerationSettings options, String runId, String configHash, Map<String, String> infraConfig,
-                        CollectionAccumulator<TaskStats> statsAccumulator) {
+                        CollectionAccumulator<TaskStats> statsAccumulator, RowProgress progress) {
         this.options = options;
         this.runId = runId;
         this.configHash = configHash;
         this.infraConfig = Map.copyOf(infraConfig);
         this.statsAccumulator = statsAccumulator;
+        this.progress = progress;
     }
 
     @Override
@@ -74,7 +77,9 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
 
             @Override
             public Row next() {
-                return OutputSchemas.toRow(out.next());
+                io.mtpspark.jobs.schema.GenerationRecord r = out.next();
+                progress.record(r);
+                return OutputSchemas.toRow(r);
             }
         };
     }
