@@ -104,7 +104,8 @@ final class EvalCommand implements Callable<Integer> {
             ObjectNode histograms = result.putObject("accept_histogram");
             int mismatches = 0;
             for (int k : ks) {
-                System.out.printf("%-4d", k);
+                // a row is printed whole, so progress lines on stderr never cut into it on a terminal
+                StringBuilder row = new StringBuilder(String.format("%-4d", k));
                 for (String name : decoders) {
                     Decoder dec = switch (name) {
                         case "linear" -> new LinearDecoder(forward, adapter, k, drafter);
@@ -126,11 +127,11 @@ final class EvalCommand implements Callable<Integer> {
                         progress.update(++counts[0], counts[1] += r.generatedIds().length, mismatches);
                     }
                     double tpp = tokens / (double) passes;
-                    System.out.printf(" %12.3f", tpp);
+                    row.append(String.format(" %12.3f", tpp));
                     table.with(name).put(String.valueOf(k), tpp);
                     histograms.with(name).putPOJO(String.valueOf(k), stats.acceptHistogram());
                 }
-                System.out.println();
+                System.out.println(row);
             }
             for (String name : decoders) {
                 System.out.println("accepted-length histogram, " + name + " k=" + maxK + ": "
