@@ -115,7 +115,8 @@ final class EvalCommand implements Callable<Integer> {
             int mismatches = 0;
             int at = 0;
             for (int k : ks) {
-                System.out.printf("%-4d", k);
+                // a row is printed whole, so progress lines on stderr never cut into it on a terminal
+                StringBuilder row = new StringBuilder(String.format("%-4d", k));
                 for (String name : decoders) {
                     AcceptanceMeasurement.ConfigResult r = measured.get(at++);
                     for (int i = 0; i < ids.size(); i++) {
@@ -124,12 +125,12 @@ final class EvalCommand implements Callable<Integer> {
                         }
                         progress.update(++counts[0], counts[1] += r.outputs().get(i).length, mismatches);
                     }
-                    System.out.printf(" %12.3f", r.tokensPerPass());
+                    row.append(String.format(" %12.3f", r.tokensPerPass()));
                     table.with(name).put(String.valueOf(k), r.tokensPerPass());
                     rowsTable.with(name).put(String.valueOf(k), r.rowsPerPass());
                     histograms.with(name).putPOJO(String.valueOf(k), r.stats().acceptHistogram());
                 }
-                System.out.println();
+                System.out.println(row);
             }
             for (String name : decoders) {
                 System.out.println("accepted-length histogram, " + name + " k=" + maxK + ": "

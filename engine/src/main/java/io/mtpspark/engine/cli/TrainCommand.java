@@ -125,8 +125,8 @@ final class TrainCommand implements Callable<Integer> {
             List<String> prompts = Files.readAllLines(selfDistill, StandardCharsets.UTF_8).stream()
                     .filter(s -> !s.isBlank()).toList();
             if (maxNewTokens + 2 > ctx) {
-                err.printf("data: sequences cut to the model's context of %d tokens (prompt included; --max-new-tokens "
-                        + "is %d)%n", ctx, maxNewTokens);
+                err.printf("data: sequences limited to the model's context of %d tokens (prompt included; "
+                        + "--max-new-tokens is %d)%n", ctx, maxNewTokens);
             }
             try {
                 sequences = SelfDistillation.build(bundle, prompts, new SelfDistillation.Options(maxNewTokens,
@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             }
         } else {
             if (maxLength > ctx) {
-                err.printf("data: sequences cut to the model's context of %d tokens (--max-length is %d)%n", ctx,
+                err.printf("data: sequences limited to the model's context of %d tokens (--max-length is %d)%n", ctx,
                         maxLength);
             }
             sequences = CorpusReader.read(data, bundle.tokenizer(), Math.min(maxLength, ctx));

@@ -186,8 +186,8 @@ public final class MtpAdapter {
         config.targets().forEach(t -> targets.add(t.key()));
         meta.putObject("sampler").put("residual", config.sampler().residual());
         if (!ModelFingerprint.matches(config.baseFingerprint(), base)) {
-            throw new IllegalArgumentException("adapter for base model " + config.baseFingerprint() + " cannot be saved "
-                    + "against " + base.source());
+            throw new IllegalArgumentException("adapter for base model " + config.baseFingerprint()
+                    + " cannot be saved against " + base.source());
         }
         BaseModelMatch.record(meta.putObject("base_model"), base);
         if (acceptance != null) {

@@ -8,7 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Captures {@code System.out} and {@code System.err} around each test of the CLI (register with {@code @RegisterExtension}). */
+/** Captures {@code System.out} and {@code System.err} around each CLI test (a {@code @RegisterExtension} field). */
 final class ConsoleCapture implements BeforeEachCallback, AfterEachCallback {
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();

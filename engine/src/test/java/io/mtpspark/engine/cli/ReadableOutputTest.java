@@ -31,7 +31,8 @@ class ReadableOutputTest {
     void benchPrintsATableByDefaultAndJsonOnRequest(@TempDir Path dir) throws Exception {
         Path prompts = Files.writeString(dir.resolve("p.txt"), "Once upon a time\nThe little dog\n");
         String[] args = {"bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
-                "--repeats", "2", "--decoders", "autoregressive,quadratic", "--k", "2", "--prompts", prompts.toString()};
+                "--repeats", "2", "--decoders", "autoregressive,quadratic", "--k", "2", "--prompts",
+                prompts.toString()};
         assertEquals(0, Main.execute(args), err.toString(StandardCharsets.UTF_8));
         List<String> lines = stdout().lines().toList();
         assertTrue(lines.get(0).startsWith("model " + TestModels.storiesBin()), stdout());
@@ -40,7 +41,8 @@ class ReadableOutputTest {
         assertTrue(header.matches("batch +decoder +k +tokens/s +tokens/pass +vs autoregressive +rounds.*"), header);
         String ar = lines.stream().filter(l -> l.matches("1 +autoregressive +- +[0-9.]+ +1\\.00 +1\\.00× .*"))
                 .findFirst().orElseThrow(() -> new AssertionError("no autoregressive row:\n" + stdout()));
-        assertTrue(lines.stream().anyMatch(l -> l.matches("1 +quadratic +2 +[0-9.]+ +[0-9.]+ +[0-9.]+× .*")), stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("1 +quadratic +2 +[0-9.]+ +[0-9.]+ +[0-9.]+× .*")),
+                stdout());
         assertTrue(!stdout().contains("{"), "no JSON by default:\n" + stdout());
         out.reset();
         String[] json = java.util.Arrays.copyOf(args, args.length + 1);

@@ -53,10 +53,11 @@ class TrainContextTest {
         Path seeds = Files.writeString(dir.resolve("seed.txt"), "Once upon a time\nLily wanted to\n");
         Path adapter = dir.resolve("a.safetensors");
         int rc = Main.execute("train", "--model", model.toString(), "--k", "4", "--rank", "4", "--self-distill",
-                seeds.toString(), "--steps", "5", "--batch", "2", "--threads", "2", "--checkpoint-every", "0", "--out", adapter.toString());
+                seeds.toString(), "--steps", "5", "--batch", "2", "--threads", "2", "--checkpoint-every", "0", "--out",
+                adapter.toString());
         assertEquals(0, rc, stderr());
         assertTrue(Files.size(adapter) > 0);
-        assertTrue(stderr().contains("sequences cut to the model's context of 128 tokens"), stderr());
+        assertTrue(stderr().contains("sequences limited to the model's context of 128 tokens"), stderr());
     }
 
     @Test

@@ -37,6 +37,7 @@ import java.util.Optional;
  * @param injectFailure  testing aid {@code PARTITION:ROWS}: attempt 0 of that partition throws after that many rows
  * @param instanceType   the machine type executors run on (e.g. {@code g5.xlarge}); only recorded in the manifest,
  *                       where the cost report looks up its price
+ * @param progressEvery  seconds between the driver's progress lines on stderr (0 = only the last)
  */
 public record GenerateOptions(
         String input,
@@ -63,7 +64,8 @@ public record GenerateOptions(
         @DefaultValue("0.05") double speedupSample,
         Optional<String> master,
         Optional<String> injectFailure,
-        Optional<String> instanceType) implements Serializable {
+        Optional<String> instanceType,
+        @DefaultValue("10") double progressEvery) implements Serializable {
 
     public GenerateOptions {
         inputFormat = inputFormat.toLowerCase(Locale.ROOT);

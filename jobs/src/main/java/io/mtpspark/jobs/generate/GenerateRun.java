@@ -9,6 +9,8 @@ import io.mtpspark.infra.store.ModelStore;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.manifest.RunManifest;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
+import io.mtpspark.jobs.progress.DriverProgress;
+import io.mtpspark.jobs.progress.RowProgress;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.spark.S3aSettings;
 import io.mtpspark.jobs.stats.DecodingSummary;
@@ -116,12 +118,14 @@ public final class GenerateRun {
         boolean s3 = S3aSettings.isS3a(options.input()) || S3aSettings.isS3a(options.output());
 
         CollectionAccumulator<TaskStats> accumulator = spark.sparkContext().collectionAccumulator("mtp-task-stats");
+        RowProgress progress = RowProgress.register(spark.sparkContext());
         GenerateTask task = new GenerateTask(GenerationSettings.of(options), runId, configHash, infraConfig,
-                accumulator, content);
+                accumulator, content, progress);
         Dataset<Row> rows = plan.todo().repartition(partitions, col("id"))
                 .mapPartitions(task, Encoders.row(OutputSchemas.GENERATIONS));
         Map<String, String> restore = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
-        try {
+        try (DriverProgress line = DriverProgress.start(spark.sparkContext(), progress, todoRows,
+                options.progressEvery())) {
             rows.write().mode(SaveMode.Append).partitionBy("run_id").parquet(generations);
         } catch (Exception e) {
             // Spark rethrows executor failures as SparkException, a checked exception Scala throws undeclared.

@@ -1,6 +1,7 @@
 package io.mtpspark.jobs.generate;
 
 import io.mtpspark.engine.session.BackendChoice;
+import io.mtpspark.jobs.progress.RowProgress;
 import io.mtpspark.jobs.schema.OutputSchemas;
 import io.mtpspark.jobs.schema.PromptRow;
 import io.mtpspark.jobs.stats.TaskIdentity;
@@ -29,15 +30,18 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
     private final Map<String, String> infraConfig;
     private final CollectionAccumulator<TaskStats> statsAccumulator;
     private final ModelIdentities content;
+    private final RowProgress progress;
 
     public GenerateTask(GenerationSettings options, String runId, String configHash, Map<String, String> infraConfig,
-                        CollectionAccumulator<TaskStats> statsAccumulator, ModelIdentities content) {
+                        CollectionAccumulator<TaskStats> statsAccumulator, ModelIdentities content,
+                        RowProgress progress) {
         this.content = content;
         this.options = options;
         this.runId = runId;
         this.configHash = configHash;
         this.infraConfig = Map.copyOf(infraConfig);
         this.statsAccumulator = statsAccumulator;
+        this.progress = progress;
     }
 
     @Override
@@ -77,7 +81,9 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
 
             @Override
             public Row next() {
-                return OutputSchemas.toRow(out.next());
+                io.mtpspark.jobs.schema.GenerationRecord r = out.next();
+                progress.record(r);
+                return OutputSchemas.toRow(r);
             }
         };
     }
