@@ -43,14 +43,24 @@ public final class TextGenerator {
         return out;
     }
 
-    /** Text of the generated ids, without a stop token that ended the sequence. */
+    /**
+     * Text of the generated ids, without a stop token that ended the sequence, and cut before the stop string that
+     * ended it.
+     */
     public String decodeText(GenerationResult r) {
         int[] gen = r.generatedIds();
         int n = gen.length;
-        if (r.finishReason() == io.mtpspark.engine.decode.FinishReason.STOP && n > 0) {
+        if (r.finishReason() == io.mtpspark.engine.decode.FinishReason.STOP && r.stopString() == null && n > 0) {
             n--;
         }
         int prev = r.promptIds()[r.promptIds().length - 1];
-        return bundle.tokenizer().decode(prev, java.util.Arrays.copyOf(gen, n));
+        String text = bundle.tokenizer().decode(prev, java.util.Arrays.copyOf(gen, n));
+        if (r.stopString() != null) {
+            int at = text.indexOf(r.stopString());
+            if (at >= 0) {
+                text = text.substring(0, at);
+            }
+        }
+        return text;
     }
 }
