@@ -21,7 +21,7 @@ import java.util.List;
 @Command(name = "mtp-engine", mixinStandardHelpOptions = true, version = "mtp-engine 0.1.0",
         description = "Java LLM engine with multi-token prediction decoding.",
         subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class, TrainCommand.class,
-                EvalCommand.class})
+                EvalCommand.class, TokenizeCommand.class, ChatTemplateCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_USER_ERROR = 2;
 
