@@ -43,6 +43,15 @@ public final class TextGenerator {
         return out;
     }
 
+    /** Decodes prepared requests (chat prompts, stop conditions), batched; results in request order. */
+    public List<TextGeneration> generateRequests(List<GenerationRequest> requests) {
+        List<TextGeneration> out = new ArrayList<>();
+        for (GenerationResult r : decoder.generateAll(requests)) {
+            out.add(new TextGeneration(r, decodeText(r)));
+        }
+        return out;
+    }
+
     /**
      * Text of the generated ids, without a stop token that ended the sequence, and cut before the stop string that
      * ended it.
