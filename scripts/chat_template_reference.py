@@ -102,3 +102,8 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# tojson-reference.json (PythonJsonTest) was written with:
+#   v = {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string",
+#        "description": "Ville «x» \"q\"\n"}}, "required": ["city"]}, "n": [1, 2.5, 1e-05, True, None, []], "e": {}}
+#   {"value": v, "compact": json.dumps(v, ensure_ascii=False), "indent4": json.dumps(v, ensure_ascii=False, indent=4)}
