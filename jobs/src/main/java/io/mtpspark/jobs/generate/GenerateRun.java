@@ -5,7 +5,9 @@ import static org.apache.spark.sql.functions.col;
 import com.google.inject.Inject;
 import com.google.inject.name.Named;
 import io.mtpspark.infra.s3.S3Settings;
+import io.mtpspark.jobs.chat.PromptTemplate;
 import io.mtpspark.jobs.cli.GenerateOptions;
+import io.mtpspark.jobs.export.TrainingExport;
 import io.mtpspark.jobs.manifest.RunManifest;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
 import io.mtpspark.jobs.schema.InputContract;
@@ -81,21 +83,24 @@ public final class GenerateRun {
         if (s3) {
             S3aSettings.apply(s3Settings, spark.sparkContext().hadoopConfiguration());
         }
-        Dataset<Row> prompts = readInput();
-        long inputRows = prompts.count();
+        Dataset<Row> input = readInput();
+        long inputRows = input.count();
+        Dataset<Row> prompts = Samples.expand(input, options.n());
         String configHash = ConfigHash.of(options);
         String generations = generationsPath(options.output());
 
         Dataset<Row> todo = prompts;
         long skipped = 0;
         if (options.resume() && exists(generations + "/run_id=" + runId)) {
-            Dataset<Row> done = spark.read().parquet(generations).where(col("run_id").equalTo(runId))
-                    .where(col("config_hash").equalTo(configHash)).select(col("id")).distinct();
-            todo = prompts.join(done, prompts.col("id").equalTo(done.col("id")), "left_anti");
-            skipped = inputRows - todo.count();
+            // keyed by (id, sample_index): a resumed run with a larger n generates only the new samples
+            Dataset<Row> done = Samples.done(spark.read().option("mergeSchema", "true").parquet(generations)
+                    .where(col("run_id").equalTo(runId)).where(col("config_hash").equalTo(configHash)));
+            todo = prompts.join(done, prompts.col("id").equalTo(done.col("done_id"))
+                    .and(prompts.col("sample_index").equalTo(done.col("done_sample"))), "left_anti");
+            skipped = prompts.count() - todo.count();
             LOG.log(System.Logger.Level.INFO, "resume {0}: {1} of {2} rows already done", runId, skipped, inputRows);
         }
-        long todoRows = inputRows - skipped;
+        long todoRows = (options.n() == 1 ? inputRows : prompts.count()) - skipped;
         int partitions = options.partitions() > 0 ? options.partitions() : defaultPartitions(todoRows);
 
         CollectionAccumulator<TaskStats> accumulator = spark.sparkContext().collectionAccumulator("mtp-task-stats");
@@ -120,6 +125,16 @@ public final class GenerateRun {
         }
 
         Dataset<Row> runRows = spark.read().parquet(generations).where(col("run_id").equalTo(runId));
+        TrainingExport.Result export = options.export().map(format -> {
+            String path = strip(options.output()) + "/exports/run_id=" + runId + "/" + format;
+            Map<String, String> conf = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
+            try {
+                return TrainingExport.write(runRows.where(col("config_hash").equalTo(configHash)), input, format,
+                        options.dedupe(), options.chatSettings(), infraConfig, options.model(), path);
+            } finally {
+                restoreSqlConf(conf);
+            }
+        }).orElse(null);
         double wallSeconds = (System.nanoTime() - t0) / 1e9;
         RunSummary summary = RunSummary.of(runId, runRows, wallSeconds);
         long generated = stats.stream().mapToLong(TaskStats::rows).sum();
@@ -130,10 +145,20 @@ public final class GenerateRun {
                 stats.stream().map(TaskStats::adapterFingerprint).filter(java.util.Objects::nonNull).findFirst().orElse(null),
                 stats.stream().map(s -> s.backend() + " / " + s.device()).distinct().sorted().toList(),
                 new RunManifest.Counts(inputRows, skipped, generated, failed, summary.rows()),
-                Map.of("generations", generations + "/run_id=" + runId,
-                        "task_stats", taskStatsPath(options.output()) + "/run_id=" + runId));
+                outputs(generations + "/run_id=" + runId, taskStatsPath(options.output()) + "/run_id=" + runId,
+                        export), export);
         String manifestLocation = manifestWriter.write(options.output(), manifest).toString();
         return new RunResult(manifest, manifestLocation, summary, stats);
+    }
+
+    private static Map<String, String> outputs(String generations, String taskStats, TrainingExport.Result export) {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("generations", generations);
+        out.put("task_stats", taskStats);
+        if (export != null) {
+            out.put("export", export.path());
+        }
+        return out;
     }
 
     /** Reads and checks the input; refuses to start on missing columns, null or duplicate ids. */
@@ -143,6 +168,16 @@ public final class GenerateRun {
             raw = options.jsonInput() ? spark.read().json(options.input()) : spark.read().parquet(options.input());
         } catch (RuntimeException e) {
             throw new InputRejectedException(options.input(), List.of("cannot read it: " + e.getMessage()));
+        }
+        if (options.promptTemplate().isPresent()) {
+            PromptTemplate template = new PromptTemplate(options.promptTemplate().get());
+            List<String> missing = template.missing(raw.schema());
+            if (!missing.isEmpty()) {
+                throw new InputRejectedException(options.input(), List.of("--prompt-template uses column"
+                        + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing) + " that the input lacks"
+                        + " (input has: " + String.join(", ", raw.schema().fieldNames()) + ")"));
+            }
+            raw = raw.withColumn("prompt", template.prompt(raw.schema()));
         }
         List<String> problems = new ArrayList<>(InputContract.problems(raw.schema()));
         if (!problems.isEmpty()) {
@@ -159,6 +194,7 @@ public final class GenerateRun {
             List<String> ids = duplicates.stream().limit(10).map(r -> "\"" + r.getString(0) + "\" (x" + r.getLong(1) + ")").toList();
             problems.add("duplicate ids: " + String.join(", ", ids) + (duplicates.size() > 10 ? ", …" : ""));
         }
+        problems.addAll(Samples.problems(prompts, options.n(), options.temperature()));
         if (!problems.isEmpty()) {
             throw new InputRejectedException(options.input(), problems);
         }

@@ -9,15 +9,14 @@ import io.mtpspark.engine.session.BackendChoice;
 import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.jobs.chat.ChatSettings;
+import io.mtpspark.jobs.chat.RowPrompts;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.schema.GenerationRecord;
 import io.mtpspark.jobs.schema.PromptRow;
 import io.mtpspark.jobs.stats.TaskIdentity;
 import io.mtpspark.jobs.stats.TaskStats;
 import io.mtpspark.jobs.stats.TaskStatsCollector;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -107,6 +106,7 @@ public final class PartitionGenerator {
         private final Backend backend;
         private final Decoder decoder;
         private final TextGenerator generator;
+        private final RowPrompts prompts;
         private Decoder single; // batch-1 instance of the job's decoder, for samples and retries: made on first use
         private final Decoder reference;
         private final TaskStatsCollector stats;
@@ -129,6 +129,8 @@ public final class PartitionGenerator {
             this.decoder = DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context,
                     options.batchSize());
             this.generator = new TextGenerator(engine.bundle(), decoder);
+            this.prompts = new RowPrompts(options.chat() == null ? ChatSettings.NONE : options.chat(),
+                    engine.bundle().tokenizer(), engine.modelFile());
             this.sampleStride = options.speedupSample() <= 0 ? 0 : (int) Math.max(1, Math.round(1 / options.speedupSample()));
             // The batch-1 decoders exist only to measure; a batch of one is its own batch-1 instance, since a
             // sampled row is measured after it left the batch.
@@ -195,9 +197,9 @@ public final class PartitionGenerator {
             pulled++;
             Integer promptTokens = null;
             try {
-                int[] ids = engine.bundle().tokenizer().encode(decodePrompt(row.promptBytes()));
-                promptTokens = ids.length;
-                GenerationRequest request = request(row, ids);
+                RowPrompts.Prepared prepared = prompts.prepare(row);
+                promptTokens = prepared.ids().length;
+                GenerationRequest request = request(row, prepared);
                 long ticket = decoder.submit(request);
                 inFlight.put(ticket, new Admitted(row, request, sample, t0));
                 if (sample) {
@@ -208,15 +210,16 @@ public final class PartitionGenerator {
             }
         }
 
-        private GenerationRequest request(PromptRow row, int[] ids) {
+        private GenerationRequest request(PromptRow row, RowPrompts.Prepared prepared) {
             int maxTokens = row.maxTokens() != null ? row.maxTokens() : options.maxTokens();
             if (maxTokens < 1) {
                 throw new IllegalArgumentException("max_tokens must be >= 1, got " + maxTokens);
             }
             double temperature = row.temperature() != null ? row.temperature() : options.temperature();
-            long seed = row.seed() != null ? row.seed() : options.seed();
-            return new GenerationRequest(ids, maxTokens, new SamplingOptions((float) temperature, options.topK(),
-                    (float) options.topP(), seed));
+            long seed = RowPrompts.sampleSeed(row.seed() != null ? row.seed() : options.seed(), row.id(),
+                    row.sampleIndex(), row.n() != null ? row.n() : options.n());
+            return new GenerationRequest(prepared.ids(), maxTokens, new SamplingOptions((float) temperature,
+                    options.topK(), (float) options.topP(), seed), prepared.stop());
         }
 
         /** One batched forward; its finished rows become records, and if it throws, so does every row in flight. */
@@ -270,13 +273,13 @@ public final class PartitionGenerator {
                             sample.ar().generatedIds().length, sample.ar().totalNanos());
                 }
                 PromptRow row = a.row();
-                return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
+                return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row),
                         configHash, result.promptIds().length, text, result.generatedIds().length,
                         result.finishReason().label(), null, decoder.name(), options.k(), result.forwardPasses(),
                         result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
                         engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), sample != null,
                         sample != null ? sample.ar().generatedIds().length : null,
-                        sample != null ? sample.ar().totalNanos() / 1e6 : null);
+                        sample != null ? sample.ar().totalNanos() / 1e6 : null, row.sampleIndex());
             } catch (RuntimeException e) {
                 return error(a.row(), a.request().promptIds().length, e, a.startNanos());
             }
@@ -294,29 +297,18 @@ public final class PartitionGenerator {
 
         private GenerationRecord error(PromptRow row, Integer promptTokens, RuntimeException e, long startNanos) {
             stats.failed(promptTokens);
-            return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
+            return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row),
                     configHash, promptTokens, null, 0, GenerationRecord.ERROR, describe(e), decoder.name(),
                     options.k(), 0, 0, (System.nanoTime() - startNanos) / 1e6, engine.modelFingerprint(),
-                    engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null);
+                    engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null,
+                    row.sampleIndex());
         }
     }
 
-    /** Strict UTF-8: a prompt with invalid bytes is an error row, never silently "repaired". */
-    static String decodePrompt(byte[] bytes) {
-        if (bytes == null) {
-            throw new IllegalArgumentException("prompt is null");
-        }
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("prompt is not valid UTF-8 (" + e.getMessage() + ")");
-        }
-        if (text.isBlank()) {
-            throw new IllegalArgumentException("prompt is empty");
-        }
-        return text;
+    /** The hash of what the row asked: its messages (chat rows) or its prompt bytes. */
+    static String promptHash(PromptRow row) {
+        return promptHash(row.messagesJson() != null ? row.messagesJson().getBytes(StandardCharsets.UTF_8)
+                : row.promptBytes());
     }
 
     static String promptHash(byte[] bytes) {

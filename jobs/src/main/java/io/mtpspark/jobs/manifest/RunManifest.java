@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The job-level record of one run, written as JSON to {@code <output>/manifests/<run_id>.json}: what ran (options,
  * input, model and adapter fingerprints, engine version), when, how many rows went where, and where the outputs
- * are. A resumed run rewrites it with the counts of the latest invocation and the totals of the run. Credentials
+ * are, and with {@code --export} the training file's lines and dropped duplicates. A resumed run rewrites it with the counts of the latest invocation and the totals of the run. Credentials
  * are never part of it.
  */
 public record RunManifest(
@@ -22,7 +22,16 @@ public record RunManifest(
         String adapterFingerprint,
         List<String> backends,
         Counts rows,
-        Map<String, String> outputs) {
+        Map<String, String> outputs,
+        io.mtpspark.jobs.export.TrainingExport.Result export) {
+
+    /** A manifest of a run without a training export. */
+    public RunManifest(String runId, String engineVersion, String sparkVersion, String startedAt, String finishedAt,
+                       String input, String configHash, Map<String, Object> options, String modelFingerprint,
+                       String adapterFingerprint, List<String> backends, Counts rows, Map<String, String> outputs) {
+        this(runId, engineVersion, sparkVersion, startedAt, finishedAt, input, configHash, options, modelFingerprint,
+                adapterFingerprint, backends, rows, outputs, null);
+    }
 
     /**
      * Row counts: {@code input} rows read; {@code skippedByResume} already in the output for this config;
