@@ -39,11 +39,11 @@ public final class InputContract {
         List<String> problems = new ArrayList<>();
         // prompt may be replaced by messages
         List<String> missing = REQUIRED.stream().filter(c -> field(schema, c) == null)
-                .filter(c -> !(c.equals("prompt") && field(schema, "messages") != null))
-                .map(c -> c.equals("prompt") ? "prompt (or messages)" : c).toList();
+                .filter(c -> !(c.equals("prompt") && field(schema, "messages") != null)).toList();
         if (!missing.isEmpty()) {
             problems.add("missing required column" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
-                    + " (input has: " + String.join(", ", schema.fieldNames()) + ")");
+                    + " (input has: " + String.join(", ", schema.fieldNames()) + ")"
+                    + (missing.contains("prompt") ? "; a messages column may stand in for prompt" : ""));
         }
         expect(schema, "messages", problems, "a list of {role, content} structs or JSON text",
                 t -> t.equals(DataTypes.StringType) || t instanceof org.apache.spark.sql.types.ArrayType);

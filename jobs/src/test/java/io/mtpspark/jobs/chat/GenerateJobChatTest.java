@@ -119,7 +119,7 @@ class GenerateJobChatTest {
                 .count();
         assertEquals(distinct, lines.size());
         assertEquals(lines.size(), manifest.get("export").get("rows").asLong());
-        assertEquals(ok - distinct, manifest.get("export").get("duplicatesDropped").asLong());
+        assertEquals(ok - distinct, manifest.get("export").get("duplicates_dropped").asLong());
         for (String line : lines) {
             JsonNode messages = JSON.readTree(line).get("messages");
             assertEquals("system", messages.get(0).get("role").asText());
