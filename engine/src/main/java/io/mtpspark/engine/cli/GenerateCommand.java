@@ -3,6 +3,9 @@ package io.mtpspark.engine.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mtpspark.engine.chat.ChatConfig;
+import io.mtpspark.engine.chat.ChatPrompts;
+import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.progress.ProgressMeter;
@@ -70,8 +73,24 @@ final class GenerateCommand implements Callable<Integer> {
             + "adapter's acceptance table")
     String decoder;
 
+    @Option(names = "--messages", description = "JSON file with a conversation ([{role, content}, …]), rendered with "
+            + "the model's chat template; generates the assistant's reply")
+    Path messagesFile;
+
+    @Option(names = "--chat-template", description = "Jinja chat template file (instead of the model's)")
+    Path chatTemplate;
+
+    @Option(names = "--system", description = "system message put first when the conversation has none")
+    String system;
+
+    @Option(names = "--stop", description = "stop string (repeatable): the text is cut before it")
+    List<String> stops = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
+        if (messagesFile != null) {
+            return chat();
+        }
         GenerationChecks.maxTokens("--max-tokens", maxTokens);
         for (int i = 0; i < prompts.size(); i++) {
             GenerationChecks.prompt(prompts.size() == 1 ? "--prompt" : "--prompt " + (i + 1), prompts.get(i));
@@ -92,7 +111,11 @@ final class GenerateCommand implements Callable<Integer> {
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(name, bundle.model(), backend,
                     adapter, batchSize));
             List<TextGeneration> generations;
-            if (promptsFile == null) {
+            if (!stops.isEmpty()) {
+                var stop = new io.mtpspark.engine.decode.StopCondition(null, stops, bundle.tokenizer());
+                generations = generator.generateRequests(all.stream().map(p -> new GenerationRequest(
+                        bundle.tokenizer().encode(p), maxTokens, sampling, stop)).toList());
+            } else if (promptsFile == null) {
                 generations = generator.generateAll(all, maxTokens, sampling);
             } else {
                 // a prompts file can take hours: say how far it got, on stderr so stdout stays the results
@@ -108,6 +131,29 @@ final class GenerateCommand implements Callable<Integer> {
             for (int i = 0; i < all.size(); i++) {
                 print(all.get(i), generations.get(i), generator, backend);
             }
+        }
+        return 0;
+    }
+
+    /** {@code --messages}: one conversation through the chat template, stopping at the model's end of turn. */
+    private int chat() throws Exception {
+        if (!prompts.isEmpty() || promptsFile != null) {
+            throw new IllegalArgumentException("--messages replaces --prompt/--prompts; give one or the other");
+        }
+        var conversation = ChatPrompts.withSystem(ChatPrompts.messages(ChatTemplateCommand.read(messagesFile)),
+                system);
+        ModelBundle bundle = engine.load();
+        Path dir = java.nio.file.Files.isDirectory(engine.model) ? engine.model
+                : engine.model.toAbsolutePath().getParent();
+        ChatPrompts chat = new ChatPrompts(ChatConfig.load(dir, chatTemplate), bundle.tokenizer());
+        String rendered = chat.render(conversation, true);
+        GenerationRequest request = new GenerationRequest(chat.encodeText(rendered), maxTokens,
+                new SamplingOptions(temperature, topK, topP, seed), chat.stop(stops));
+        try (Backend backend = engine.backendChoice().create(engine.threads)) {
+            MtpAdapter adapter = engine.loadAdapter(bundle.model());
+            TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
+                    adapter, 1));
+            print(rendered, generator.generateRequests(List.of(request)).get(0), generator, backend);
         }
         return 0;
     }

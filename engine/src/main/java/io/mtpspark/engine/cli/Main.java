@@ -24,7 +24,7 @@ import java.util.List;
         scope = CommandLine.ScopeType.INHERIT, showDefaultValues = true, usageHelpAutoWidth = true,
         description = "Java LLM engine with multi-token prediction decoding.",
         subcommands = {GenerateCommand.class, BenchCommand.class, ConvertCommand.class, TrainCommand.class,
-                EvalCommand.class})
+                EvalCommand.class, TokenizeCommand.class, ChatTemplateCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_USER_ERROR = 2;
 

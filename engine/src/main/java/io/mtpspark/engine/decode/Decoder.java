@@ -280,6 +280,8 @@ public abstract class Decoder {
         private boolean busy;
         private long startNanos;
         private long firstTokenNanos;
+        private StopCondition.Matcher stopMatcher; // null when the request has no stop tokens or strings
+        private boolean stopped;
 
         protected Sequence(int cacheCapacity, int rows) {
             this.cache = forward.newCache(cacheCapacity);
@@ -292,6 +294,8 @@ public abstract class Decoder {
             this.promptIds = r.promptIds();
             this.maxTokens = Math.max(0, r.maxTokens());
             this.sampler = new Sampler(r.sampling(), vocab);
+            this.stopMatcher = r.stop().isEmpty() ? null : r.stop().matcher();
+            this.stopped = false;
             // Sized by what the context can hold, not by the budget: a row asking for 2e9 tokens must not make the
             // executor allocate 8 GB (issue 17); the context ends generation long before.
             int room = Math.min(maxTokens, forward.maxContext() + 1);
@@ -338,16 +342,17 @@ public abstract class Decoder {
                 out = Arrays.copyOf(out, (int) Math.min(maxTokens, 2L * out.length + 1)); // defensive, never hot
             }
             out[produced++] = token;
-            return stop.isStop(token) || produced >= maxTokens;
+            // every decoder emits through here token by token, so they all stop at the same one
+            stopped = stop.isStop(token) || stopMatcher != null && stopMatcher.accept(token);
+            return stopped || produced >= maxTokens;
         }
 
         private GenerationResult result() {
             long end = System.nanoTime();
             long first = produced == 0 ? end : firstTokenNanos;
-            FinishReason reason = produced > 0 && stop.isStop(out[produced - 1]) ? FinishReason.STOP
-                    : FinishReason.LENGTH;
+            FinishReason reason = stopped ? FinishReason.STOP : FinishReason.LENGTH;
             return new GenerationResult(promptIds.clone(), Arrays.copyOf(out, produced), reason, passes,
-                    first - startNanos, end - first, stats());
+                    first - startNanos, end - first, stats(), stopMatcher == null ? null : stopMatcher.matched());
         }
     }
 }

@@ -49,14 +49,33 @@ public final class TextGenerator {
         return out;
     }
 
-    /** Text of the generated ids, without a stop token that ended the sequence. */
+    /** Decodes prepared requests (chat prompts, stop conditions), batched; results in request order. */
+    public List<TextGeneration> generateRequests(List<GenerationRequest> requests) {
+        List<TextGeneration> out = new ArrayList<>();
+        for (GenerationResult r : decoder.generateAll(requests)) {
+            out.add(new TextGeneration(r, decodeText(r)));
+        }
+        return out;
+    }
+
+    /**
+     * Text of the generated ids, without a stop token that ended the sequence, and cut before the stop string that
+     * ended it.
+     */
     public String decodeText(GenerationResult r) {
         int[] gen = r.generatedIds();
         int n = gen.length;
-        if (r.finishReason() == io.mtpspark.engine.decode.FinishReason.STOP && n > 0) {
+        if (r.finishReason() == io.mtpspark.engine.decode.FinishReason.STOP && r.stopString() == null && n > 0) {
             n--;
         }
         int prev = r.promptIds()[r.promptIds().length - 1];
-        return bundle.tokenizer().decode(prev, java.util.Arrays.copyOf(gen, n));
+        String text = bundle.tokenizer().decode(prev, java.util.Arrays.copyOf(gen, n));
+        if (r.stopString() != null) {
+            int at = text.indexOf(r.stopString());
+            if (at >= 0) {
+                text = text.substring(0, at);
+            }
+        }
+        return text;
     }
 }

@@ -16,10 +16,12 @@ import java.util.Map;
 public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
+    private final Map<String, Integer> tokenIds;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize, Map<String, Integer> tokenIds) {
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
+        this.tokenIds = tokenIds;
     }
 
     /** Loads {@code tokenizer.json}; rejects it when it knows more ids than the model's vocabulary holds. */
@@ -33,26 +35,35 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new EngineException(file, "cannot load tokenizer.json: " + e.getMessage(), e);
         }
-        int size = tokenizerVocab(file);
+        Map<String, Integer> tokenIds = new java.util.HashMap<>();
+        int size = tokenizerVocab(file, tokenIds);
         if (modelVocab > 0 && size > modelVocab) {
             tok.close();
             throw new EngineException(file, "tokenizer/vocab size mismatch: the tokenizer has " + size
                     + " tokens but the model's vocab_size is " + modelVocab);
         }
-        return new HfTokenizer(tok, size);
+        return new HfTokenizer(tok, size, tokenIds);
     }
 
-    /** Highest id mentioned in the model vocabulary or added tokens, plus one. */
-    private static int tokenizerVocab(Path file) {
+    /** Highest id mentioned in the model vocabulary or added tokens, plus one; fills the text → id map. */
+    private static int tokenizerVocab(Path file, Map<String, Integer> tokenIds) {
         try {
             var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile());
             int max = -1;
-            for (var v : (Iterable<com.fasterxml.jackson.databind.JsonNode>) () -> root.path("model").path("vocab")
-                    .elements()) {
-                max = Math.max(max, v.asInt());
+            var vocab = root.path("model").path("vocab");
+            if (vocab.isArray()) { // Unigram: [[piece, score], ...], the index is the id
+                for (int id = 0; id < vocab.size(); id++) {
+                    tokenIds.put(vocab.get(id).path(0).asText(), id);
+                }
+                max = vocab.size() - 1;
+            }
+            for (var v : (Iterable<Map.Entry<String, com.fasterxml.jackson.databind.JsonNode>>) vocab::fields) {
+                max = Math.max(max, v.getValue().asInt());
+                tokenIds.put(v.getKey(), v.getValue().asInt());
             }
             for (var t : root.path("added_tokens")) {
                 max = Math.max(max, t.path("id").asInt());
+                tokenIds.put(t.path("content").asText(), t.path("id").asInt());
             }
             return max + 1;
         } catch (IOException e) {
@@ -62,7 +73,16 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
     @Override
     public int[] encode(String text) {
-        long[] ids = tokenizer.encode(text).getIds();
+        return encode(text, true);
+    }
+
+    /**
+     * Special-token strings in the text ({@code <|im_start|>}) become their ids either way, as in Hugging Face;
+     * {@code addSpecialTokens} only decides whether the post-processor adds its own (Llama 2's BOS).
+     */
+    @Override
+    public int[] encode(String text, boolean addSpecialTokens) {
+        long[] ids = tokenizer.encode(text, addSpecialTokens, false).getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = Math.toIntExact(ids[i]);
@@ -77,6 +97,12 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
             l[i] = ids[i];
         }
         return tokenizer.decode(l, true);
+    }
+
+    @Override
+    public java.util.OptionalInt tokenId(String token) {
+        Integer id = tokenIds.get(token);
+        return id == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(id);
     }
 
     @Override

@@ -96,6 +96,17 @@ public final class Llama2cTokenizer implements Tokenizer {
         return encode(text, true, false);
     }
 
+    @Override
+    public int[] encode(String text, boolean addSpecialTokens) {
+        return encode(text, addSpecialTokens, false);
+    }
+
+    @Override
+    public java.util.OptionalInt tokenId(String token) {
+        Integer id = ids.get(token);
+        return id == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(id);
+    }
+
     public int[] encode(String text, boolean bos, boolean eos) {
         byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
         int[] tokens = new int[utf8.length + 3];

@@ -38,6 +38,14 @@ import java.util.Optional;
  * @param instanceType   the machine type executors run on (e.g. {@code g5.xlarge}); only recorded in the manifest,
  *                       where the cost report looks up its price
  * @param progressEvery  seconds between the driver's progress lines on stderr (0 = only the last)
+ * @param system         default system message of chat rows (put first when a conversation has none)
+ * @param chat           render {@code prompt} rows as a user turn through the chat template
+ * @param chatTemplate   Jinja chat template file used instead of the model's {@code chat_template}
+ * @param promptTemplate builds each row's prompt from its columns: {@code "Summarise: {text}"}
+ * @param stop           job-wide stop strings: one string, or a JSON list of strings
+ * @param n              samples per prompt (a row's {@code n} column overrides it)
+ * @param export         also write training data: {@code chat-jsonl} or {@code prompt-completion}
+ * @param dedupe         drop exact duplicate completions of a prompt from the export
  */
 public record GenerateOptions(
         String input,
@@ -65,7 +73,19 @@ public record GenerateOptions(
         Optional<String> master,
         Optional<String> injectFailure,
         Optional<String> instanceType,
+        Optional<String> system,
+        @DefaultValue("false") boolean chat,
+        Optional<String> chatTemplate,
+        Optional<String> promptTemplate,
+        Optional<String> stop,
+        @DefaultValue("1") int n,
+        Optional<String> export,
+        @DefaultValue("false") boolean dedupe,
         @DefaultValue("10") double progressEvery) implements Serializable {
+
+    /** The training-data formats {@code --export} writes. */
+    public static final java.util.List<String> EXPORTS = java.util.List.of("chat-jsonl", "prompt-completion");
+    public static final int MAX_N = 1000;
 
     public GenerateOptions {
         inputFormat = inputFormat.toLowerCase(Locale.ROOT);
@@ -110,6 +130,54 @@ public record GenerateOptions(
             }
         });
         injectFailure.ifPresent(FailurePlan::parse);
+        if (n < 1 || n > MAX_N) {
+            throw new IllegalArgumentException("--n: expected 1.." + MAX_N + ", got " + n);
+        }
+        if (n > 1 && temperature == 0) {
+            throw new IllegalArgumentException("--n " + n + " with greedy decoding (--temperature 0) would repeat one "
+                    + "text " + n + " times; set --temperature > 0");
+        }
+        export.ifPresent(e -> {
+            if (!EXPORTS.contains(e)) {
+                throw new IllegalArgumentException("--export: expected one of " + String.join(", ", EXPORTS)
+                        + ", got \"" + e + "\"");
+            }
+        });
+        if (dedupe && export.isEmpty()) {
+            throw new IllegalArgumentException("--dedupe applies to --export; give --export too");
+        }
+        parseStops(stop);
+    }
+
+    /** {@code --stop} as a list: a JSON list of strings, or the one string given. */
+    public java.util.List<String> stopStrings() {
+        return parseStops(stop);
+    }
+
+    private static java.util.List<String> parseStops(Optional<String> stop) {
+        if (stop.isEmpty()) {
+            return java.util.List.of();
+        }
+        String s = stop.get();
+        if (!s.startsWith("[")) {
+            return java.util.List.of(s);
+        }
+        try {
+            java.util.List<String> list = new com.fasterxml.jackson.databind.ObjectMapper().readValue(s,
+                    new com.fasterxml.jackson.core.type.TypeReference<java.util.List<String>>() { });
+            if (list.stream().anyMatch(x -> x == null || x.isEmpty())) {
+                throw new IllegalArgumentException("--stop: stop strings must not be empty");
+            }
+            return list;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("--stop: expected a string or a JSON list of strings: "
+                    + e.getOriginalMessage());
+        }
+    }
+
+    public io.mtpspark.jobs.chat.ChatSettings chatSettings() {
+        return new io.mtpspark.jobs.chat.ChatSettings(system.orElse(null), chat, chatTemplate.orElse(null),
+                stopStrings());
     }
 
     /** Whether a resumed run generates its error rows again (the default) rather than keeping them. */

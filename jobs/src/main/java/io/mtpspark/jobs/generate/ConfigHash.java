@@ -32,6 +32,9 @@ public final class ConfigHash {
                 "top_k=" + o.topK(),
                 "top_p=" + o.topP(),
                 "seed=" + o.seed());
+        if (o.chatSettings().any()) { // only then, so runs without chat options keep their hashes
+            canonical += "\n" + o.chatSettings().canonical();
+        }
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);

@@ -7,6 +7,7 @@ import com.google.inject.name.Named;
 import io.mtpspark.infra.s3.S3Settings;
 import io.mtpspark.infra.store.ModelStore;
 import io.mtpspark.jobs.cli.GenerateOptions;
+import io.mtpspark.jobs.export.TrainingExport;
 import io.mtpspark.jobs.manifest.RunManifest;
 import io.mtpspark.jobs.manifest.RunManifestWriter;
 import io.mtpspark.jobs.progress.DriverProgress;
@@ -93,27 +94,30 @@ public final class GenerateRun {
         String generations = generationsPath(options.output());
         StaleStaging.clear(generations, options.resume(), spark.sparkContext().hadoopConfiguration());
         try (InputReader input = new InputReader(spark, options)) {
-            Dataset<Row> prompts = input.read();
-            long inputRows = prompts.count();
+            Dataset<Row> rowsIn = input.read();
+            long inputRows = rowsIn.count();
             if (inputRows == 0) {
                 throw new InputRejectedException(options.input(), List.of("it has no rows"));
             }
+            // n samples per prompt: one row per (id, sample_index); outputs and resume are keyed by both
+            Dataset<Row> prompts = Samples.expand(rowsIn, options.n());
+            long sampleRows = options.n() == 1 ? inputRows : prompts.count();
             ResumePlan plan = !options.resume() ? ResumePlan.fresh(prompts)
-                    : ResumePlan.of(prompts, inputRows, exists(generations + "/run_id=" + runId)
+                    : ResumePlan.of(prompts, sampleRows, exists(generations + "/run_id=" + runId)
                     ? spark.read().parquet(generations).where(col("run_id").equalTo(runId)) : null, runId, configHash,
                     options.retryErrors());
             if (plan.note() != null) {
                 LOG.log(System.Logger.Level.INFO, plan.note());
             }
-            return generate(runId, configHash, content, plan, inputRows, started, t0);
+            return generate(runId, configHash, content, plan, rowsIn, inputRows, sampleRows, started, t0);
         }
     }
 
     private RunResult generate(String runId, String configHash, ModelIdentities content, ResumePlan plan,
-                               long inputRows, Instant started, long t0) {
+                               Dataset<Row> input, long inputRows, long sampleRows, Instant started, long t0) {
         String generations = generationsPath(options.output());
         long skipped = plan.skipped();
-        long todoRows = inputRows - skipped;
+        long todoRows = sampleRows - skipped;
         int partitions = options.partitions() > 0 ? options.partitions() : defaultPartitions(todoRows);
         boolean s3 = S3aSettings.isS3a(options.input()) || S3aSettings.isS3a(options.output());
 
@@ -142,6 +146,16 @@ public final class GenerateRun {
         }
 
         Dataset<Row> runRows = RunRows.current(spark.read().parquet(generations).where(col("run_id").equalTo(runId)));
+        TrainingExport.Result export = options.export().map(format -> {
+            String path = strip(options.output()) + "/exports/run_id=" + runId + "/" + format;
+            Map<String, String> conf = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
+            try {
+                return TrainingExport.write(runRows.where(col("config_hash").equalTo(configHash)), input, format,
+                        options.dedupe(), options.chatSettings(), infraConfig, options.model(), path);
+            } finally {
+                restoreSqlConf(conf);
+            }
+        }).orElse(null);
         double wallSeconds = (System.nanoTime() - t0) / 1e9;
         DecodingSummary decoding = DecodingSummary.of(stats);
         double taskSeconds = stats.stream().mapToDouble(TaskStats::wallMs).sum() / 1000;
@@ -154,13 +168,23 @@ public final class GenerateRun {
                 content.model(), content.adapter(),
                 stats.stream().map(s -> s.backend() + " / " + s.device()).distinct().sorted().toList(),
                 new RunManifest.Counts(inputRows, skipped, generated, failed, summary.rows()),
-                Map.of("generations", generations + "/run_id=" + runId,
-                        "task_stats", taskStatsPath(options.output()) + "/run_id=" + runId),
+                outputs(generations + "/run_id=" + runId, taskStatsPath(options.output()) + "/run_id=" + runId,
+                        export),
                 new RunManifest.Throughput(summary.tokensPerSecondOverall(), summary.tokensPerSecondPerTaskSlot(),
                         summary.tokensPerSecondPerSequence(), summary.measuredSpeedup()),
-                decoding == null ? null : decoding.toManifest());
+                decoding == null ? null : decoding.toManifest(), export);
         String manifestLocation = manifestWriter.write(options.output(), manifest).toString();
         return new RunResult(manifest, manifestLocation, summary, stats, plan.note());
+    }
+
+    private static Map<String, String> outputs(String generations, String taskStats, TrainingExport.Result export) {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("generations", generations);
+        out.put("task_stats", taskStats);
+        if (export != null) {
+            out.put("export", export.path());
+        }
+        return out;
     }
 
     /**

@@ -69,7 +69,8 @@ public final class GenerateTask implements MapPartitionsFunction<Row, Row> {
                 return new PromptRow(r.getString(0), r.isNullAt(1) ? null : (byte[]) r.get(1),
                         r.isNullAt(2) ? null : r.getString(2), r.isNullAt(3) ? null : r.getInt(3),
                         r.isNullAt(4) ? null : r.getDouble(4), r.isNullAt(5) ? null : r.getLong(5),
-                        r.isNullAt(6) ? null : r.getString(6));
+                        r.isNullAt(6) ? null : r.getString(6), r.isNullAt(7) ? null : r.getString(7),
+                        r.isNullAt(8) ? null : r.getInt(8), r.isNullAt(9) ? null : r.getList(9), r.getInt(10));
             }
         };
         Iterator<io.mtpspark.jobs.schema.GenerationRecord> out = generator.generate(prompts, statsAccumulator::add);

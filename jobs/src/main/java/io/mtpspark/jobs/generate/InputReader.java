@@ -3,6 +3,7 @@ package io.mtpspark.jobs.generate;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 
+import io.mtpspark.jobs.chat.PromptTemplate;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.schema.InputContract;
 import java.util.ArrayList;
@@ -79,6 +80,16 @@ final class InputReader implements AutoCloseable {
     }
 
     private Dataset<Row> check(Dataset<Row> raw) {
+        if (options.promptTemplate().isPresent()) {
+            PromptTemplate template = new PromptTemplate(options.promptTemplate().get());
+            List<String> missing = template.missing(raw.schema());
+            if (!missing.isEmpty()) {
+                throw new InputRejectedException(options.input(), List.of("--prompt-template uses column"
+                        + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing) + " that the input lacks"
+                        + " (input has: " + String.join(", ", raw.schema().fieldNames()) + ")"));
+            }
+            raw = raw.withColumn("prompt", template.prompt(raw.schema()));
+        }
         List<String> problems = new ArrayList<>(InputContract.problems(raw.schema()));
         if (!problems.isEmpty()) {
             throw new InputRejectedException(options.input(), problems);
@@ -94,6 +105,7 @@ final class InputReader implements AutoCloseable {
             List<String> ids = duplicates.stream().limit(10).map(r -> "\"" + r.getString(0) + "\" (x" + r.getLong(1) + ")").toList();
             problems.add("duplicate ids: " + String.join(", ", ids) + (duplicates.size() > 10 ? ", …" : ""));
         }
+        problems.addAll(Samples.problems(prompts, options.n(), options.temperature()));
         if (!problems.isEmpty()) {
             throw new InputRejectedException(options.input(), problems);
         }

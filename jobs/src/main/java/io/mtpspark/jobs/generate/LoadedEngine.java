@@ -64,7 +64,7 @@ public record LoadedEngine(ModelBundle bundle, MtpAdapter adapter, String modelF
      * for any other directory its single llama2.c checkpoint (a {@code .bin} that is not a tokenizer), so a model
      * published as a directory with its tokenizer and manifest can be named by its directory.
      */
-    static Path modelFile(Path resolved) {
+    public static Path modelFile(Path resolved) {
         if (!Files.isDirectory(resolved) || Files.isRegularFile(resolved.resolve("config.json"))) {
             return resolved;
         }

@@ -12,15 +12,14 @@ import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.session.GenerationChecks;
 import io.mtpspark.engine.session.TextGenerator;
 import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.jobs.chat.ChatSettings;
+import io.mtpspark.jobs.chat.RowPrompts;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import io.mtpspark.jobs.schema.GenerationRecord;
 import io.mtpspark.jobs.schema.PromptRow;
 import io.mtpspark.jobs.stats.TaskIdentity;
 import io.mtpspark.jobs.stats.TaskStats;
 import io.mtpspark.jobs.stats.TaskStatsCollector;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -109,6 +108,7 @@ public final class PartitionGenerator {
         private final Backend backend;
         private final Decoder decoder;
         private final TextGenerator generator;
+        private final RowPrompts prompts;
         private Decoder single; // batch-1 instance of the job's decoder, for retries: made on first use
         private final boolean measuresSpeedup;
         private final java.util.Set<String> sampledDomains = new java.util.HashSet<>();
@@ -134,6 +134,8 @@ public final class PartitionGenerator {
             this.decoder = DecoderFactory.create(options.decoder(), model, backend, engine.adapter(), k, context,
                     options.batchSize(), device);
             this.generator = new TextGenerator(engine.bundle(), decoder);
+            this.prompts = new RowPrompts(options.chat() == null ? ChatSettings.NONE : options.chat(),
+                    engine.bundle().tokenizer(), engine.modelFile());
             this.sampleStride = options.speedupSample() <= 0 ? 0 : (int) Math.max(1, Math.round(1 / options.speedupSample()));
             // an autoregressive decoder (asked for, or what auto fell back to) is its own reference: speedup 1
             this.measuresSpeedup = sampleStride > 0 && !(decoder instanceof AutoregressiveDecoder);
@@ -207,9 +209,9 @@ public final class PartitionGenerator {
                 if (row.problem() != null) {
                     throw new IllegalArgumentException(row.problem());
                 }
-                int[] ids = engine.bundle().tokenizer().encode(decodePrompt(row.promptBytes()));
-                promptTokens = ids.length;
-                GenerationRequest request = request(row, ids);
+                RowPrompts.Prepared prepared = prompts.prepare(row);
+                promptTokens = prepared.ids().length;
+                GenerationRequest request = request(row, prepared);
                 long ticket = decoder.submit(request);
                 inFlight.put(ticket, new Admitted(row, request, sample, t0));
                 maxOccupancy = Math.max(maxOccupancy, decoder.active());
@@ -222,13 +224,14 @@ public final class PartitionGenerator {
             }
         }
 
-        private GenerationRequest request(PromptRow row, int[] ids) {
+        private GenerationRequest request(PromptRow row, RowPrompts.Prepared prepared) {
             int maxTokens = row.maxTokens() != null ? GenerationChecks.maxTokens("max_tokens", row.maxTokens())
                     : options.maxTokens();
             double temperature = row.temperature() != null ? row.temperature() : options.temperature();
-            long seed = row.seed() != null ? row.seed() : options.seed();
-            return new GenerationRequest(ids, maxTokens, new SamplingOptions((float) temperature, options.topK(),
-                    (float) options.topP(), seed));
+            long seed = RowPrompts.sampleSeed(row.seed() != null ? row.seed() : options.seed(), row.id(),
+                    row.sampleIndex(), row.n() != null ? row.n() : options.n());
+            return new GenerationRequest(prepared.ids(), maxTokens, new SamplingOptions((float) temperature,
+                    options.topK(), (float) options.topP(), seed), prepared.stop());
         }
 
         /** One batched forward; its finished rows become records, and if it throws, so does every row in flight. */
@@ -291,12 +294,13 @@ public final class PartitionGenerator {
                             ar.totalNanos());
                 }
                 PromptRow row = a.row();
-                return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
+                return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row),
                         configHash, result.promptIds().length, text, result.generatedIds().length,
                         result.finishReason().label(), null, decoder.name(), decoder.k(), result.forwardPasses(),
                         result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
                         engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), ar != null,
-                        ar != null ? ar.generatedIds().length : null, ar != null ? ar.totalNanos() / 1e6 : null);
+                        ar != null ? ar.generatedIds().length : null, ar != null ? ar.totalNanos() / 1e6 : null,
+                        row.sampleIndex());
             } catch (RuntimeException e) {
                 return error(a.row(), a.request().promptIds().length, e, a.startNanos());
             }
@@ -342,27 +346,18 @@ public final class PartitionGenerator {
 
         private GenerationRecord error(PromptRow row, Integer promptTokens, RuntimeException e, long startNanos) {
             stats.failed(promptTokens);
-            return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row.promptBytes()),
+            return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row),
                     configHash, promptTokens, null, 0, GenerationRecord.ERROR, describe(e), decoder.name(),
                     decoder.k(), 0, 0, (System.nanoTime() - startNanos) / 1e6, engine.modelFingerprint(),
-                    engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null);
+                    engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), false, null, null,
+                    row.sampleIndex());
         }
     }
 
-    /** Strict UTF-8: a prompt with invalid bytes is an error row, never silently "repaired". */
-    static String decodePrompt(byte[] bytes) {
-        if (bytes == null) {
-            throw new IllegalArgumentException("prompt is null");
-        }
-        GenerationChecks.promptBytes("prompt", bytes.length);
-        String text;
-        try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("prompt is not valid UTF-8 (" + e.getMessage() + ")");
-        }
-        return GenerationChecks.prompt("prompt", text);
+    /** The hash of what the row asked: its messages (chat rows) or its prompt bytes. */
+    static String promptHash(PromptRow row) {
+        return promptHash(row.messagesJson() != null ? row.messagesJson().getBytes(StandardCharsets.UTF_8)
+                : row.promptBytes());
     }
 
     static String promptHash(byte[] bytes) {

@@ -11,8 +11,8 @@ import org.apache.spark.sql.Row;
  * same run id and config hash, counting error rows as not done unless {@code --no-retry-errors}. {@code note} is the
  * line the console prints about it (null for a run that is not resumed).
  *
- * @param todo          input rows to generate
- * @param skipped       input rows already done
+ * @param todo          input rows (one per sample) to generate
+ * @param skipped       input rows (samples) already done
  * @param retriedErrors input rows whose earlier error row is generated again
  */
 record ResumePlan(Dataset<Row> todo, long skipped, long retriedErrors, String note) {
@@ -34,14 +34,16 @@ record ResumePlan(Dataset<Row> todo, long skipped, long retriedErrors, String no
         Dataset<Row> current = RunRows.current(runRows.where(col("config_hash").equalTo(configHash)));
         Dataset<Row> done = retryErrors ? current.where(col("finish_reason").notEqual(GenerationRecord.ERROR))
                 : current;
-        Dataset<Row> doneIds = done.select(col("id").as("done_id"));
-        Dataset<Row> todo = prompts.join(doneIds, prompts.col("id").equalTo(doneIds.col("done_id")), "left_anti");
+        // keyed by (id, sample_index): a resumed run with a larger n generates only the new samples
+        Dataset<Row> doneIds = Samples.done(done);
+        Dataset<Row> todo = prompts.join(doneIds, prompts.col("id").equalTo(doneIds.col("done_id"))
+                .and(prompts.col("sample_index").equalTo(doneIds.col("done_sample"))), "left_anti");
         long skipped = inputRows - todo.count();
         long retried = 0;
         if (retryErrors) {
-            Dataset<Row> errorIds = current.where(col("finish_reason").equalTo(GenerationRecord.ERROR))
-                    .select(col("id").as("error_id"));
-            retried = prompts.join(errorIds, prompts.col("id").equalTo(errorIds.col("error_id")), "left_semi").count();
+            Dataset<Row> errorIds = Samples.done(current.where(col("finish_reason").equalTo(GenerationRecord.ERROR)));
+            retried = prompts.join(errorIds, prompts.col("id").equalTo(errorIds.col("done_id"))
+                    .and(prompts.col("sample_index").equalTo(errorIds.col("done_sample"))), "left_semi").count();
         }
         long other = runRows.where(col("config_hash").notEqual(configHash)).limit(1).count();
         String note = "resume " + runId + ": " + skipped + " of " + inputRows + " rows already done, "

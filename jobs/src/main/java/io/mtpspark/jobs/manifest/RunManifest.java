@@ -6,8 +6,10 @@ import java.util.Map;
 /**
  * The job-level record of one run, written as JSON to {@code <output>/manifests/<run_id>.json}: what ran (options,
  * input, model and adapter fingerprints, engine version), when, how many rows went where, and where the outputs
- * are, its throughputs and, for {@code --decoder auto}, what the policy chose and the forward cost model it was
- * calibrated with ({@code decoding}, null otherwise). A resumed run rewrites it with the counts of the latest invocation and the totals of the run. Credentials
+ * are, its throughputs, for {@code --decoder auto} what the policy chose and the forward cost model it was
+ * calibrated with ({@code decoding}, null otherwise), and with {@code --export} the training file's lines and
+ * dropped duplicates ({@code export}, null otherwise). A resumed run rewrites it with the counts of the latest
+ * invocation and the totals of the run. Credentials
  * are never part of it.
  */
 public record RunManifest(
@@ -25,7 +27,8 @@ public record RunManifest(
         Counts rows,
         Map<String, String> outputs,
         Throughput throughput,
-        Map<String, Object> decoding) {
+        Map<String, Object> decoding,
+        io.mtpspark.jobs.export.TrainingExport.Result export) {
 
     /**
      * The run's throughputs as {@link io.mtpspark.jobs.summary.RunSummary} defines them (overall, per task slot, per

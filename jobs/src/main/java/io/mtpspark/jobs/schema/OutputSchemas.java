@@ -42,6 +42,7 @@ public final class OutputSchemas {
             .add("speedup_sample", BooleanType, false)
             .add("ar_completion_tokens", IntegerType, true)
             .add("ar_wall_ms", DoubleType, true)
+            .add("sample_index", IntegerType, false)
             .add("run_id", StringType, false);
 
     public static final StructType TASK_STATS = new StructType()
@@ -82,7 +83,7 @@ public final class OutputSchemas {
         return RowFactory.create(g.id(), g.domain(), g.promptHash(), g.configHash(), g.promptTokens(), g.completion(),
                 g.completionTokens(), g.finishReason(), g.error(), g.decoder(), g.k(), g.forwardPasses(),
                 g.tokensPerPass(), g.wallMs(), g.modelFingerprint(), g.adapterFingerprint(), g.backend(),
-                g.executorId(), g.taskAttempt(), g.speedupSample(), g.arCompletionTokens(), g.arWallMs(), g.runId());
+                g.executorId(), g.taskAttempt(), g.speedupSample(), g.arCompletionTokens(), g.arWallMs(), g.sampleIndex(), g.runId());
     }
 
     public static Row toRow(TaskStats s) {

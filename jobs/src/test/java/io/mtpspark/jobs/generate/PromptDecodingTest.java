@@ -12,9 +12,9 @@ class PromptDecodingTest {
     @Test
     void emptyAndBlankPromptsAreNamedApart() {
         assertEquals("prompt is empty", assertThrows(IllegalArgumentException.class,
-                () -> PartitionGenerator.decodePrompt(new byte[0])).getMessage());
+                () -> io.mtpspark.jobs.chat.RowPrompts.decodePrompt(new byte[0])).getMessage());
         assertEquals("prompt is blank (whitespace only)", assertThrows(IllegalArgumentException.class,
-                () -> PartitionGenerator.decodePrompt(" \t\n".getBytes(StandardCharsets.UTF_8))).getMessage());
-        assertEquals(" hi", PartitionGenerator.decodePrompt(" hi".getBytes(StandardCharsets.UTF_8)));
+                () -> io.mtpspark.jobs.chat.RowPrompts.decodePrompt(" \t\n".getBytes(StandardCharsets.UTF_8))).getMessage());
+        assertEquals(" hi", io.mtpspark.jobs.chat.RowPrompts.decodePrompt(" hi".getBytes(StandardCharsets.UTF_8)));
     }
 }
