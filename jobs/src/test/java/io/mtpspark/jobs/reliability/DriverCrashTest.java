@@ -58,7 +58,7 @@ class DriverCrashTest {
         assertEquals(137, driver.exitValue(), "killed by SIGKILL");
         assertEquals(10, generations(out).count(), "the killed invocation published nothing");
         // Found by this test: the classic committer's next job commit published the dead run's staged tasks too
-        // (62 rows for 48 ids in the first version of this test). A run that is not a resume now refuses; a resume removes them.
+        // (62 rows for 48 ids in its first version). A run that is not a resume now refuses; a resume removes them.
         StaleStaging.OutputInUseException refused = assertThrows(StaleStaging.OutputInUseException.class,
                 () -> JobRunner.run("--output", out.toString(), "--model", MODEL, "--run-id", "other",
                         "--input", all.toString()));
