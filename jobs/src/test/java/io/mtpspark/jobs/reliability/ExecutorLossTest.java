@@ -69,11 +69,24 @@ class ExecutorLossTest {
                 conf, "--master", "local-cluster[2,1,1024]", "--input", input.toString(), "--output", out.toString(),
                 "--model", MODEL, "--run-id", "loss", "--max-tokens", "96", "--partitions", "10",
                 "--speedup-sample", "0");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(Integer.getInteger("mtp.soak.minutes", 15));
+        try {
+            killWhileRunning(driver, log, kills, deadline);
+        } finally {
+            driver.destroyForcibly(); // no orphan driver (and its executors) when the test fails or times out
+        }
+    }
+
+    private void killWhileRunning(Process driver, Path log, int kills, long deadline) throws Exception {
+        int rows = 40;
+        Path out = tmp.resolve("out");
+        Path sparkHome = Path.of("target", "reliability-soak", "spark-home").toAbsolutePath();
         int killed = 0;
         Set<Long> seen = new HashSet<>();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+        long lastKill = 0;
         while (driver.isAlive() && System.nanoTime() < deadline) {
-            if (killed < kills) {
+            // one kill at a time, 15 s apart, so replacements start and take tasks in between
+            if (killed < kills && System.nanoTime() - lastKill > TimeUnit.SECONDS.toNanos(15)) {
                 Optional<ProcessHandle> victim = executors(driver).stream()
                         .filter(p -> !seen.contains(p.pid()))
                         .filter(p -> p.info().startInstant().map(t -> t.plusSeconds(12)
@@ -84,6 +97,7 @@ class ExecutorLossTest {
                     seen.add(victim.get().pid());
                     victim.get().destroyForcibly(); // SIGKILL, as the OOM killer or a spot reclaim does
                     killed++;
+                    lastKill = System.nanoTime();
                 }
             }
             Thread.sleep(250);
