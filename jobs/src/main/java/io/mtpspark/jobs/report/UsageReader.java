@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import com.google.inject.Inject;
+import io.mtpspark.jobs.generate.RunRows;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class UsageReader {
             for (String root : roots) {
                 String base = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
                 if (exists(base + "/generations")) {
-                    for (DomainUsage u : domainUsage(spark.read().parquet(base + "/generations"))) {
+                    for (DomainUsage u : domainUsage(RunRows.current(spark.read().parquet(base + "/generations")))) {
                         String earlier = rootOfRun.putIfAbsent(u.runId(), base);
                         if (earlier != null && !earlier.equals(base)) {
                             throw new IllegalArgumentException("run " + u.runId() + " appears under both " + earlier

@@ -35,10 +35,10 @@ class DriverCrashTest {
     @Test
     void aDriverKilledMidRunIsResumedWithEveryIdExactlyOnce() throws Exception {
         Path first = Inputs.writeJsonl(tmp.resolve("first.jsonl"), Inputs.rows(10));
-        Path all = Inputs.writeJsonl(tmp.resolve("all.jsonl"), Inputs.rows(30));
+        Path all = Inputs.writeJsonl(tmp.resolve("all.jsonl"), Inputs.rows(48));
         Path out = tmp.resolve("out");
         String[] common = {"--output", out.toString(), "--model", MODEL, "--run-id", "crash", "--max-tokens", "32",
-                "--partitions", "6", "--speedup-sample", "0"};
+                "--partitions", "8", "--speedup-sample", "0"};
         JobRunner.run(concat(common, "--input", first.toString()));
 
         Path log = tmp.resolve("driver.log");
@@ -58,7 +58,7 @@ class DriverCrashTest {
         assertEquals(137, driver.exitValue(), "killed by SIGKILL");
         assertEquals(10, generations(out).count(), "the killed invocation published nothing");
         // Found by this test: the classic committer's next job commit published the dead run's staged tasks too
-        // (62 rows for 48 ids in the first version of this test). A run that is not a resume now refuses; a resume removes them.
+        // (62 rows for 48 ids). A run that is not a resume now refuses; a resume removes them.
         StaleStaging.OutputInUseException refused = assertThrows(StaleStaging.OutputInUseException.class,
                 () -> JobRunner.run("--output", out.toString(), "--model", MODEL, "--run-id", "other",
                         "--input", all.toString()));
@@ -66,13 +66,13 @@ class DriverCrashTest {
 
         RunResult resumed = JobRunner.run(concat(common, "--input", all.toString(), "--resume"));
         assertEquals(10, resumed.manifest().rows().skippedByResume());
-        assertEquals(20, resumed.manifest().rows().generated());
+        assertEquals(38, resumed.manifest().rows().generated());
         Dataset<Row> gens = generations(out);
-        assertEquals(30, gens.count(), "every id exactly once");
-        assertEquals(30, gens.select("id").distinct().count());
+        assertEquals(48, gens.count(), "every id exactly once");
+        assertEquals(48, gens.select("id").distinct().count());
         assertEquals(1, gens.select("config_hash").distinct().count());
         assertEquals(0, gens.where(col("finish_reason").equalTo("error")).count());
-        assertEquals(30, resumed.manifest().rows().runTotal());
+        assertEquals(48, resumed.manifest().rows().runTotal());
     }
 
     /** Task outputs committed into the job's staging area (FileOutputCommitter v1: {@code _temporary/0/task_*}). */

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * no Spark distribution, works offline), with speculation on. While tasks run, executor JVMs are SIGKILLed
  * ({@code mtp.soak.kills} times, default 2); the workers launch new ones and Spark reruns the lost tasks. Then:
  * exactly one committed row per id, statistics from committed attempts only (one row per partition), manifest
- * counts right. Needs {@code SPARK_HOME} pointing at any directory and {@code SPARK_SCALA_VERSION} so Spark's
- * launcher does not look for a distribution's jars (the executor classpath is given in full instead).
+ * counts right. Needs {@code SPARK_HOME} pointing at a directory with an empty {@code assembly/target/scala-2.13/jars}
+ * and {@code SPARK_SCALA_VERSION}, so Spark's launcher accepts it without a distribution (the executor classpath
+ * is given in full instead).
  */
 @Tag("soak")
 class ExecutorLossTest {
@@ -47,8 +48,17 @@ class ExecutorLossTest {
         int rows = 40;
         Path input = Inputs.writeJsonl(tmp.resolve("in.jsonl"), Inputs.rows(rows));
         Path out = tmp.resolve("out");
-        Path sparkHome = Files.createDirectories(tmp.resolve("spark-home"));
-        Path log = tmp.resolve("driver.log");
+        // Kept under target/ after the run: the workers write each executor's stdout/stderr to spark-home/work/.
+        Path soak = Path.of("target", "reliability-soak").toAbsolutePath();
+        if (Files.exists(soak)) {
+            try (java.util.stream.Stream<Path> walk = Files.walk(soak)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        Path sparkHome = Files.createDirectories(soak.resolve("spark-home"));
+        // The launcher insists on a distribution's jar folder; an empty one will do, the classpath comes in full.
+        Files.createDirectories(sparkHome.resolve("assembly/target/scala-2.13/jars"));
+        Path log = soak.resolve("driver.log");
         String cp = ForkedJob.classpath();
         List<String> conf = List.of("-Dspark.executor.memory=768m", "-Dspark.executor.extraClassPath=" + cp,
                 "-Dspark.executor.extraJavaOptions=" + String.join(" ", ForkedJob.jvmFlags()),
@@ -59,27 +69,43 @@ class ExecutorLossTest {
                 conf, "--master", "local-cluster[2,1,1024]", "--input", input.toString(), "--output", out.toString(),
                 "--model", MODEL, "--run-id", "loss", "--max-tokens", "96", "--partitions", "10",
                 "--speedup-sample", "0");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(Integer.getInteger("mtp.soak.minutes", 15));
+        try {
+            killWhileRunning(driver, log, kills, deadline);
+        } finally {
+            driver.destroyForcibly(); // no orphan driver (and its executors) when the test fails or times out
+        }
+    }
+
+    private void killWhileRunning(Process driver, Path log, int kills, long deadline) throws Exception {
+        int rows = 40;
+        Path out = tmp.resolve("out");
+        Path sparkHome = Path.of("target", "reliability-soak", "spark-home").toAbsolutePath();
         int killed = 0;
         Set<Long> seen = new HashSet<>();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+        long lastKill = 0;
         while (driver.isAlive() && System.nanoTime() < deadline) {
-            if (killed < kills) {
+            // one kill at a time, 15 s apart, so replacements start and take tasks in between
+            if (killed < kills && System.nanoTime() - lastKill > TimeUnit.SECONDS.toNanos(15)) {
                 Optional<ProcessHandle> victim = executors(driver).stream()
                         .filter(p -> !seen.contains(p.pid()))
                         .filter(p -> p.info().startInstant().map(t -> t.plusSeconds(12)
                                 .isBefore(java.time.Instant.now())).orElse(false))
                         .findFirst();
-                if (victim.isPresent() && Files.readString(log).contains("Starting task")) {
+                if (victim.isPresent() && new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.ISO_8859_1)
+                        .contains("Starting task")) {
                     seen.add(victim.get().pid());
                     victim.get().destroyForcibly(); // SIGKILL, as the OOM killer or a spot reclaim does
                     killed++;
+                    lastKill = System.nanoTime();
                 }
             }
             Thread.sleep(250);
         }
-        String driverLog = Files.readString(log);
+        String driverLog = new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.ISO_8859_1);
         assertTrue(driver.waitFor(10, TimeUnit.SECONDS), "driver finished");
-        assertEquals(0, driver.exitValue(), driverLog.substring(Math.max(0, driverLog.length() - 4000)));
+        assertEquals(0, driver.exitValue(), executorLog(sparkHome) + driverLog.substring(Math.max(0,
+                driverLog.length() - 3000)));
         assertEquals(kills, killed, "executors killed");
         long lostTasks = driverLog.lines().filter(l -> l.contains("ExecutorLostFailure")).count();
         long speculative = driverLog.lines().filter(l -> l.contains("speculative")).count();
@@ -104,8 +130,31 @@ class ExecutorLossTest {
                 killed, lostTasks, speculative, gens.count(), rows, executors);
     }
 
+    /** The end of the first executor's stderr, for a failure message. */
+    private static String executorLog(Path sparkHome) throws java.io.IOException {
+        Path work = sparkHome.resolve("work");
+        if (!Files.isDirectory(work)) {
+            return "(no executor logs under " + work + ")\n";
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(work)) {
+            Optional<Path> err = walk.filter(p -> p.getFileName().toString().equals("stderr")).findFirst();
+            if (err.isEmpty()) {
+                return "(no executor stderr)\n";
+            }
+            String text = Files.readString(err.get());
+            return err.get() + ":\n" + text.substring(Math.max(0, text.length() - 3000)) + "\n---\n";
+        }
+    }
+
+    /** The driver's executor JVMs, by their full /proc command line (ProcessHandle's is cut at 4096 chars). */
     private static List<ProcessHandle> executors(Process driver) {
-        return driver.descendants().filter(p -> p.info().commandLine()
-                .map(c -> c.contains("CoarseGrainedExecutorBackend")).orElse(false)).toList();
+        return driver.descendants().filter(p -> {
+            try {
+                return new String(Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline")),
+                        java.nio.charset.StandardCharsets.ISO_8859_1).contains("CoarseGrainedExecutorBackend");
+            } catch (java.io.IOException e) {
+                return false; // exited meanwhile
+            }
+        }).toList();
     }
 }
