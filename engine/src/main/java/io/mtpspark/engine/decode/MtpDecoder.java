@@ -4,6 +4,7 @@ import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockLocalMask;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
@@ -177,7 +178,8 @@ public abstract class MtpDecoder extends Decoder {
                 lastPrefill = false;
                 prompted = true;
                 int n = promptIds.length;
-                r0 = sampler.sample(logits, logitBase * vocab, vocab);
+                GreedyVerdicts v = deviceVerdicts(sampler);
+                r0 = v != null ? v.token(logitBase) : sampler.sample(logits, logitBase * vocab, vocab);
                 long s0 = System.nanoTime();
                 drafter.draft(r0, n, hidden, rowBase + n - start, promptMasks, drafts);
                 samplerNanos += System.nanoTime() - s0;
@@ -187,7 +189,8 @@ public abstract class MtpDecoder extends Decoder {
             }
             long b0 = System.nanoTime();
             int d = drafted;
-            int a = verify(sampler, logits, logitBase * vocab, d, drafts);
+            GreedyVerdicts v = deviceVerdicts(sampler);
+            int a = v != null ? fromDevice(v, logitBase, d) : verify(sampler, logits, logitBase * vocab, d, drafts);
             for (int j = 0; j < d; j++) {
                 proposed[j]++;
             }
@@ -196,13 +199,15 @@ public abstract class MtpDecoder extends Decoder {
             }
             acceptHistogram[a]++;
             boolean done = false;
-            for (int j = 0; j <= a && !done; j++) {
+            int emitting = v != null ? v.emitted(logitBase) : a + 1; // the device cuts after a stop token
+            for (int j = 0; j < emitting && !done; j++) {
                 done = emit(verified[j]);
             }
+            done |= emitting <= a;
             r0 = verified[a];
             commitKv(this, p, a);
             bookkeepingNanos += System.nanoTime() - b0;
-            int row = done ? -1 : nextDraftRow(a, d, masks);
+            int row = done ? -1 : v != null ? v.nextDraftRow(logitBase) : nextDraftRow(a, d, masks);
             if (row >= 0) {
                 long s0 = System.nanoTime();
                 drafter.draft(r0, cache.length(), hidden, rowBase + row, masks, drafts);
@@ -219,6 +224,18 @@ public abstract class MtpDecoder extends Decoder {
             return new DecodeStats(name(), k, acceptHistogram.clone(), proposed.clone(), accepted.clone(),
                     forwardNanos, samplerNanos, bookkeepingNanos);
         }
+    }
+
+    /** Copies the device's verdict for the segment at {@code logitBase} into {@link #verified}; returns a. */
+    private int fromDevice(GreedyVerdicts v, int logitBase, int d) {
+        int a = v.accepted(logitBase);
+        if (a < 0 || a > d) {
+            throw new IllegalStateException("device verifier accepted " + a + " of " + d + " drafts");
+        }
+        for (int j = 0; j <= a; j++) {
+            verified[j] = v.token(logitBase + j);
+        }
+        return a;
     }
 
     /**

@@ -5,6 +5,7 @@ import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.llama.RopeTable;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
@@ -106,6 +107,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int kCompact;
     private final LaunchArgs args = new LaunchArgs(16);
     private long launchesLastForward;
+    private DeviceVerifier verifier;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -274,7 +276,28 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public float[] logits() {
+        if (verifier != null) {
+            throw new IllegalStateException("this device forward verifies greedily on the device: logits stay there"
+                    + " (use verdicts(), or a forward without verifyOnDevice for sampling at temperature > 0)");
+        }
         return logits;
+    }
+
+    /**
+     * From now on each forward verifies greedily and compacts the KV cache on the device ({@link DeviceVerifier}),
+     * with {@code stopIds} as the stop tokens; only argmax and verdicts come back to the host.
+     */
+    public DeviceForward verifyOnDevice(int[] stopIds) {
+        if (verifier != null) {
+            verifier.close();
+        }
+        verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
+        return this;
+    }
+
+    @Override
+    public GreedyVerdicts verdicts() {
+        return verifier == null ? null : verifier.view();
     }
 
     /** The device argmax of each logit row of the last forward (ties to the lowest id, as {@code Sampler.argmax}). */
@@ -379,16 +402,28 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         launchesLastForward = 0;
         run(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
         if (nLogits > 0) {
+            if (verifier != null) {
+                long rowBytes = (long) c.kvDim() * act.bytes();
+                verifier.enqueue(batch, argmaxDev, desc + 4L * oTokens, desc + 4L * oLogitRows, desc + 4L * oSeg,
+                        vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
+                        rowThreads((int) (rowBytes / 4)));
+                launchesLastForward += 2;
+            }
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
-            d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
+            if (verifier == null) {
+                d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
+                hLogits.bytes().asFloatBuffer().get(logits, 0, nLogits * vocab);
+            }
             hArgmax.bytes().asIntBuffer().get(argmax, 0, nLogits);
-            hLogits.bytes().asFloatBuffer().get(logits, 0, nLogits * vocab);
         }
         if (gated > 0) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
             hHidden.bytes().asFloatBuffer().get(hidden, 0, n * c.dim());
         }
         d.sync();
+        if (verifier != null && nLogits > 0) {
+            verifier.finish(batch);
+        }
         lastLogitRows = nLogits;
         for (int s = 0; s < segments; s++) {
             ((DeviceKvSlot) batch.cache(s)).append(batch.segmentStart(s + 1) - batch.segmentStart(s));
@@ -564,6 +599,9 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public void close() {
+        if (verifier != null) {
+            verifier.close();
+        }
         freeLora();
         for (long p : new long[]{x, xb, qkv, att, gu, sw, hiddenDev, lmIn, logitsDev, argmaxDev, kPool, vPool,
                 ropeCos, ropeSin, desc}) {
