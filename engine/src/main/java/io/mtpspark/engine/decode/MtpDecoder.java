@@ -203,6 +203,9 @@ public abstract class MtpDecoder extends Decoder {
             for (int j = 0; j < emitting && !done; j++) {
                 done = emit(verified[j]);
             }
+            if (v != null) {
+                checkStopCut(emitting, a);
+            }
             done |= emitting <= a;
             r0 = verified[a];
             commitKv(this, p, a);
@@ -223,6 +226,21 @@ public abstract class MtpDecoder extends Decoder {
         protected DecodeStats stats() {
             return new DecodeStats(name(), k, acceptHistogram.clone(), proposed.clone(), accepted.clone(),
                     forwardNanos, samplerNanos, bookkeepingNanos);
+        }
+    }
+
+    /** The device's stop table must cut emission where this decoder's stop rule does (after the first stop). */
+    private void checkStopCut(int emitting, int a) {
+        int cut = a + 1;
+        for (int j = 0; j <= a; j++) {
+            if (stop.isStop(verified[j])) {
+                cut = j + 1;
+                break;
+            }
+        }
+        if (cut != emitting) {
+            throw new IllegalStateException("the device verifier emits " + emitting + " of " + (a + 1)
+                    + " tokens, the stop rule " + cut + " (is its stop table StopRule.ids()?)");
         }
     }
 

@@ -9,6 +9,7 @@ import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.llama.RopeTable;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
@@ -108,6 +109,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final LaunchArgs args = new LaunchArgs(16);
     private long launchesLastForward;
     private DeviceVerifier verifier;
+    private DeviceSamplerHead head;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -295,6 +297,31 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         return this;
     }
 
+    /**
+     * From now on each forward with mask rows also runs {@code adapter}'s sampler head on the device
+     * ({@link DeviceSamplerHead}) for the next step's drafts; give decoders {@link #deviceDrafter()}. Hidden states
+     * then stay on the device too ({@link #hidden()} is not filled). Needs {@link #verifyOnDevice}.
+     */
+    public DeviceForward draftOnDevice(MtpAdapter adapter) {
+        if (verifier == null) {
+            throw new IllegalStateException("drafting on the device needs verifyOnDevice first (it drafts from the"
+                    + " verified row)");
+        }
+        if (head != null) {
+            head.close();
+        }
+        head = new DeviceSamplerHead(dm, adapter, nSlots);
+        return this;
+    }
+
+    /** The drafts {@link #draftOnDevice} made in the last forward, as a decoder's drafter. */
+    public Drafter deviceDrafter() {
+        if (head == null) {
+            throw new IllegalStateException("this device forward does not draft on the device (draftOnDevice)");
+        }
+        return head.drafter();
+    }
+
     @Override
     public GreedyVerdicts verdicts() {
         return verifier == null ? null : verifier.view();
@@ -394,6 +421,10 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int j = 0; j < nLogits; j++) {
             di.put(oLogitRows + j, batch.logitRow(j));
         }
+        if (head != null && adapter != null && adapter != head.adapter()) {
+            throw new IllegalArgumentException("this forward drafts on the device with another adapter than the"
+                    + " batch's; call draftOnDevice with this adapter");
+        }
         long maskTable = adapter == null ? desc : dm.useAdapter(adapter); // any valid pointer when there are no masks
         if (gated > 0) {
             ensureLoraScratch(adapter.config().rank());
@@ -408,6 +439,11 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                         vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
                         rowThreads((int) (rowBytes / 4)));
                 launchesLastForward += 2;
+                if (head != null && gated > 0) {
+                    head.enqueue(batch, hiddenDev, desc + 4L * oTokens, desc + 4L * oSeg, verifier.segLogitsDevice(),
+                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
+                    launchesLastForward += head.launches();
+                }
             }
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
             if (verifier == null) {
@@ -416,13 +452,20 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             }
             hArgmax.bytes().asIntBuffer().get(argmax, 0, nLogits);
         }
-        if (gated > 0) {
+        if (gated > 0 && head == null) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
             hHidden.bytes().asFloatBuffer().get(hidden, 0, n * c.dim());
         }
         d.sync();
         if (verifier != null && nLogits > 0) {
             verifier.finish(batch);
+        }
+        if (head != null) {
+            if (gated > 0 && nLogits > 0) {
+                head.finish(batch, verifier.segmentVerdicts(), verifier.segmentFirstLogit(), argmax);
+            } else {
+                head.clear();
+            }
         }
         lastLogitRows = nLogits;
         for (int s = 0; s < segments; s++) {
@@ -599,6 +642,9 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public void close() {
+        if (head != null) {
+            head.close();
+        }
         if (verifier != null) {
             verifier.close();
         }

@@ -58,6 +58,23 @@ final class DeviceVerifier implements AutoCloseable {
         d.sync();
     }
 
+    long segLogitsDevice() {
+        return segLogitsDev;
+    }
+
+    long verdictDevice() {
+        return verdictDev;
+    }
+
+    /** Per segment (after {@link #finish}): accepted, emitted, next draft row, offset of real row 0. */
+    int[] segmentVerdicts() {
+        return segVerdict;
+    }
+
+    int[] segmentFirstLogit() {
+        return segFirst;
+    }
+
     GreedyVerdicts view() {
         return view;
     }
