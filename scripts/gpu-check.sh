@@ -55,20 +55,25 @@ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 FLAGS=(--add-modules=jdk.incubator.vector -XX:+IgnoreUnrecognizedVMOptions -Dmtp.repo.root="$PWD")
 ENGINE=("$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/mtp-engine.jar")
-BIG=("$JAVA" "${FLAGS[@]}" -Xmx48g -jar "$B/mtp-engine.jar") # 8B in F32: 32 GB of host arrays
-BIG16=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.cuda.weights=bf16 -jar "$B/mtp-engine.jar") # 16 GB on the device
+# the random 8B model is built on the host in F32 (32 GB of host arrays); on the device its matrices are F32 (32 GB)
+# or BF16 (16 GB, rounded on the device by to_bf16 as they stream in)
+BIG=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.device.weights=f32 -jar "$B/mtp-engine.jar")
+BIG16=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.device.weights=bf16 -jar "$B/mtp-engine.jar")
 RANDOM_8B=4096,14336,32,32,8,128256
 STORIES=(--model models/stories260K/stories260K.bin)
 
-# 1. tests: detection, kernel compile (nvcc), every kernel against Java references, CUDA backend against the CPU
-#    (logits, greedy goldens, MTP exactness)
+# 1. tests: detection, kernel compile (nvcc), every per-op kernel against Java references, and the device tests the
+#    emulator runs in CI, here on the GPU (-Dmtp.test.device=cuda): the device forward against the CPU oracle and
+#    the goldens (F32 and BF16 weights, HF checkpoints, GQA + bias), MTP = autoregressive, batched = unbatched
 if want tests; then
-    run 300 "CUDA tests" "$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/junit-console.jar" execute \
+    run 300 "CUDA tests" "$JAVA" "${FLAGS[@]}" -Xmx8g -Dmtp.test.device=cuda -jar "$B/junit-console.jar" execute \
         -cp "$B/mtp-engine.jar:$B/test-classes" --include-engine=junit-jupiter \
         --select-class io.mtpspark.engine.cuda.GpuDetectionTest \
         --select-class io.mtpspark.engine.cuda.KernelCompileTest \
         --select-class io.mtpspark.engine.cuda.CudaKernelsTest \
-        --select-class io.mtpspark.engine.cuda.CudaBackendTest \
+        --select-class io.mtpspark.engine.device.DeviceForwardTest \
+        --select-class io.mtpspark.engine.device.DevicePrecisionTest \
+        --select-class io.mtpspark.engine.device.DeviceDecodingTest \
         --details=tree --disable-ansi-colors --disable-banner --reports-dir "$OUT/junit"
     # on a GPU machine a skipped CUDA test means detection failed there: that is a failure, not a pass
     if nvidia-smi -L >/dev/null 2>&1 && grep -q '<skipped' "$OUT/junit/TEST-junit-jupiter.xml" 2>/dev/null; then
@@ -77,7 +82,8 @@ if want tests; then
     fi
 fi
 
-# 2. stories260K: CUDA against the CPU on the same machine (small model: launch and copy overhead dominate)
+# 2. stories260K: the device-resident forward (BF16 weights) against the CPU on the same machine (small model:
+#    launch overhead dominates)
 cuda_ok=0
 if want stories; then
     run 150 "bench stories260K cuda" "${ENGINE[@]}" bench "${STORIES[@]}" --backend cuda \
@@ -88,8 +94,9 @@ if want stories; then
 fi
 
 # 3. 8B-shaped random model on CUDA: block cost (how much a k=8 quadratic block of 81 rows costs against one row)
-#    and generation. Building the random model takes about a minute of host time per run, so these are skipped when
-#    the CUDA backend did not even run stories260K (no GPU, missing library): that would only burn device time.
+#    and generation, F32 weights on the device. Building the random model takes about a minute of host time per run, so
+#    these are skipped when the device engine did not even run stories260K (no GPU, missing library): that would only
+#    burn device time.
 if want 8b && want stories && [ $cuda_ok -ne 0 ]; then
     step "8B benchmarks skipped: the CUDA backend failed on stories260K (see above)"
 elif want 8b; then
@@ -99,7 +106,7 @@ elif want 8b; then
         --decoders autoregressive,quadratic --k 8 --steps 48 --warmup 1 --repeats 1 --history "$OUT/bench.jsonl"
 fi
 
-# 4. the same 8B shape with BF16 weights on the device (cublasGemmEx; half the bytes to stream per token)
+# 4. the same 8B shape with BF16 weights on the device (half the bytes to stream per token)
 if want 8b16; then
     run 240 "bench 8B block cost cuda bf16" "${BIG16[@]}" bench --block-cost --block-rows 1,9,17,81 \
         --block-cache 128 --backend cuda --random-model "$RANDOM_8B" --k 8 --warmup 1 --repeats 3 \

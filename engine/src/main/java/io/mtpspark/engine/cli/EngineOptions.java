@@ -22,7 +22,7 @@ final class EngineOptions {
     Path tokenizer;
 
     @Option(names = "--backend", defaultValue = "auto",
-            description = "auto | cuda | cpu | scalar")
+            description = "auto | cuda | emulated (the GPU engine on a CPU emulator; needs g++) | cpu | scalar")
     String backend;
 
     @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0 = all cores)")

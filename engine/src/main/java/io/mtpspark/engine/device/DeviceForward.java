@@ -47,6 +47,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final LlamaConfig c;
     private final Backend host;
     private final ElementType act;
+    private final ElementType kv;
     private final int maxRows;
     private final int maxContext;
     private final int maxLogitRows;
@@ -119,6 +120,15 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
      * @param host         the backend for host-side work beside the forward (drafters)
      */
     public DeviceForward(DeviceModel dm, int maxRows, int maxContext, int maxLogitRows, int slots, Backend host) {
+        this(dm, maxRows, maxContext, maxLogitRows, slots, host, dm.type());
+    }
+
+    /**
+     * As {@link #DeviceForward(DeviceModel, int, int, int, int, Backend)} with the KV cache in {@code kvType}
+     * (normally the weights' type; F32 with BF16 weights isolates the GEMM-input rounding in comparisons).
+     */
+    public DeviceForward(DeviceModel dm, int maxRows, int maxContext, int maxLogitRows, int slots, Backend host,
+                         ElementType kvType) {
         if (maxRows < 1 || maxLogitRows < 1 || maxLogitRows > maxRows || slots < 1) {
             throw new IllegalArgumentException("device forward of " + maxRows + " rows, " + maxLogitRows
                     + " logit rows and " + slots + " KV slots");
@@ -129,6 +139,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         this.c = model.config();
         this.host = host;
         this.act = dm.type();
+        this.kv = kvType;
         if (c.headDim() > MAX_HEAD_DIM || c.headDim() % 2 != 0) {
             throw new EngineException("the device forward supports even head widths up to " + MAX_HEAD_DIM
                     + "; this model has " + c.headDim());
@@ -140,7 +151,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         this.nSlots = slots;
         this.slots = new DeviceKvSlot[slots];
         this.maxMaskWords = (maxRows + 31) / 32;
-        DeviceMemoryPlan plan = new DeviceMemoryPlan(0, kvPoolBytes(c, act, slots, slotCapacity),
+        DeviceMemoryPlan plan = new DeviceMemoryPlan(0, kvPoolBytes(c, kv, slots, slotCapacity),
                 activationBytes(c, act, maxRows, this.maxContext, maxLogitRows, 0), 0);
         plan.check(d);
         int dim = c.dim();
@@ -156,7 +167,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         lmIn = d.malloc((long) maxLogitRows * dim * act.bytes());
         logitsDev = d.malloc((long) maxLogitRows * c.vocabSize() * 4);
         argmaxDev = d.malloc((long) maxLogitRows * 4);
-        kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * act.bytes();
+        kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * kv.bytes();
         kPool = d.malloc(kvLayerBytes * c.nLayers());
         vPool = d.malloc(kvLayerBytes * c.nLayers());
         RopeTable rope = new RopeTable(c, this.maxContext);
@@ -532,10 +543,10 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             int pairs = (c.nHeads() + 2 * c.nKvHeads()) * (c.headDim() / 2);
             launch(kQkv, n, 1, 1, rowThreads(pairs), args.reset().ptr(qkv).i32(n)
                     .ptr(w.bqkv() == 0 ? qkv : w.bqkv()).i32(w.bqkv() == 0 ? 0 : 1).ptr(descPositions)
-                    .ptr(descKvRows).ptr(kc).ptr(vc).i32(a).i32(c.nHeads()).i32(c.nKvHeads()).i32(c.headDim())
+                    .ptr(descKvRows).ptr(kc).ptr(vc).i32(kv.code()).i32(c.nHeads()).i32(c.nKvHeads()).i32(c.headDim())
                     .ptr(ropeCos).ptr(ropeSin));
             launch(kAtt, c.nKvHeads(), segments, attTiles, ATT_THREADS, args.reset().ptr(att).i32(a).ptr(qkv)
-                    .i32(qkvDim).ptr(kc).ptr(vc).i32(a).ptr(descSeg).ptr(descMask).i32(stride).i32(c.nHeads())
+                    .i32(qkvDim).ptr(kc).ptr(vc).i32(kv.code()).ptr(descSeg).ptr(descMask).i32(stride).i32(c.nHeads())
                     .i32(c.nKvHeads()).i32(c.headDim()).f32(scale));
             matmul(x, 1f, w.wo(), att, n, qDim, dim); // the residual add is the GEMM's beta = 1
             if (gated > 0) {
@@ -632,7 +643,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             di.put(oKeep + i, keep[i]);
         }
         d.copyToDevice(desc + 4L * oKeep, hDesc, 4L * oKeep, 4L * count);
-        long rowBytes = (long) c.kvDim() * act.bytes();
+        long rowBytes = (long) c.kvDim() * kv.bytes();
         long slotOffset = (long) slot.slot() * slotCapacity * rowBytes;
         d.launch(kCompact, c.nLayers(), 2, 1, rowThreads((int) (rowBytes / 4)), args.reset().ptr(kPool + slotOffset)
                 .ptr(vPool + slotOffset).ptr(desc + 4L * oKeep).i32(count).i32(blockStart).i32((int) (rowBytes / 4))

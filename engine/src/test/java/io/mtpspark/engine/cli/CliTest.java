@@ -64,6 +64,24 @@ class CliTest {
     }
 
     @Test
+    void emulatedBackendRunsTheDeviceEngineFromTheCli() throws Exception {
+        String why = io.mtpspark.engine.device.EmulatorBuild.unavailableReason();
+        org.junit.jupiter.api.Assumptions.assumeTrue(why == null, () -> "device emulator unavailable: " + why);
+        TestModels.Golden g = TestModels.greedyGoldens().get(0);
+        System.setProperty("mtp.device.weights", "f32"); // exact: the goldens hold token for token
+        try {
+            int rc = run("generate", "--model", TestModels.storiesBin().toString(), "--prompt", g.prompt(),
+                    "--max-tokens", "20", "--json", "--backend", "emulated");
+            assertEquals(0, rc, stderr());
+        } finally {
+            System.clearProperty("mtp.device.weights");
+        }
+        JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertArrayEquals(Arrays.copyOf(g.generatedIds(), 20), TestModels.ints(n.get("generated_ids")));
+        assertTrue(n.get("backend").asText().startsWith("emulated device"), n.get("backend").asText());
+    }
+
+    @Test
     void mtpDecodersThroughTheCliGiveTheSameIdsAndReportStats(@TempDir Path dir) throws Exception {
         Path adapter = dir.resolve("adapter.safetensors");
         io.mtpspark.engine.mtp.MtpAdapter.random(TestModels.stories(), 4, 4, 9).save(adapter, TestModels.stories());

@@ -92,7 +92,7 @@ class GpuDetectionTest {
         assertEquals(BackendChoice.CUDA, BackendChoice.parse("cuda"));
         assertEquals(BackendChoice.CUDA, BackendChoice.parse("CUDA"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BackendChoice.parse("gpu"));
-        assertTrue(e.getMessage().contains("auto, cuda, cpu or scalar"), e.getMessage());
+        assertTrue(e.getMessage().contains("auto, cuda, emulated, cpu or scalar"), e.getMessage());
     }
 
     @Test

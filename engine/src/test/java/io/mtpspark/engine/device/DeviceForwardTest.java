@@ -8,6 +8,7 @@ import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.ScalarBackend;
 import org.junit.jupiter.api.AfterAll;
@@ -16,18 +17,15 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The device forward on the emulated device against the CPU oracle and the run.c goldens (stories260K). */
 class DeviceForwardTest {
-    private static EmulatedDevice device;
+    private static DeviceApi device;
     private static DeviceModel f32;
 
     @BeforeAll
     static void open() {
-        String why = EmulatorBuild.unavailableReason();
-        assumeTrue(why == null, () -> "device emulator unavailable: " + why);
-        device = EmulatedDevice.open();
+        device = TestDevices.open();
         f32 = DeviceModel.upload(device, TestModels.stories(), ElementType.F32);
     }
 
@@ -94,6 +92,42 @@ class DeviceForwardTest {
             assertEquals(hc.length(), dc.length());
             System.out.println("worst relative logit difference (to the row's largest |logit|): " + worst);
             assertEquals(0, worst, 1e-5);
+        }
+    }
+
+    /** One autoregressive decode step is 1 + 9 per layer + 3 launches (kernels and GEMMs), whatever the batch. */
+    @Test
+    void launchesPerDecodeStep() {
+        LlamaModel model = TestModels.stories();
+        int layers = model.config().nLayers();
+        MtpAdapter adapter = MtpAdapter.random(model, 8, 4, 3);
+        try (DeviceForward fwd = new DeviceForward(f32, 81, 512, 9, 1, new ScalarBackend())) {
+            SequenceCache cache = fwd.newCache(512);
+            BlockBatch b = new BlockBatch(81, 1);
+            b.add(new int[]{1}, new int[]{0}, null, 1, AttentionMask.CAUSAL, cache, new int[]{0}, 1);
+            fwd.forward(b, null);
+            assertEquals(1 + 9L * layers + 3, fwd.launchesLastForward(), "autoregressive step");
+            int n = 81;
+            int[] tokens = new int[n];
+            int[] pos = new int[n];
+            boolean[] gate = new boolean[n];
+            int[] real = new int[9];
+            for (int i = 0; i < n; i++) {
+                boolean mask = i % 9 != 0;
+                tokens[i] = mask ? MtpAdapter.maskId(model.config().vocabSize(), i % 9) : 5;
+                pos[i] = 1 + i / 9 + i % 9;
+                gate[i] = mask;
+                if (!mask) {
+                    real[i / 9] = i;
+                }
+            }
+            b.clear();
+            b.add(tokens, pos, gate, n, AttentionMask.CAUSAL, cache, real, 9);
+            fwd.forward(b, adapter);
+            // each LoRA target adds gather, down GEMM, up GEMM and the add; the hidden states of the mask rows one
+            assertEquals(1 + (9L + 7 * 4) * layers + 1 + 3, fwd.launchesLastForward(), "quadratic k=8 step");
+            System.out.println("launches: autoregressive step " + (1 + 9 * layers + 3) + ", quadratic k=8 step with "
+                    + "LoRA on 7 targets " + fwd.launchesLastForward());
         }
     }
 }

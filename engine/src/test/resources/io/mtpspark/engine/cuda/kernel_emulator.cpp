@@ -58,6 +58,12 @@ static inline unsigned int __float_as_uint(float f) {
     return u;
 }
 
+static inline float __uint_as_float(unsigned int i) {
+    float f;
+    std::memcpy(&f, &i, sizeof f);
+    return f;
+}
+
 static inline float __int_as_float(int i) {
     float f;
     std::memcpy(&f, &i, sizeof f);
