@@ -170,7 +170,7 @@ final class BenchCommand implements Callable<Integer> {
         ObjectNode decs = out.putObject("decoders");
         double arTokensPerSecond = 0;
         for (String name : decoders) {
-            Decoder decoder = engine.decoder(name, model, backend, adapter, batch);
+            Decoder decoder = engine.decoder(name, model, backend, adapter, batch, true); // bench is greedy
             ObjectNode dec = decs.putObject(name);
             double[] rounds = new double[repeats];
             long tokens = 0;

@@ -94,7 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
-                    adapter, batchSize));
+                    adapter, batchSize, sampling.greedy()));
             List<TextGeneration> generations;
             if (promptsFile == null) {
                 generations = generator.generateAll(all, maxTokens, sampling);

@@ -225,6 +225,11 @@ public abstract class Decoder {
         active--;
     }
 
+    /** The forward this decoder drives. */
+    public BlockForward forward() {
+        return forward;
+    }
+
     /**
      * The forward's device-side greedy verdicts for a sequence sampling with {@code sampler}, or null when it
      * verifies here from the logits; sampling at temperature > 0 on a verifying forward is refused.

@@ -445,7 +445,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         run(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
         if (nLogits > 0) {
             if (verifier != null) {
-                long rowBytes = (long) c.kvDim() * act.bytes();
+                long rowBytes = (long) c.kvDim() * kv.bytes();
                 verifier.enqueue(batch, argmaxDev, desc + 4L * oTokens, desc + 4L * oLogitRows, desc + 4L * oSeg,
                         vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
                         rowThreads((int) (rowBytes / 4)));

@@ -5,10 +5,13 @@ import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.decode.StopRule;
 import io.mtpspark.engine.device.DeviceBackend;
+import io.mtpspark.engine.device.DeviceForward;
 import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.tensor.Backend;
@@ -45,6 +48,17 @@ public final class DecoderFactory {
      */
     public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
                                  int context, int batchSize) {
+        return create(name, model, backend, adapter, k, context, batchSize, false);
+    }
+
+    /**
+     * As {@link #create(String, LlamaModel, Backend, MtpAdapter, int, int, int)}; {@code greedyOnly} promises that
+     * every request is greedy, so on a device backend verification, KV compaction and the sampler head run on the
+     * device ({@link DeviceForward#verifyOnDevice}, {@link DeviceForward#draftOnDevice}) and no logits or hidden
+     * states cross to the host. {@code -Dmtp.device.verify=false} keeps them on the host (for comparisons).
+     */
+    public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
+                                 int context, int batchSize, boolean greedyOnly) {
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("--batch-size: expected 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
         }
@@ -54,8 +68,8 @@ public final class DecoderFactory {
         int promptRows = batchSize <= 8 ? 64 : Math.max(8, 512 / batchSize);
         switch (name) {
             case "autoregressive":
-                return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize,
-                        batchSize, 0), batchSize);
+                return new AutoregressiveDecoder(onDevice(forward(model, backend, promptRows * batchSize, ctx,
+                        batchSize, batchSize, 0), greedyOnly, null), batchSize);
             case "linear":
             case "quadratic":
                 if (adapter == null) {
@@ -69,13 +83,27 @@ public final class DecoderFactory {
                 int rows = Math.max(promptRows, blockRows);
                 BlockForward forward = forward(model, backend, rows * batchSize, ctx, (k + 1) * batchSize,
                         batchSize, adapter.config().rank());
-                SamplerHeadDrafter drafter = new SamplerHeadDrafter(model, adapter, backend);
+                forward = onDevice(forward, greedyOnly, adapter);
+                Drafter drafter = forward instanceof DeviceForward df && df.verdicts() != null ? df.deviceDrafter()
+                        : new SamplerHeadDrafter(model, adapter, backend);
                 return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafter, batchSize)
                         : new QuadraticDecoder(forward, adapter, k, drafter, batchSize);
             default:
                 throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", NAMES)
                         + ", got \"" + name + "\"");
         }
+    }
+
+    /** Turns on device-side verification (and drafting with {@code adapter}) for greedy-only device forwards. */
+    private static BlockForward onDevice(BlockForward forward, boolean greedyOnly, MtpAdapter adapter) {
+        if (greedyOnly && forward instanceof DeviceForward df && Boolean.parseBoolean(
+                System.getProperty("mtp.device.verify", "true"))) {
+            df.verifyOnDevice(StopRule.of(df.model().config()).ids());
+            if (adapter != null) {
+                df.draftOnDevice(adapter);
+            }
+        }
+        return forward;
     }
 
     /**

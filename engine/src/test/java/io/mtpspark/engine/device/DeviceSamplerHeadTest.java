@@ -29,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * MTP entirely on the (emulated) device: verification, KV compaction and the sampler head's drafts all on the device
@@ -42,7 +41,7 @@ class DeviceSamplerHeadTest {
     private static final String[] OPENINGS = {"Once upon a time", "The little dog", "Sara and Ben went to the park",
             "Max had a red ball", "The old man"};
     private static final int MAX_TOKENS = 16;
-    private static EmulatedDevice device;
+    private static DeviceApi device;
     private static DeviceModel weights;
     private static LlamaModel model;
     private static MtpAdapter shipped;
@@ -52,10 +51,8 @@ class DeviceSamplerHeadTest {
 
     @BeforeAll
     static void open() {
-        String why = EmulatorBuild.unavailableReason();
-        assumeTrue(why == null, () -> "device emulator unavailable: " + why);
         model = TestModels.stories();
-        device = EmulatedDevice.open();
+        device = TestDevices.open();
         weights = DeviceModel.upload(device, model, ElementType.F32);
         shipped = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
         random = MtpAdapter.random(model, 8, 4, 11);

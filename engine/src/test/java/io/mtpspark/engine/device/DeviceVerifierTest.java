@@ -31,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Greedy verification and KV compaction on the device ({@link DeviceVerifier}: {@code mtp_verify},
@@ -44,7 +43,7 @@ class DeviceVerifierTest {
     private static final String[] OPENINGS = {"Once upon a time", "The little dog", "Sara and Ben went to the park",
             "Max had a red ball"};
     private static final int MAX_TOKENS = 24;
-    private static EmulatedDevice device;
+    private static DeviceApi device;
     private static DeviceModel weights;
     private static LlamaModel model;
     private static MtpAdapter adapter;
@@ -53,10 +52,8 @@ class DeviceVerifierTest {
 
     @BeforeAll
     static void open() {
-        String why = EmulatorBuild.unavailableReason();
-        assumeTrue(why == null, () -> "device emulator unavailable: " + why);
         model = TestModels.stories();
-        device = EmulatedDevice.open();
+        device = TestDevices.open();
         weights = DeviceModel.upload(device, model, ElementType.F32);
         adapter = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
         Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), model.config().vocabSize());
