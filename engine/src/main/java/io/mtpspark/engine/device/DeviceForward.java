@@ -459,15 +459,22 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
             if (verifier == null) {
                 d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
-                hLogits.bytes().asFloatBuffer().get(logits, 0, nLogits * vocab);
             }
-            hArgmax.bytes().asIntBuffer().get(argmax, 0, nLogits);
         }
-        if (gated > 0 && head == null) {
+        boolean hiddenToHost = gated > 0 && head == null;
+        if (hiddenToHost) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
-            hHidden.bytes().asFloatBuffer().get(hidden, 0, n * c.dim());
         }
-        d.sync();
+        d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        if (nLogits > 0) {
+            hArgmax.bytes().asIntBuffer().get(0, argmax, 0, nLogits);
+            if (verifier == null) {
+                hLogits.bytes().asFloatBuffer().get(0, logits, 0, nLogits * vocab);
+            }
+        }
+        if (hiddenToHost) {
+            hHidden.bytes().asFloatBuffer().get(0, hidden, 0, n * c.dim());
+        }
         if (verifier != null && nLogits > 0) {
             verifier.finish(batch);
         }
