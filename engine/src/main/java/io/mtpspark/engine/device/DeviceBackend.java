@@ -54,8 +54,13 @@ public final class DeviceBackend extends DelegatingBackend {
      * A device forward for {@code model} (uploading its weights on first use) with {@code slots} KV slots. Before the
      * first upload, weights + KV + activations + workspace are checked against free device memory.
      */
-    public synchronized DeviceForward forward(LlamaModel model, int rows, int context, int logitRows, int slots,
-                                              int loraRank) {
+    public DeviceForward forward(LlamaModel model, int rows, int context, int logitRows, int slots, int loraRank) {
+        synchronized (device) { // tasks of one executor share the device; its calls are one thread at a time
+            return open(model, rows, context, logitRows, slots, loraRank);
+        }
+    }
+
+    private DeviceForward open(LlamaModel model, int rows, int context, int logitRows, int slots, int loraRank) {
         DeviceModel dm = models.get(model);
         if (dm == null) {
             int ctx = Math.min(context, model.config().seqLen());
@@ -72,7 +77,13 @@ public final class DeviceBackend extends DelegatingBackend {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        synchronized (device) {
+            closeAll();
+        }
+    }
+
+    private void closeAll() {
         for (DeviceModel m : models.values()) {
             m.close();
         }

@@ -14,7 +14,7 @@ import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
 
-import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
 /**
@@ -92,6 +92,11 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final HostBuffer hHidden;
     private final HostBuffer hLogits;
     private final HostBuffer hArgmax;
+    // views made once, read and written with absolute indexes
+    private final IntBuffer descInts;
+    private final IntBuffer argmaxInts;
+    private final FloatBuffer logitFloats;
+    private final FloatBuffer hiddenFloats;
     private final float[] hidden;
     private final float[] logits;
     private final int[] argmax;
@@ -182,12 +187,16 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         oGated = oLogitRows + maxLogitRows;
         oKeep = oGated + maxRows;
         oMask = oKeep + maxRows;
-        int descInts = oMask + maxRows * maxMaskWords;
-        desc = d.malloc((long) descInts * 4);
-        hDesc = d.pinned((long) descInts * 4);
+        int descWords = oMask + maxRows * maxMaskWords;
+        desc = d.malloc((long) descWords * 4);
+        hDesc = d.pinned((long) descWords * 4);
         hHidden = d.pinned((long) maxRows * dim * 4);
         hLogits = d.pinned((long) maxLogitRows * c.vocabSize() * 4);
         hArgmax = d.pinned((long) maxLogitRows * 4);
+        descInts = hDesc.bytes().asIntBuffer();
+        argmaxInts = hArgmax.bytes().asIntBuffer();
+        logitFloats = hLogits.bytes().asFloatBuffer();
+        hiddenFloats = hHidden.bytes().asFloatBuffer();
         hidden = new float[maxRows * dim];
         logits = new float[maxLogitRows * c.vocabSize()];
         argmax = new int[maxLogitRows];
@@ -301,10 +310,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
      * with {@code stopIds} as the stop tokens; only argmax and verdicts come back to the host.
      */
     public DeviceForward verifyOnDevice(int[] stopIds) {
-        if (verifier != null) {
-            verifier.close();
+        synchronized (d) {
+            if (verifier != null) {
+                verifier.close();
+            }
+            verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
         }
-        verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
         return this;
     }
 
@@ -318,10 +329,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             throw new IllegalStateException("drafting on the device needs verifyOnDevice first (it drafts from the"
                     + " verified row)");
         }
-        if (head != null) {
-            head.close();
+        synchronized (d) {
+            if (head != null) {
+                head.close();
+            }
+            head = new DeviceSamplerHead(dm, adapter, nSlots);
         }
-        head = new DeviceSamplerHead(dm, adapter, nSlots);
         return this;
     }
 
@@ -363,6 +376,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public void forward(BlockBatch batch, MtpAdapter adapter) {
+        synchronized (d) { // forwards of several tasks may share one device; its calls are one thread at a time
+            run(batch, adapter);
+        }
+    }
+
+    private void run(BlockBatch batch, MtpAdapter adapter) {
         int n = batch.rows();
         int segments = batch.segments();
         int nLogits = batch.logitCount();
@@ -377,8 +396,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         int vocab = c.vocabSize();
         int masks = adapter == null ? 0 : adapter.k();
-        ByteBuffer hb = hDesc.bytes();
-        IntBuffer di = hb.asIntBuffer();
+        IntBuffer di = descInts;
         int maxSegRows = 0;
         for (int s = 0; s < segments; s++) {
             maxSegRows = Math.max(maxSegRows, batch.segmentStart(s + 1) - batch.segmentStart(s));
@@ -442,7 +460,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         d.copyToDevice(desc, hDesc, 0, (long) (oMask + n * stride) * 4);
         launchesLastForward = 0;
-        run(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
+        enqueue(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
         if (nLogits > 0) {
             if (verifier != null) {
                 long rowBytes = (long) c.kvDim() * kv.bytes();
@@ -467,13 +485,13 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
         if (nLogits > 0) {
-            hArgmax.bytes().asIntBuffer().get(0, argmax, 0, nLogits);
+            argmaxInts.get(0, argmax, 0, nLogits);
             if (verifier == null) {
-                hLogits.bytes().asFloatBuffer().get(0, logits, 0, nLogits * vocab);
+                logitFloats.get(0, logits, 0, nLogits * vocab);
             }
         }
         if (hiddenToHost) {
-            hHidden.bytes().asFloatBuffer().get(0, hidden, 0, n * c.dim());
+            hiddenFloats.get(0, hidden, 0, n * c.dim());
         }
         if (verifier != null && nLogits > 0) {
             verifier.finish(batch);
@@ -515,7 +533,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     }
 
     /** Queues the whole forward. */
-    private void run(BlockBatch batch, MtpAdapter adapter, int n, int segments, int nLogits, int gated, int stride,
+    private void enqueue(BlockBatch batch, MtpAdapter adapter, int n, int segments, int nLogits, int gated, int stride,
                      int maxSegRows, long maskTable) {
         int dim = c.dim();
         int qDim = c.qDim();
@@ -645,7 +663,13 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     /** Moves the kept rows of a slot's last block ({@link DeviceKvSlot#compact}) in every layer on the device. */
     void compact(DeviceKvSlot slot, int blockStart, int[] keep, int count) {
-        IntBuffer di = hDesc.bytes().asIntBuffer();
+        synchronized (d) {
+            compactOnDevice(slot, blockStart, keep, count);
+        }
+    }
+
+    private void compactOnDevice(DeviceKvSlot slot, int blockStart, int[] keep, int count) {
+        IntBuffer di = descInts;
         for (int i = 0; i < count; i++) {
             di.put(oKeep + i, keep[i]);
         }

@@ -115,7 +115,8 @@ public final class DecoderFactory {
      */
     public static BlockForward forward(LlamaModel model, Backend backend, int rows, int context, int logitRows,
                                        int slots, int loraRank) {
-        if (backend instanceof DeviceBackend device) {
+        DeviceBackend device = backend.unwrap(DeviceBackend.class); // also when lent to a task by a wrapper
+        if (device != null) {
             return device.forward(model, rows, context, logitRows, slots, loraRank);
         }
         return new LlamaForward(model, backend, rows, context, logitRows);

@@ -59,6 +59,14 @@ public interface Backend extends AutoCloseable {
         return false;
     }
 
+    /**
+     * This backend as a {@code type}, looking through wrappers that delegate to another backend (a lent or
+     * fault-injecting backend), or null: how the engine finds the device a forward should run on.
+     */
+    default <T extends Backend> T unwrap(Class<T> type) {
+        return type.isInstance(this) ? type.cast(this) : null;
+    }
+
     @Override
     default void close() {
     }

@@ -62,6 +62,11 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public <T extends Backend> T unwrap(Class<T> type) {
+        return type.isInstance(this) ? type.cast(this) : delegate.unwrap(type);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
