@@ -166,6 +166,25 @@ class DeviceSamplerHeadTest {
     }
 
     @Test
+    void verificationCompactionAndDraftsAddFiftyNineLaunchesToAQuadraticK8Step() {
+        int[] launches = new int[2];
+        int[][] ids = new int[2][];
+        for (int mode = 0; mode < 2; mode++) {
+            try (DeviceForward fwd = mode == 0 ? new DeviceForward(weights, 81, 512, 9, 1, new ScalarBackend())
+                    : onDevice(shipped, 81, 9, 1)) {
+                var drafter = mode == 0 ? new SamplerHeadDrafter(model, shipped, fwd.backend()) : fwd.deviceDrafter();
+                ids[mode] = new QuadraticDecoder(fwd, shipped, 8, drafter).generate(prompts.get(0), 12,
+                        SamplingOptions.GREEDY).generatedIds();
+                launches[mode] = (int) fwd.launchesLastForward();
+            }
+        }
+        assertArrayEquals(ids[0], ids[1]);
+        // the same last block either way (same drafts): mtp_verify + kv_compact_accepted + 8 sampler passes of 7
+        // (input, 3 GEMMs, 2 norms, argmax) + the final sampler_input
+        assertEquals(2 + 7 * 8 + 1, launches[1] - launches[0], "launches " + launches[0] + " -> " + launches[1]);
+    }
+
+    @Test
     void anotherAdapterOrNoVerifierIsRefused() {
         try (DeviceForward fwd = onDevice(shipped, 25, 5, 1)) {
             var d = new QuadraticDecoder(fwd, random, 4, fwd.deviceDrafter());
