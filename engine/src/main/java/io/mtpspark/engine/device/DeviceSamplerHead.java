@@ -133,7 +133,7 @@ final class DeviceSamplerHead implements AutoCloseable {
             gemm(logits, dm.classifier(), h2Act, dim, vocab);
             d.launch(kArgmax, segments, 1, 1, 256, args.reset().ptr(logits).i32(segments).i32(vocab)
                     .ptr(passArgmax));
-            launches += 5;
+            launches += 6;
         }
         d.copyToHost(hDrafts, 0, draftsDev, 4L * segmentsMax * (maxDrafts + 1));
     }

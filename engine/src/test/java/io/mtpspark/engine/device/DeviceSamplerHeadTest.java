@@ -34,13 +34,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * MTP entirely on the (emulated) device: verification, KV compaction and the sampler head's drafts all on the device
  * ({@link DeviceForward#verifyOnDevice}, {@link DeviceForward#draftOnDevice}), the host reading back only argmax,
  * verdicts and drafts. Greedy output equals autoregressive decoding token for token over 53 prompts (the stories
- * openings and random token strings), linear and quadratic, k in {1, 2, 4, 8} (the shipped adapter) and {1, 8} (a
- * random one), batch 1 and 4; the device drafts are the host sampler head's (same acceptance at every step).
+ * openings and random token strings), linear and quadratic, k in {1, 2, 4, 8} (the shipped adapter) and linear k = 1 and
+ * quadratic k = 8 (a random one), batch 1 and 4; the device drafts are the host sampler head's (same acceptance at every step).
  */
 class DeviceSamplerHeadTest {
     private static final String[] OPENINGS = {"Once upon a time", "The little dog", "Sara and Ben went to the park",
             "Max had a red ball", "The old man"};
-    private static final int MAX_TOKENS = 16;
+    private static final int MAX_TOKENS = 12;
     private static DeviceApi device;
     private static DeviceModel weights;
     private static LlamaModel model;
@@ -103,7 +103,10 @@ class DeviceSamplerHeadTest {
         boolean[] covered = new boolean[prompts.size()];
         for (MtpAdapter adapter : new MtpAdapter[]{shipped, random}) {
             for (String kind : new String[]{"linear", "quadratic"}) {
-                for (int k : adapter == shipped ? new int[]{1, 2, 4, 8} : new int[]{1, 8}) {
+                // the random adapter's drafts are rarely accepted (a full block per token): two configurations
+                int[] ks = adapter == shipped ? new int[]{1, 2, 4, 8} : kind.equals("linear") ? new int[]{1}
+                        : new int[]{8};
+                for (int k : ks) {
                     int rows = kind.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
                     // batch 1: two prompts one after another in one slot
                     try (DeviceForward fwd = onDevice(adapter, rows, k + 1, 1)) {
@@ -153,9 +156,9 @@ class DeviceSamplerHeadTest {
                         : new QuadraticDecoder(hostFwd, shipped, k, hostDrafter);
                 try (DeviceForward fwd = onDevice(shipped, rows, k + 1, 1)) {
                     Decoder dev = decoder(kind, fwd, shipped, k, 1);
-                    for (int p = 0; p < OPENINGS.length; p++) {
-                        GenerationResult h = host.generate(prompts.get(p), 24, SamplingOptions.GREEDY);
-                        GenerationResult g = dev.generate(prompts.get(p), 24, SamplingOptions.GREEDY);
+                    for (int p = 0; p < 3; p++) {
+                        GenerationResult h = host.generate(prompts.get(p), 20, SamplingOptions.GREEDY);
+                        GenerationResult g = dev.generate(prompts.get(p), 20, SamplingOptions.GREEDY);
                         assertArrayEquals(h.generatedIds(), g.generatedIds());
                         assertArrayEquals(h.stats().acceptHistogram(), g.stats().acceptHistogram(),
                                 kind + " k=" + k + " prompt " + p + ": the drafts differ from the host sampler head's");

@@ -51,7 +51,7 @@ class DeviceDecoderFactoryTest {
         try (DeviceBackend backend = new DeviceBackend(EmulatedDevice.open(), ElementType.F32, new CpuBackend(1))) {
             for (String name : DecoderFactory.NAMES) {
                 for (int batch : new int[]{1, 4}) {
-                    Decoder d = DecoderFactory.create(name, model, backend, adapter, 8, 256, batch, true);
+                    Decoder d = DecoderFactory.create(name, model, backend, adapter, 4, 256, batch, true);
                     assertNotNull(d.forward().verdicts(), name + ": verification on the device");
                     List<GenerationResult> got = d.generateAll(requests);
                     for (int i = 0; i < got.size(); i++) {
