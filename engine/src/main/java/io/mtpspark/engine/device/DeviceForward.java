@@ -14,8 +14,11 @@ import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
 
+import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The device-resident block forward: weights ({@link DeviceModel}), activations and the KV cache stay on the device
@@ -37,6 +40,7 @@ import java.nio.IntBuffer;
  * be shown to be on a GPU). One thread at a time; nothing is allocated per step.
  */
 public final class DeviceForward implements BlockForward, AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create();
     /** Threads of a {@code block_attention} CTA (MTP_ATT_THREADS) and the head width it supports. */
     static final int ATT_THREADS = 64;
     static final int MAX_HEAD_DIM = 128;
@@ -113,6 +117,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int kToBf16;
     private final int kCompact;
     private final LaunchArgs args = new LaunchArgs(16);
+    private final Resources res;
+    private final Cleaner.Cleanable cleanable;
     private long launchesLastForward;
     private DeviceVerifier verifier;
     private DeviceSamplerHead head;
@@ -159,26 +165,28 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         DeviceMemoryPlan plan = new DeviceMemoryPlan(0, kvPoolBytes(c, kv, slots, slotCapacity),
                 activationBytes(c, act, maxRows, this.maxContext, maxLogitRows, 0), 0);
         plan.check(d);
+        res = new Resources(d);
+        cleanable = CLEANER.register(this, res); // a forward nobody closes (a finished Spark task's) still frees
         int dim = c.dim();
         int qkvDim = c.qDim() + 2 * c.kvDim();
         int hid = c.hiddenDim();
-        x = d.malloc((long) maxRows * dim * 4);
-        xb = d.malloc((long) maxRows * dim * act.bytes());
-        qkv = d.malloc((long) maxRows * qkvDim * 4);
-        att = d.malloc((long) maxRows * c.qDim() * act.bytes());
-        gu = d.malloc((long) maxRows * 2 * hid * 4);
-        sw = d.malloc((long) maxRows * hid * act.bytes());
-        hiddenDev = d.malloc((long) maxRows * dim * 4);
-        lmIn = d.malloc((long) maxLogitRows * dim * act.bytes());
-        logitsDev = d.malloc((long) maxLogitRows * c.vocabSize() * 4);
-        argmaxDev = d.malloc((long) maxLogitRows * 4);
+        x = res.malloc((long) maxRows * dim * 4);
+        xb = res.malloc((long) maxRows * dim * act.bytes());
+        qkv = res.malloc((long) maxRows * qkvDim * 4);
+        att = res.malloc((long) maxRows * c.qDim() * act.bytes());
+        gu = res.malloc((long) maxRows * 2 * hid * 4);
+        sw = res.malloc((long) maxRows * hid * act.bytes());
+        hiddenDev = res.malloc((long) maxRows * dim * 4);
+        lmIn = res.malloc((long) maxLogitRows * dim * act.bytes());
+        logitsDev = res.malloc((long) maxLogitRows * c.vocabSize() * 4);
+        argmaxDev = res.malloc((long) maxLogitRows * 4);
         kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * kv.bytes();
-        kPool = d.malloc(kvLayerBytes * c.nLayers());
-        vPool = d.malloc(kvLayerBytes * c.nLayers());
+        kPool = res.malloc(kvLayerBytes * c.nLayers());
+        vPool = res.malloc(kvLayerBytes * c.nLayers());
         RopeTable rope = new RopeTable(c, this.maxContext);
         int half = c.headDim() / 2;
-        ropeCos = d.malloc((long) this.maxContext * half * 4);
-        ropeSin = d.malloc((long) this.maxContext * half * 4);
+        ropeCos = res.malloc((long) this.maxContext * half * 4);
+        ropeSin = res.malloc((long) this.maxContext * half * 4);
         oTokens = 0;
         oPositions = oTokens + maxRows;
         oKvRows = oPositions + maxRows;
@@ -188,11 +196,11 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         oKeep = oGated + maxRows;
         oMask = oKeep + maxRows;
         int descWords = oMask + maxRows * maxMaskWords;
-        desc = d.malloc((long) descWords * 4);
-        hDesc = d.pinned((long) descWords * 4);
-        hHidden = d.pinned((long) maxRows * dim * 4);
-        hLogits = d.pinned((long) maxLogitRows * c.vocabSize() * 4);
-        hArgmax = d.pinned((long) maxLogitRows * 4);
+        desc = res.malloc((long) descWords * 4);
+        hDesc = res.pinned((long) descWords * 4);
+        hHidden = res.pinned((long) maxRows * dim * 4);
+        hLogits = res.pinned((long) maxLogitRows * c.vocabSize() * 4);
+        hArgmax = res.pinned((long) maxLogitRows * 4);
         descInts = hDesc.bytes().asIntBuffer();
         argmaxInts = hArgmax.bytes().asIntBuffer();
         logitFloats = hLogits.bytes().asFloatBuffer();
@@ -515,19 +523,19 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         freeLora();
         long widest = Math.max(Math.max(c.dim(), c.qDim()), 2L * c.hiddenDim());
-        loraIn = d.malloc(maxRows * widest * act.bytes());
-        loraBranch = d.malloc(maxRows * widest * 4);
-        loraLow = d.malloc((long) maxRows * rank * 4);
-        loraLowAct = d.malloc((long) maxRows * rank * act.bytes());
+        loraIn = res.malloc(maxRows * widest * act.bytes());
+        loraBranch = res.malloc(maxRows * widest * 4);
+        loraLow = res.malloc((long) maxRows * rank * 4);
+        loraLowAct = res.malloc((long) maxRows * rank * act.bytes());
         loraRank = rank;
     }
 
     private void freeLora() {
         if (loraRank > 0) {
-            d.free(loraIn);
-            d.free(loraBranch);
-            d.free(loraLow);
-            d.free(loraLowAct);
+            res.free(loraIn);
+            res.free(loraBranch);
+            res.free(loraLow);
+            res.free(loraLowAct);
             loraRank = 0;
         }
     }
@@ -684,20 +692,59 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public void close() {
-        if (head != null) {
-            head.close();
+        synchronized (d) {
+            if (head != null) {
+                head.close();
+                head = null;
+            }
+            if (verifier != null) {
+                verifier.close();
+                verifier = null;
+            }
         }
-        if (verifier != null) {
-            verifier.close();
+        cleanable.clean();
+    }
+
+    /** Everything a forward allocated, freed once: by {@link #close} or, if nobody closes it, by the cleaner. */
+    private static final class Resources implements Runnable {
+        private final DeviceApi d;
+        private final List<Long> device = new ArrayList<>();
+        private final List<HostBuffer> host = new ArrayList<>();
+        private boolean freed;
+
+        Resources(DeviceApi d) {
+            this.d = d;
         }
-        freeLora();
-        for (long p : new long[]{x, xb, qkv, att, gu, sw, hiddenDev, lmIn, logitsDev, argmaxDev, kPool, vPool,
-                ropeCos, ropeSin, desc}) {
+
+        long malloc(long bytes) {
+            long p = d.malloc(bytes);
+            device.add(p);
+            return p;
+        }
+
+        HostBuffer pinned(long bytes) {
+            HostBuffer h = d.pinned(bytes);
+            host.add(h);
+            return h;
+        }
+
+        void free(long p) {
+            device.remove(p);
             d.free(p);
         }
-        hDesc.close();
-        hHidden.close();
-        hLogits.close();
-        hArgmax.close();
+
+        @Override
+        public void run() {
+            synchronized (d) {
+                if (freed) {
+                    return;
+                }
+                freed = true;
+                for (long p : device) {
+                    d.free(p);
+                }
+                host.forEach(HostBuffer::close);
+            }
+        }
     }
 }
