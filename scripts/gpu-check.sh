@@ -75,6 +75,8 @@ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 
 FLAGS=(--add-modules=jdk.incubator.vector -XX:+IgnoreUnrecognizedVMOptions -Dmtp.repo.root="$PWD")
 ENGINE=("$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/mtp-engine.jar")
+# the same with verification and drafting on the host (logits and hidden states copied back): the on/off comparison
+ENGINE_HOST_VERIFY=("$JAVA" "${FLAGS[@]}" -Xmx8g -Dmtp.device.verify=false -jar "$B/mtp-engine.jar")
 # the random 8B model is built on the host in F32 (32 GB of host arrays); on the device its matrices are BF16 (16 GB,
 # rounded on the device by to_bf16 as they stream in)
 BIG16=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.device.weights=bf16 -jar "$B/mtp-engine.jar")
@@ -141,6 +143,9 @@ fi
 if want stories; then
     run 60 "stories260K cuda AR vs quadratic k=8" "${ENGINE[@]}" bench "${STORIES[@]}" --backend cuda \
         --adapter models/stories260K/mtp-adapter.safetensors --decoders autoregressive,quadratic --k 8 --steps 96 \
+        --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
+    run 40 "stories260K cuda quadratic k=8, host verification" "${ENGINE_HOST_VERIFY[@]}" bench "${STORIES[@]}" \
+        --backend cuda --adapter models/stories260K/mtp-adapter.safetensors --decoders quadratic --k 8 --steps 96 \
         --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
 fi
 
