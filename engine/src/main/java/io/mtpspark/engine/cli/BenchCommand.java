@@ -238,7 +238,7 @@ final class BenchCommand implements Callable<Integer> {
     private Decoder benchDecoder(String entry, LlamaModel model, Backend backend, MtpAdapter adapter, int batch) {
         int colon = entry.indexOf(':');
         if (colon < 0) {
-            return engine.decoder(entry, model, backend, adapter, batch);
+            return engine.decoder(entry, model, backend, adapter, batch, true); // bench is greedy
         }
         int k;
         try {
@@ -246,7 +246,8 @@ final class BenchCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--decoders: expected NAME or NAME:K, got \"" + entry + "\"");
         }
-        return DecoderFactory.create(entry.substring(0, colon), model, backend, adapter, k, engine.context, batch);
+        return DecoderFactory.create(entry.substring(0, colon), model, backend, adapter, k, engine.context, batch,
+                true);
     }
 
     /** What {@code auto} did over the measured rounds: steps per configuration, predicted vs measured tokens/s. */

@@ -72,8 +72,9 @@ final class EngineOptions {
         return GenerationChecks.k("--k", k) > 0 ? k : a == null ? 0 : a.k();
     }
 
-    Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a, int batch) {
-        return DecoderFactory.create(name, model, backend, a, effectiveK(a), context, batch);
+    /** {@code greedyOnly}: every request is greedy (a device backend then verifies and drafts on the device). */
+    Decoder decoder(String name, LlamaModel model, Backend backend, MtpAdapter a, int batch, boolean greedyOnly) {
+        return DecoderFactory.create(name, model, backend, a, effectiveK(a), context, batch, greedyOnly);
     }
 
     BackendChoice backendChoice() {

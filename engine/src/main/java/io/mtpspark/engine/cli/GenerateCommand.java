@@ -109,7 +109,7 @@ final class GenerateCommand implements Callable<Integer> {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
             String name = decoder != null ? decoder : adapter != null ? "auto" : "autoregressive";
             TextGenerator generator = new TextGenerator(bundle, engine.decoder(name, bundle.model(), backend,
-                    adapter, batchSize));
+                    adapter, batchSize, sampling.greedy()));
             List<TextGeneration> generations;
             if (!stops.isEmpty()) {
                 var stop = new io.mtpspark.engine.decode.StopCondition(null, stops, bundle.tokenizer());
@@ -151,8 +151,9 @@ final class GenerateCommand implements Callable<Integer> {
                 new SamplingOptions(temperature, topK, topP, seed), chat.stop(stops));
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
             MtpAdapter adapter = engine.loadAdapter(bundle.model());
-            TextGenerator generator = new TextGenerator(bundle, engine.decoder(decoder, bundle.model(), backend,
-                    adapter, 1));
+            String name = decoder != null ? decoder : adapter != null ? "auto" : "autoregressive";
+            TextGenerator generator = new TextGenerator(bundle, engine.decoder(name, bundle.model(), backend,
+                    adapter, 1, request.sampling().greedy()));
             print(rendered, generator.generateRequests(List.of(request)).get(0), generator, backend);
         }
         return 0;

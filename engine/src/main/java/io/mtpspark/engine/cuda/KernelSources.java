@@ -43,7 +43,11 @@ public final class KernelSources {
             new Kernel("block_attention.cu", "block_attention"),
             new Kernel("swiglu_to.cu", "swiglu_to"),
             new Kernel("gather16.cu", "gather16"),
-            new Kernel("lora_rows.cu", "lora_rows"));
+            new Kernel("lora_rows.cu", "lora_rows"),
+            new Kernel("mtp_verify.cu", "mtp_verify"),
+            new Kernel("mtp_compact.cu", "kv_compact_accepted"),
+            new Kernel("sampler_input.cu", "sampler_input"),
+            new Kernel("sampler_norm.cu", "sampler_norm"));
 
     private KernelSources() {
     }

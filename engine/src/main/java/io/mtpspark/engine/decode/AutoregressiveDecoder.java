@@ -3,6 +3,7 @@ package io.mtpspark.engine.decode;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.mtp.MtpAdapter;
 
 /**
@@ -92,7 +93,8 @@ public final class AutoregressiveDecoder extends Decoder {
                 }
             }
             long s0 = System.nanoTime();
-            next = sampler.sample(logits, logitBase * vocab, vocab);
+            GreedyVerdicts v = deviceVerdicts(sampler);
+            next = v != null ? v.token(logitBase) : sampler.sample(logits, logitBase * vocab, vocab);
             samplerNanos += System.nanoTime() - s0;
             return emit(next) || cache.length() >= forward.maxContext();
         }

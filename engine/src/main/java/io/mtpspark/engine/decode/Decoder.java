@@ -4,6 +4,7 @@ import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
 import io.mtpspark.engine.sampling.SamplingOptions;
@@ -194,12 +195,13 @@ public abstract class Decoder {
             forward.forward(batch, adapter());
             long dt = System.nanoTime() - f0;
             afterForward(n, batch.rows(), dt);
+            float[] logits = forward.verdicts() == null ? forward.logits() : null; // else verified on the device
             for (int i = 0; i < n; i++) {
                 Sequence s = planned[i];
                 planned[i] = null;
                 s.forwardNanos += dt;
                 s.passes++;
-                if (s.consume(forward.logits(), forward.hidden())) {
+                if (s.consume(logits, forward.hidden())) {
                     finish(s);
                 }
             }
@@ -246,6 +248,19 @@ public abstract class Decoder {
         completed.add(new Completion(s.ticket, s.result()));
         s.busy = false;
         active--;
+    }
+
+    /**
+     * The forward's device-side greedy verdicts for a sequence sampling with {@code sampler}, or null when it
+     * verifies here from the logits; sampling at temperature > 0 on a verifying forward is refused.
+     */
+    protected GreedyVerdicts deviceVerdicts(Sampler sampler) {
+        GreedyVerdicts v = forward.verdicts();
+        if (v != null && !sampler.options().greedy()) {
+            throw new EngineException("this forward verifies greedily on the device; sampling at temperature > 0"
+                    + " needs a forward that returns logits (no verifyOnDevice)");
+        }
+        return v;
     }
 
     static void checkPrompt(int[] promptIds, int context) {

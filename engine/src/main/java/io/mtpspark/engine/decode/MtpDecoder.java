@@ -4,6 +4,7 @@ import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockLocalMask;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.Sampler;
@@ -330,7 +331,8 @@ public abstract class MtpDecoder extends Decoder {
                 lastPrefill = false;
                 prompted = true;
                 int n = promptIds.length;
-                r0 = sampler.sample(logits, logitBase * vocab, vocab);
+                GreedyVerdicts v = deviceVerdicts(sampler);
+                r0 = v != null ? v.token(logitBase) : sampler.sample(logits, logitBase * vocab, vocab);
                 if (promptMasks > 0) {
                     long s0 = System.nanoTime();
                     drafter.draft(r0, n, hidden, rowBase + n - start, promptMasks, drafts);
@@ -343,7 +345,8 @@ public abstract class MtpDecoder extends Decoder {
             }
             long b0 = System.nanoTime();
             int d = drafted;
-            int a = verify(sampler, logits, logitBase * vocab, d, drafts);
+            GreedyVerdicts v = deviceVerdicts(sampler);
+            int a = v != null ? fromDevice(v, logitBase, d) : verify(sampler, logits, logitBase * vocab, d, drafts);
             for (int j = 0; j < d; j++) {
                 proposed[j]++;
             }
@@ -355,16 +358,21 @@ public abstract class MtpDecoder extends Decoder {
             }
             boolean done = false;
             int emitted = 0;
-            for (int j = 0; j <= a && !done; j++) {
+            int emitting = v != null ? v.emitted(logitBase) : a + 1; // the device cuts after a stop token
+            for (int j = 0; j < emitting && !done; j++) {
                 done = emit(verified[j]);
                 emitted++;
             }
+            if (v != null) {
+                checkStopCut(emitting, a);
+            }
+            done |= emitting <= a;
             r0 = verified[a];
             BlockLayout l = stepConfig.layout();
             commitKv(l, this, p, a);
             bookkeepingNanos += System.nanoTime() - b0;
             observed(this, stepIndex, emitted, d > 0 && d == stepConfig.k());
-            int row = done ? -1 : nextDraftRow(l, a, d, masks);
+            int row = done ? -1 : v != null ? v.nextDraftRow(logitBase) : nextDraftRow(l, a, d, masks);
             if (row >= 0) {
                 long s0 = System.nanoTime();
                 drafter.draft(r0, cache.length(), hidden, rowBase + row, masks, drafts);
@@ -387,6 +395,33 @@ public abstract class MtpDecoder extends Decoder {
             return new DecodeStats(name(), k, acceptHistogram.clone(), proposed.clone(), accepted.clone(),
                     forwardNanos, samplerNanos, bookkeepingNanos, byConfig, blockRows);
         }
+    }
+
+    /** The device's stop table must cut emission where this decoder's stop rule does (after the first stop). */
+    private void checkStopCut(int emitting, int a) {
+        int cut = a + 1;
+        for (int j = 0; j <= a; j++) {
+            if (stop.isStop(verified[j])) {
+                cut = j + 1;
+                break;
+            }
+        }
+        if (cut != emitting) {
+            throw new IllegalStateException("the device verifier emits " + emitting + " of " + (a + 1)
+                    + " tokens, the stop rule " + cut + " (is its stop table StopRule.ids()?)");
+        }
+    }
+
+    /** Copies the device's verdict for the segment at {@code logitBase} into {@link #verified}; returns a. */
+    private int fromDevice(GreedyVerdicts v, int logitBase, int d) {
+        int a = v.accepted(logitBase);
+        if (a < 0 || a > d) {
+            throw new IllegalStateException("device verifier accepted " + a + " of " + d + " drafts");
+        }
+        for (int j = 0; j <= a; j++) {
+            verified[j] = v.token(logitBase + j);
+        }
+        return a;
     }
 
     /**

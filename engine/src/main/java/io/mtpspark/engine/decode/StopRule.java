@@ -12,4 +12,9 @@ public record StopRule(int eos, int bos, boolean stopOnBos) {
     public boolean isStop(int token) {
         return token == eos || (stopOnBos && token == bos);
     }
+
+    /** The stop token ids, for a device-side stop table. */
+    public int[] ids() {
+        return stopOnBos && bos != eos ? new int[]{eos, bos} : new int[]{eos};
+    }
 }

@@ -5,9 +5,11 @@ import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.llama.BlockBatch;
 import io.mtpspark.engine.llama.BlockForward;
+import io.mtpspark.engine.llama.GreedyVerdicts;
 import io.mtpspark.engine.llama.RopeTable;
 import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
@@ -118,6 +120,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final Resources res;
     private final Cleaner.Cleanable cleanable;
     private long launchesLastForward;
+    private DeviceVerifier verifier;
+    private DeviceSamplerHead head;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -307,7 +311,57 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public float[] logits() {
+        if (verifier != null) {
+            throw new IllegalStateException("this device forward verifies greedily on the device: logits stay there"
+                    + " (use verdicts(), or a forward without verifyOnDevice for sampling at temperature > 0)");
+        }
         return logits;
+    }
+
+    /**
+     * From now on each forward verifies greedily and compacts the KV cache on the device ({@link DeviceVerifier}),
+     * with {@code stopIds} as the stop tokens; only argmax and verdicts come back to the host.
+     */
+    public DeviceForward verifyOnDevice(int[] stopIds) {
+        synchronized (d) {
+            if (verifier != null) {
+                verifier.close();
+            }
+            verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
+        }
+        return this;
+    }
+
+    /**
+     * From now on each forward with mask rows also runs {@code adapter}'s sampler head on the device
+     * ({@link DeviceSamplerHead}) for the next step's drafts; give decoders {@link #deviceDrafter()}. Hidden states
+     * then stay on the device too ({@link #hidden()} is not filled). Needs {@link #verifyOnDevice}.
+     */
+    public DeviceForward draftOnDevice(MtpAdapter adapter) {
+        if (verifier == null) {
+            throw new IllegalStateException("drafting on the device needs verifyOnDevice first (it drafts from the"
+                    + " verified row)");
+        }
+        synchronized (d) {
+            if (head != null) {
+                head.close();
+            }
+            head = new DeviceSamplerHead(dm, adapter, nSlots);
+        }
+        return this;
+    }
+
+    /** The drafts {@link #draftOnDevice} made in the last forward, as a decoder's drafter. */
+    public Drafter deviceDrafter() {
+        if (head == null) {
+            throw new IllegalStateException("this device forward does not draft on the device (draftOnDevice)");
+        }
+        return head.drafter();
+    }
+
+    @Override
+    public GreedyVerdicts verdicts() {
+        return verifier == null ? null : verifier.view();
     }
 
     /** The device argmax of each logit row of the last forward (ties to the lowest id, as {@code Sampler.argmax}). */
@@ -409,6 +463,10 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int j = 0; j < nLogits; j++) {
             di.put(oLogitRows + j, batch.logitRow(j));
         }
+        if (head != null && adapter != null && adapter != head.adapter()) {
+            throw new IllegalArgumentException("this forward drafts on the device with another adapter than the"
+                    + " batch's; call draftOnDevice with this adapter");
+        }
         long maskTable = adapter == null ? desc : dm.useAdapter(adapter); // any valid pointer when there are no masks
         if (gated > 0) {
             ensureLoraScratch(adapter.config().rank());
@@ -417,16 +475,47 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         launchesLastForward = 0;
         enqueue(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
         if (nLogits > 0) {
+            if (verifier != null) {
+                long rowBytes = (long) c.kvDim() * kv.bytes();
+                verifier.enqueue(batch, argmaxDev, desc + 4L * oTokens, desc + 4L * oLogitRows, desc + 4L * oSeg,
+                        vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
+                        rowThreads((int) (rowBytes / 4)));
+                launchesLastForward += 2;
+                if (head != null && gated > 0) {
+                    head.enqueue(batch, hiddenDev, desc + 4L * oTokens, desc + 4L * oSeg, verifier.segLogitsDevice(),
+                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
+                    launchesLastForward += head.launches();
+                }
+            }
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
-            d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
-            argmaxInts.get(0, argmax, 0, nLogits);
-            logitFloats.get(0, logits, 0, nLogits * vocab);
+            if (verifier == null) {
+                d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
+            }
         }
-        if (gated > 0) {
+        boolean hiddenToHost = gated > 0 && head == null;
+        if (hiddenToHost) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
+        }
+        d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        if (nLogits > 0) {
+            argmaxInts.get(0, argmax, 0, nLogits);
+            if (verifier == null) {
+                logitFloats.get(0, logits, 0, nLogits * vocab);
+            }
+        }
+        if (hiddenToHost) {
             hiddenFloats.get(0, hidden, 0, n * c.dim());
         }
-        d.sync();
+        if (verifier != null && nLogits > 0) {
+            verifier.finish(batch);
+        }
+        if (head != null) {
+            if (gated > 0 && nLogits > 0) {
+                head.finish(batch, verifier.segmentVerdicts(), verifier.segmentFirstLogit(), argmax);
+            } else {
+                head.clear();
+            }
+        }
         lastLogitRows = nLogits;
         for (int s = 0; s < segments; s++) {
             ((DeviceKvSlot) batch.cache(s)).append(batch.segmentStart(s + 1) - batch.segmentStart(s));
@@ -608,6 +697,16 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (d) {
+            if (head != null) {
+                head.close();
+                head = null;
+            }
+            if (verifier != null) {
+                verifier.close();
+                verifier = null;
+            }
+        }
         cleanable.clean();
     }
 

@@ -13,6 +13,8 @@ public final class DeviceKvSlot implements SequenceCache {
     private final int slot;
     private final int capacity;
     private int length;
+    private int keptStart = -1; // the last step's accepted rows, already compacted on the device (DeviceVerifier)
+    private int keptCount;
 
     DeviceKvSlot(DeviceForward owner, int slot, int capacity) {
         this.owner = owner;
@@ -43,12 +45,19 @@ public final class DeviceKvSlot implements SequenceCache {
         length += rows;
     }
 
+    /** The device verifier kept rows [blockStart, blockStart + count) of the step that is about to be appended. */
+    void keptOnDevice(int blockStart, int count) {
+        keptStart = blockStart;
+        keptCount = count;
+    }
+
     @Override
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {
             throw new IllegalArgumentException("truncate to " + newLength + " outside [0, " + length + "]");
         }
         length = newLength;
+        keptStart = -1;
     }
 
     @Override
@@ -66,9 +75,16 @@ public final class DeviceKvSlot implements SequenceCache {
             prev = keep[i];
             moves |= keep[i] != i;
         }
-        if (moves) {
+        if (keptStart >= 0) {
+            // the device already moved the accepted rows; the decoder's keep-list must describe the same rows
+            if (blockStart + count != keptStart + keptCount || (moves && blockStart != keptStart)) {
+                throw new IllegalStateException("the decoder keeps " + count + " rows from " + blockStart
+                        + " but the device verifier kept " + keptCount + " from " + keptStart);
+            }
+        } else if (moves) {
             owner.compact(this, blockStart, keep, count);
         }
+        keptStart = -1;
         length = blockStart + count;
     }
 }

@@ -205,7 +205,7 @@ public final class DeviceModel implements AutoCloseable {
     }
 
     /** Writes {@code t} at {@code dst} in this model's element type. */
-    private void upload(WeightTensor t, long dst) {
+    void upload(WeightTensor t, long dst) {
         long n = t.elements();
         DType src = t.dtype();
         ByteBuffer stage = staging.bytes();
@@ -264,7 +264,7 @@ public final class DeviceModel implements AutoCloseable {
         }
     }
 
-    private void uploadF32(float[] values, long dst) {
+    void uploadF32(float[] values, long dst) {
         WeightTensor t = WeightTensor.ofFloats(values, 1, values.length);
         ByteBuffer stage = staging.bytes();
         int per = CHUNK / 4;

@@ -43,4 +43,12 @@ public interface BlockForward {
 
     /** Logits of the rows requested in the last forward, in request order, {@code [count][vocab]}. */
     float[] logits();
+
+    /**
+     * Greedy verdicts of the last forward when this forward verifies on the device (its logits then stay there and
+     * {@link #logits()} refuses), else null and decoders verify from {@link #logits()}.
+     */
+    default GreedyVerdicts verdicts() {
+        return null;
+    }
 }

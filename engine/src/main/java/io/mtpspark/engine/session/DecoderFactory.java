@@ -5,10 +5,13 @@ import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
+import io.mtpspark.engine.decode.StopRule;
 import io.mtpspark.engine.device.DeviceBackend;
+import io.mtpspark.engine.device.DeviceForward;
 import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.tensor.Backend;
@@ -63,7 +66,7 @@ public final class DecoderFactory {
      */
     public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
                                  int context, int batchSize) {
-        return create(name, model, backend, adapter, k, context, batchSize, "local");
+        return create(name, model, backend, adapter, k, context, batchSize, "local", false);
     }
 
     /**
@@ -72,6 +75,23 @@ public final class DecoderFactory {
      */
     public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
                                  int context, int batchSize, String device) {
+        return create(name, model, backend, adapter, k, context, batchSize, device, false);
+    }
+
+    /**
+     * As {@link #create(String, LlamaModel, Backend, MtpAdapter, int, int, int)}; {@code greedyOnly} promises that
+     * every request is greedy, so on a device backend verification, KV compaction and the sampler head run on the
+     * device ({@link DeviceForward#verifyOnDevice}, {@link DeviceForward#draftOnDevice}) and no logits or hidden
+     * states cross to the host. {@code -Dmtp.device.verify=false} keeps them on the host (for comparisons).
+     */
+    public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
+                                 int context, int batchSize, boolean greedyOnly) {
+        return create(name, model, backend, adapter, k, context, batchSize, "local", greedyOnly);
+    }
+
+    /** The general form: {@code device} names where the backend runs, {@code greedyOnly} as above. */
+    public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
+                                 int context, int batchSize, String device, boolean greedyOnly) {
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("--batch-size: expected 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
         }
@@ -85,10 +105,10 @@ public final class DecoderFactory {
                 MemoryEstimate.availableHeap());
         switch (name) {
             case "auto":
-                return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device);
+                return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device, greedyOnly);
             case "autoregressive":
-                return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize,
-                        batchSize, 0), batchSize);
+                return new AutoregressiveDecoder(onDevice(forward(model, backend, promptRows * batchSize, ctx,
+                        batchSize, batchSize, 0), greedyOnly, null), batchSize);
             case "linear":
             case "quadratic":
                 if (adapter == null) {
@@ -103,7 +123,9 @@ public final class DecoderFactory {
                 int rows = Math.max(promptRows, blockRows);
                 BlockForward forward = forward(model, backend, rows * batchSize, ctx, (k + 1) * batchSize,
                         batchSize, adapter.config().rank());
-                SamplerHeadDrafter drafter = new SamplerHeadDrafter(model, adapter, backend);
+                forward = onDevice(forward, greedyOnly, adapter);
+                Drafter drafter = forward instanceof DeviceForward df && df.verdicts() != null ? df.deviceDrafter()
+                        : new SamplerHeadDrafter(model, adapter, backend);
                 return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafter, batchSize)
                         : new QuadraticDecoder(forward, adapter, k, drafter, batchSize);
             default:
@@ -112,9 +134,10 @@ public final class DecoderFactory {
         }
     }
 
-    private static Decoder autoregressive(LlamaModel model, Backend backend, int ctx, int batchSize, int promptRows) {
-        return new AutoregressiveDecoder(forward(model, backend, promptRows * batchSize, ctx, batchSize, batchSize,
-                0), batchSize);
+    private static Decoder autoregressive(LlamaModel model, Backend backend, int ctx, int batchSize, int promptRows,
+                                          boolean greedyOnly) {
+        return new AutoregressiveDecoder(onDevice(forward(model, backend, promptRows * batchSize, ctx, batchSize,
+                batchSize, 0), greedyOnly, null), batchSize);
     }
 
     /**
@@ -128,15 +151,15 @@ public final class DecoderFactory {
     }
 
     private static Decoder auto(LlamaModel model, Backend backend, MtpAdapter adapter, int k, int ctx, int batchSize,
-                                int promptRows, String device) {
+                                int promptRows, String device, boolean greedyOnly) {
         if (adapter == null) {
             LOG.info("--decoder auto: no adapter given, decoding autoregressively");
-            return autoregressive(model, backend, ctx, batchSize, promptRows);
+            return autoregressive(model, backend, ctx, batchSize, promptRows, greedyOnly);
         }
         if (adapter.acceptance() == null) {
             LOG.warning("--decoder auto: the adapter has no acceptance table (eval --write-acceptance records one), "
                     + "so MTP gains cannot be predicted; decoding autoregressively");
-            return autoregressive(model, backend, ctx, batchSize, promptRows);
+            return autoregressive(model, backend, ctx, batchSize, promptRows, greedyOnly);
         }
         int kCap = k > 0 ? k : adapter.k();
         int rowCap = Math.max(1, AUTO_MAX_FORWARD_ROWS / batchSize);
@@ -147,8 +170,9 @@ public final class DecoderFactory {
         if (maxK == 0) {
             LOG.warning("--decoder auto: no MTP configuration of the adapter's acceptance table fits " + rowCap
                     + " rows per sequence at batch size " + batchSize + "; decoding autoregressively");
-            return autoregressive(model, backend, ctx, batchSize, promptRows);
+            return autoregressive(model, backend, ctx, batchSize, promptRows, greedyOnly);
         }
+        // host verification: the device verifier and sampler head serve one fixed k and layout, auto switches
         BlockForward forward = forward(model, backend, Math.max(promptRows, maxRows) * batchSize, ctx,
                 (maxK + 1) * batchSize, 2 * batchSize, adapter.config().rank()); // calibration caches beside the batch's
         TreeSet<Integer> shapes = new TreeSet<>();
@@ -172,6 +196,18 @@ public final class DecoderFactory {
                 forward, adapter, batchSize, rows, logits, CostCalibrator.DEFAULT_BUDGET_NANOS), AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter, backend),
                 batchSize, policy);
+    }
+
+    /** Turns on device-side verification (and drafting with {@code adapter}) for greedy-only device forwards. */
+    private static BlockForward onDevice(BlockForward forward, boolean greedyOnly, MtpAdapter adapter) {
+        if (greedyOnly && forward instanceof DeviceForward df && Boolean.parseBoolean(
+                System.getProperty("mtp.device.verify", "true"))) {
+            df.verifyOnDevice(StopRule.of(df.model().config()).ids());
+            if (adapter != null) {
+                df.draftOnDevice(adapter);
+            }
+        }
+        return forward;
     }
 
     /**

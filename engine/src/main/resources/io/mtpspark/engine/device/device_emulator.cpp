@@ -242,6 +242,10 @@ template <class T> static T __shfl_xor_sync(unsigned, T v, int laneMask) {
 #include "swiglu_to.cu"
 #include "gather16.cu"
 #include "lora_rows.cu"
+#include "mtp_verify.cu"
+#include "mtp_compact.cu"
+#include "sampler_input.cu"
+#include "sampler_norm.cu"
 
 // ---------------------------------------------------------------------------------------------- memory
 static const size_t CANARY = 64;
@@ -369,6 +373,8 @@ static std::vector<KernelEntry> g_kernels = {
     {"embed_tokens", runner(embed_tokens)}, {"rmsnorm_to", runner(rmsnorm_to)},
     {"qkv_rope", runner(qkv_rope)}, {"block_attention", runner(block_attention)},
     {"swiglu_to", runner(swiglu_to)}, {"gather16", runner(gather16)}, {"lora_rows", runner(lora_rows)},
+    {"mtp_verify", runner(mtp_verify)}, {"kv_compact_accepted", runner(kv_compact_accepted)},
+    {"sampler_input", runner(sampler_input)}, {"sampler_norm", runner(sampler_norm)},
 };
 
 static void run_launch(const Launch& l) {
