@@ -98,7 +98,8 @@ final class EvalCommand implements Callable<Integer> {
             List<BlockLayout> layouts = new ArrayList<>();
             for (String name : decoders) {
                 if (!name.equals("linear") && !name.equals("quadratic")) {
-                    throw new IllegalArgumentException("--decoders: expected linear or quadratic, got \"" + name + "\"");
+                    throw new IllegalArgumentException("--decoders: expected linear or quadratic, got \"" + name
+                            + "\"");
                 }
                 layouts.add(BlockLayout.of(name));
             }
