@@ -74,16 +74,19 @@ final class GenerateCommand implements Callable<Integer> {
     String decoder;
 
     @Option(names = "--messages", description = "JSON file with a conversation ([{role, content}, …]), rendered with "
-            + "the model's chat template; generates the assistant's reply")
+            + "the model's chat template; generates the assistant's reply (default: none, use --prompt)")
     Path messagesFile;
 
-    @Option(names = "--chat-template", description = "Jinja chat template file (instead of the model's)")
+    @Option(names = "--chat-template", description = "Jinja chat template file (default: the model's "
+            + "chat_template from tokenizer_config.json)")
     Path chatTemplate;
 
-    @Option(names = "--system", description = "system message put first when the conversation has none")
+    @Option(names = "--system", description = "system message put first when the conversation has "
+            + "none (default: none)")
     String system;
 
-    @Option(names = "--stop", description = "stop string (repeatable): the text is cut before it")
+    @Option(names = "--stop", description = "stop string (repeatable): the text is cut before it "
+            + "(default: none; the model's end-of-turn tokens always stop)")
     List<String> stops = new ArrayList<>();
 
     @Override

@@ -18,7 +18,7 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", required = true, description = "tokenizer.json or a directory holding it")
     Path tokenizer;
 
-    @Option(names = "--text", description = "the text")
+    @Option(names = "--text", description = "the text (default: none; give --text, --file or --jsonl)")
     String text;
 
     @Option(names = "--file", description = "a file whose whole content is the text (UTF-8)")

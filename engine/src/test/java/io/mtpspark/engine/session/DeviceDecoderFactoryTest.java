@@ -52,7 +52,11 @@ class DeviceDecoderFactoryTest {
             for (String name : DecoderFactory.NAMES) {
                 for (int batch : new int[]{1, 4}) {
                     Decoder d = DecoderFactory.create(name, model, backend, adapter, 4, 256, batch, true);
-                    assertNotNull(d.forward().verdicts(), name + ": verification on the device");
+                    if (name.equals("auto")) { // its steps switch layout and k: verified on the host
+                        assertNull(d.forward().verdicts(), "auto: verification on the host");
+                    } else {
+                        assertNotNull(d.forward().verdicts(), name + ": verification on the device");
+                    }
                     List<GenerationResult> got = d.generateAll(requests);
                     for (int i = 0; i < got.size(); i++) {
                         assertArrayEquals(expected.get(i), got.get(i).generatedIds(), name + " batch " + batch

@@ -139,10 +139,12 @@ class GenerateJobChatTest {
                 .collectAsList().stream().map(r -> r.getString(r.fieldIndex("completion"))).toList();
         assertEquals(samples, samples2);
 
-        // resume with --n 4: only the new samples of m2 and the bad rows run; m1 keeps its own n = 3
+        // resume with --n 4: only the new samples of m2 and the bad rows run; m1 keeps its own n = 3 (error samples
+        // are kept as they are here: resume would otherwise retry them, by default)
         List<String> resume = new ArrayList<>(List.of(args));
         resume.set(resume.indexOf("--n") + 1, "4");
         resume.add("--resume");
+        resume.add("--no-retry-errors");
         RunResult resumed = JobRunner.run(resume.toArray(String[]::new));
         assertEquals(3 + 2 + 3 * 2, resumed.manifest().rows().skippedByResume());
         assertEquals(3 + 4 + 3 * 4, SharedSpark.session().read().parquet(out.resolve("generations").toString())
