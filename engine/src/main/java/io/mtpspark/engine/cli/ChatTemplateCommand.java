@@ -26,13 +26,16 @@ final class ChatTemplateCommand implements Callable<Integer> {
             description = "directory with tokenizer.json + tokenizer_config.json, or the tokenizer_config.json")
     Path tokenizer;
 
-    @Option(names = "--template", description = "Jinja chat template file (instead of the config's chat_template)")
+    @Option(names = "--template", description = "Jinja chat template file (default: the config's "
+            + "chat_template)")
     Path template;
 
-    @Option(names = "--messages", description = "JSON file with a list of {role, content}")
+    @Option(names = "--messages", description = "JSON file with a list of {role, content} (default: none; "
+            + "give --messages or --jsonl)")
     Path messages;
 
-    @Option(names = "--jsonl", description = "one {\"messages\": […], \"add_generation_prompt\": true} per line")
+    @Option(names = "--jsonl", description = "one {\"messages\": […], \"add_generation_prompt\": true} per "
+            + "line (default: none)")
     Path jsonl;
 
     @Option(names = "--no-generation-prompt", description = "do not open the assistant's turn at the end")

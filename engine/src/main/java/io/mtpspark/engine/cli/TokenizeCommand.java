@@ -21,10 +21,11 @@ final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--text", description = "the text (default: none; give --text, --file or --jsonl)")
     String text;
 
-    @Option(names = "--file", description = "a file whose whole content is the text (UTF-8)")
+    @Option(names = "--file", description = "a file whose whole content is the text, UTF-8 (default: none)")
     Path file;
 
-    @Option(names = "--jsonl", description = "one JSON string per line; one {\"ids\": […]} per output line")
+    @Option(names = "--jsonl", description = "one JSON string per line; one {\"ids\": […]} per output line "
+            + "(default: none)")
     Path jsonl;
 
     @Option(names = "--json", description = "print {\"ids\": […]} instead of space-separated ids")
