@@ -46,14 +46,31 @@ public record TaskStats(
         return wallMs <= 0 ? 0 : generatedTokens * 1000.0 / wallMs;
     }
 
-    /** MTP tokens/s ÷ AR tokens/s on the sample; 1 for autoregressive decoding; null without a sample. */
+    /**
+     * MTP tokens/s ÷ AR tokens/s on the sample; 1 for autoregressive decoding, by definition, and so also for a task
+     * whose rows ran no MTP pass ({@code auto} chose autoregressive throughout: timing it against autoregressive
+     * would only measure noise, and book it as savings); null without a sample.
+     */
     public Double measuredSpeedup() {
-        if ("autoregressive".equals(decoder)) {
+        if ("autoregressive".equals(decoder) || ranNoMtpPass()) {
             return 1.0;
         }
         if (sampleMtpTokensPerSecond == null || sampleArTokensPerSecond == null || sampleArTokensPerSecond == 0) {
             return null;
         }
         return sampleMtpTokensPerSecond / sampleArTokensPerSecond;
+    }
+
+    /** True when the accepted-length histogram (MTP passes only) is empty although the task decoded something. */
+    private boolean ranNoMtpPass() {
+        if (forwardPasses == 0 || acceptHistogram == null) {
+            return false;
+        }
+        for (long c : acceptHistogram) {
+            if (c != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }
