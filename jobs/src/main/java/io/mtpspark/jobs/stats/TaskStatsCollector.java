@@ -55,6 +55,24 @@ public final class TaskStatsCollector {
         }
     }
 
+    /** Whether any row recorded so far ran an MTP pass (the histogram counts MTP passes only). */
+    public boolean ranMtpPass() {
+        return hasMtpPass(decodeStats);
+    }
+
+    /** Whether {@code s} holds an MTP pass. */
+    public static boolean hasMtpPass(DecodeStats s) {
+        if (s == null || s.acceptHistogram() == null) {
+            return false;
+        }
+        for (long c : s.acceptHistogram()) {
+            if (c != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A sampled row: the same prompt decoded by the job's decoder and autoregressively. */
     public void sampled(int mtpTokens, long mtpNanos, int arTokens, long arNanos) {
         sampleRows++;
