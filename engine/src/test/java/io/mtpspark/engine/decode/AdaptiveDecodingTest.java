@@ -40,42 +40,6 @@ class AdaptiveDecodingTest {
     private static final List<Integer> KS = List.of(1, 2, 4, 8);
     private static final int MAX_TOKENS = 40;
 
-    /** Picks a uniformly random configuration each step, regardless of cost. */
-    static final class RandomChooser implements StepChooser {
-        private final SplittableRandom rng;
-        private final int configs;
-
-        RandomChooser(int configs, long seed) {
-            this.configs = configs;
-            this.rng = new SplittableRandom(seed);
-        }
-
-        @Override
-        public int choose(int sequences, double acceptanceRatioSum) {
-            return rng.nextInt(configs);
-        }
-
-        @Override
-        public double priorTokensPerPass(int index) {
-            return 2;
-        }
-
-        @Override
-        public double draftedShare(int index) {
-            return 1;
-        }
-
-        @Override
-        public double predictedSeconds(int index, int sequences) {
-            return Double.NaN;
-        }
-
-        @Override
-        public int decisionInterval() {
-            return 1; // a new random configuration every step
-        }
-    }
-
     private static List<int[]> prompts(LlamaModel model) {
         int vocab = model.config().vocabSize();
         Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), vocab);
@@ -111,7 +75,7 @@ class AdaptiveDecodingTest {
         List<DecodeConfig> configs = DecodeConfig.candidates(KS, 81);
         LlamaForward forward = new LlamaForward(model, backend, 81 * batch, 512, 9 * batch);
         return new AdaptiveDecoder(forward, adapter, configs, drafter, batch,
-                new RandomChooser(configs.size(), seed));
+                new RandomStepChooser(configs.size(), seed));
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.mtpspark.engine.TestModels;
 import io.mtpspark.engine.decode.AdaptiveDecoder;
 import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.decode.RandomStepChooser;
 import io.mtpspark.engine.decode.StepChooser;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.decode.QuadraticDecoder;
@@ -24,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -156,33 +156,7 @@ class MtpDecodingTest {
     void sampledOutputStaysExactWhenTheDecoderSwitchesEveryStep() {
         SamplingCase c = new SamplingCase();
         List<DecodeConfig> configs = DecodeConfig.candidates(List.of(1, 2), 9);
-        SplittableRandom schedule = new SplittableRandom(99);
-        StepChooser random = new StepChooser() {
-            @Override
-            public int choose(int sequences, double ratioSum) {
-                return schedule.nextInt(configs.size());
-            }
-
-            @Override
-            public double priorTokensPerPass(int index) {
-                return 2;
-            }
-
-            @Override
-            public double draftedShare(int index) {
-                return 1;
-            }
-
-            @Override
-            public double predictedSeconds(int index, int sequences) {
-                return Double.NaN;
-            }
-
-            @Override
-            public int decisionInterval() {
-                return 1;
-            }
-        };
+        StepChooser random = new RandomStepChooser(configs.size(), 99);
         AdaptiveDecoder auto = new AdaptiveDecoder(new LlamaForward(c.model, new CpuBackend(1), 81, 64, 3),
                 MtpAdapter.random(c.model, 2, 2, 1), configs, c.fixed, 1, random);
         c.check(s -> auto);
