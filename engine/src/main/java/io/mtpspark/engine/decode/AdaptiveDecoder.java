@@ -36,6 +36,7 @@ public final class AdaptiveDecoder extends MtpDecoder {
     private long measuredNanos;
     private int lastSequences;
     private int sinceDecision;
+    private boolean redecide;
     private double lastRatioSum;
 
     public AdaptiveDecoder(BlockForward forward, MtpAdapter adapter, List<DecodeConfig> configs, Drafter drafter,
@@ -55,12 +56,13 @@ public final class AdaptiveDecoder extends MtpDecoder {
         if (sequences == 0) {
             return;
         }
-        if (sequences == lastSequences && ++sinceDecision < chooser.decisionInterval()) {
+        if (sequences == lastSequences && !redecide && ++sinceDecision < chooser.decisionInterval()) {
             account(sequences, lastRatioSum);
             return;
         }
         lastSequences = sequences;
         sinceDecision = 0;
+        redecide = false;
         double run = (runObserved + RUN_PRIOR_WEIGHT) / (runPredicted + RUN_PRIOR_WEIGHT);
         double ratioSum = 0;
         for (int i = 0; i < batchSize(); i++) {
@@ -91,6 +93,13 @@ public final class AdaptiveDecoder extends MtpDecoder {
     @Override
     protected void afterForward(int sequences, int rows, long nanos) {
         measuredNanos += nanos;
+    }
+
+    @Override
+    protected void afterDecodeStep(int sequences, long nanos) {
+        if (chooser.observeStep(currentIndex(), sequences, nanos)) {
+            redecide = true;
+        }
     }
 
     @Override

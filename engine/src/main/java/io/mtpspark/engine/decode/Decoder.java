@@ -177,11 +177,14 @@ public abstract class Decoder {
         completed.clear();
         batch.clear();
         beforeStep(active);
+        long step0 = System.nanoTime();
         int n = 0;
+        boolean prefill = false;
         for (Sequence s : slots) {
             if (s == null || !s.busy) {
                 continue;
             }
+            prefill |= s.prefilling();
             s.rowBase = batch.rows();
             s.logitBase = batch.logitCount();
             if (s.plan(batch)) {
@@ -205,6 +208,9 @@ public abstract class Decoder {
                     finish(s);
                 }
             }
+            if (!prefill) {
+                afterDecodeStep(n, System.nanoTime() - step0);
+            }
         }
         return completed;
     }
@@ -220,6 +226,13 @@ public abstract class Decoder {
 
     /** Called after each step's forward: sequences in it, rows and the forward's wall time. */
     protected void afterForward(int sequences, int rows, long nanos) {
+    }
+
+    /**
+     * Called after each step in which no sequence was prefilling its prompt: the sequences in it and the step's
+     * whole wall time (forward, verification, sampling, drafting), what a decoding step really costs.
+     */
+    protected void afterDecodeStep(int sequences, long nanos) {
     }
 
     /** The forward pass this decoder runs (cost calibration times the same object). */
@@ -301,6 +314,11 @@ public abstract class Decoder {
         protected Sequence(int cacheCapacity, int rows) {
             this.cache = forward.newCache(cacheCapacity);
             this.rows = rows;
+        }
+
+        /** Whether this sequence's next block still carries prompt rows (its step is no decoding step). */
+        protected boolean prefilling() {
+            return false;
         }
 
         private void start(long ticket, GenerationRequest r) {

@@ -265,6 +265,11 @@ public abstract class MtpDecoder extends Decoder {
         }
 
         @Override
+        protected boolean prefilling() {
+            return !prompted;
+        }
+
+        @Override
         protected boolean plan(BlockBatch batch) {
             if (maxTokens == 0) {
                 return false;

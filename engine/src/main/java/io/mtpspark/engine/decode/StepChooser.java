@@ -30,4 +30,13 @@ public interface StepChooser {
 
     /** Predicted seconds of one forward of configuration {@code index} over {@code sequences} (NaN: no model). */
     double predictedSeconds(int index, int sequences);
+
+    /**
+     * The measured wall time of one decoding step (forward, verification, drafting; no prefill rows in it) of
+     * configuration {@code index} over {@code sequences}. Returns whether the choice should be re-made at once
+     * (the observation changed what the chooser knows, e.g. a configuration's first reliable cost).
+     */
+    default boolean observeStep(int index, int sequences, long nanos) {
+        return false;
+    }
 }

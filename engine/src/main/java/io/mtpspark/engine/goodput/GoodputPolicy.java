@@ -6,6 +6,7 @@ import io.mtpspark.engine.decode.StepChooser;
 import io.mtpspark.engine.mtp.AcceptanceTable;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -16,6 +17,16 @@ import java.util.logging.Logger;
  * adapter's {@link AcceptanceTable} scaled by each sequence's observed acceptance ratio and the cost from a
  * {@link ForwardCostModel} measured on the backend. Autoregressive decoding is always a candidate, so the choice is
  * never predicted slower than it.
+ *
+ * <p>The calibration is a short measurement of the forward alone, and on a shared machine it can be off by tens of
+ * percent, more than MTP's margin over autoregressive decoding on a compute-bound backend. So the policy also
+ * learns from the run: each decoding step's measured wall time (forward, verification, drafting) divided by the
+ * calibrated forward time gives a correction per configuration (the median of its last {@value #OBSERVATION_WINDOW}
+ * steps), and the choice uses corrected costs. A configuration not yet run borrows autoregressive decoding's
+ * correction, which is measured before any measured costs are compared. A configuration that the calibration
+ * flattered thus runs a few steps, shows its real cost and is dropped; one predicted within
+ * {@value #EXPLORE_SHARE} of the best is tried for a few steps too, since noise can make a cell look dear as well as
+ * cheap. The choice converges on what the run itself measures.
  *
  * <p>The cost model may come lazily: a cold JVM runs the forward's SIMD loops interpreted, up to 100× slower, and a
  * calibration then would time the JIT, not the backend. So the policy can decode autoregressively for a warm-up
@@ -28,6 +39,12 @@ public final class GoodputPolicy implements StepChooser {
      * and acceptance models are estimates, and a tie is not worth the drafting work they leave out.
      */
     static final double MTP_MARGIN = 1.03;
+    /** Steps whose measured-to-calibrated ratios make up a configuration's correction (their median). */
+    static final int OBSERVATION_WINDOW = 32;
+    /** Steps before a configuration's own correction is trusted (autoregressive runs this many first). */
+    static final int MIN_OBSERVATIONS = 3;
+    /** A configuration never run is tried when predicted within this share of the best (calibration noise). */
+    static final double EXPLORE_SHARE = 0.8;
     private final List<DecodeConfig> configs;
     private final double[] tokens;
     private final double[] rows;
@@ -39,6 +56,10 @@ public final class GoodputPolicy implements StepChooser {
     private long warmUntil;
     private boolean failed;
     private int lastSequences = 1;
+    private final double[][] ratios; // per configuration, a ring of measured ÷ calibrated step times
+    private final int[] observations;
+    private final double[] correction;
+    private final double[] scratch = new double[OBSERVATION_WINDOW];
 
     /** With a cost model already measured. */
     public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
@@ -60,6 +81,9 @@ public final class GoodputPolicy implements StepChooser {
         this.calibration = calibration;
         this.warmUpNanos = warmUpNanos;
         int n = configs.size();
+        ratios = new double[n][OBSERVATION_WINDOW];
+        observations = new int[n];
+        correction = new double[n];
         tokens = new double[n];
         rows = new double[n];
         drafted = new double[n];
@@ -133,8 +157,15 @@ public final class GoodputPolicy implements StepChooser {
         if (!calibrated()) {
             return 0;
         }
+        boolean learning = measuredAny();
+        if (learning && observations[0] < MIN_OBSERVATIONS) {
+            // the baseline's own step cost is measured before measured costs are compared with it (an MTP step's
+            // includes drafting, which the calibration of the forward leaves out)
+            return 0;
+        }
         int best = 0;
-        double bestRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
+        double arRate = tokensPerSecond(0, sequences, acceptanceRatioSum);
+        double bestRate = arRate * MTP_MARGIN;
         for (int i = 1; i < configs.size(); i++) {
             double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
             if (rate > bestRate) {
@@ -142,13 +173,76 @@ public final class GoodputPolicy implements StepChooser {
                 bestRate = rate;
             }
         }
-        return best;
+        if (!learning) {
+            return best;
+        }
+        // a contender predicted close to the best but never run may only look worse through the calibration's
+        // noise: run it a few steps and let its measured cost decide (once per configuration), if it could win at
+        // all (its block costing no more than one row)
+        int explore = -1;
+        double exploreRate = EXPLORE_SHARE * Math.max(bestRate, arRate);
+        double oneRow = cost.seconds(sequences, 1) * correction(0);
+        for (int i = 1; i < configs.size(); i++) {
+            double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
+            boolean couldWin = expectedTokens(i, sequences, acceptanceRatioSum) / oneRow > bestRate;
+            if (i != best && observations[i] < MIN_OBSERVATIONS && rate >= exploreRate && couldWin) {
+                explore = i;
+                exploreRate = rate;
+            }
+        }
+        return explore >= 0 ? explore : best;
     }
 
-    /** Predicted tokens per second of configuration {@code i} for the step. */
+    /**
+     * Predicted tokens per second of configuration {@code i} for the step: the calibrated forward cost times the
+     * configuration's measured correction (see the class comment).
+     */
     public double tokensPerSecond(int i, int sequences, double acceptanceRatioSum) {
-        double expected = sequences + (tokens[i] - 1) * acceptanceRatioSum;
-        return expected / cost.seconds(sequences, rows[i]);
+        return expectedTokens(i, sequences, acceptanceRatioSum) / (cost.seconds(sequences, rows[i]) * correction(i));
+    }
+
+    private double expectedTokens(int i, int sequences, double acceptanceRatioSum) {
+        return sequences + (tokens[i] - 1) * acceptanceRatioSum;
+    }
+
+    @Override
+    public boolean observeStep(int index, int sequences, long nanos) {
+        if (cost == null) {
+            return false;
+        }
+        double predicted = cost.seconds(sequences, rows[index]);
+        if (!(predicted > 0) || nanos <= 0) {
+            return false;
+        }
+        ratios[index][observations[index] % OBSERVATION_WINDOW] = nanos / 1e9 / predicted;
+        int n = Math.min(++observations[index], OBSERVATION_WINDOW);
+        System.arraycopy(ratios[index], 0, scratch, 0, n);
+        Arrays.sort(scratch, 0, n);
+        correction[index] = n % 2 == 1 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
+        return observations[index] == MIN_OBSERVATIONS;
+    }
+
+    /**
+     * Measured step time ÷ calibrated forward time for configuration {@code i}: its own once it has run
+     * {@value #MIN_OBSERVATIONS} decoding steps, else autoregressive decoding's, else 1 (nothing measured yet).
+     */
+    public double correction(int i) {
+        int from = observations[i] >= MIN_OBSERVATIONS ? i : observations[0] >= MIN_OBSERVATIONS ? 0 : -1;
+        return from < 0 ? 1 : correction[from];
+    }
+
+    private boolean measuredAny() {
+        for (int o : observations) {
+            if (o >= MIN_OBSERVATIONS) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Decoding steps measured so far for configuration {@code i}. */
+    public int observations(int i) {
+        return observations[i];
     }
 
     @Override

@@ -80,6 +80,82 @@ class GoodputPolicyTest {
         assertEquals("autoregressive", CONFIGS.get(memory.choose(16, 16 * 0.02)).label());
     }
 
+    /**
+     * A calibration that flatters MTP (it measured a memory-bound shape) on a backend that is really compute-bound,
+     * with ±25% noise on every measured step: the policy may try what the calibration promises, but only for a few
+     * steps each, and then decodes with what the brute force finds best under the true costs.
+     */
+    @Test
+    void measuredStepCostsOverrideAFlatteringCalibration() {
+        double[] survival = survival(0.85);
+        AcceptanceTable table = tableBySimulation(survival);
+        int n = 16;
+        int best = bestUnder(COMPUTE, n, survival);
+        assertEquals("autoregressive", CONFIGS.get(best).label(), "the true optimum of this case");
+        GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, MEMORY);
+        assertTrue(!CONFIGS.get(policy.choose(n, n)).autoregressive(), "the calibration alone picks MTP");
+        int[] steps = runWithObservedCosts(policy, COMPUTE, n, 400, 5);
+        int elsewhere = 0;
+        for (int i = 0; i < CONFIGS.size(); i++) {
+            elsewhere += i == best ? 0 : steps[i];
+        }
+        assertTrue(elsewhere <= 3 * CONFIGS.size(), elsewhere + " of 400 steps away from the optimum");
+        assertEquals(best, policy.choose(n, n), "the choice after the run");
+    }
+
+    /**
+     * The other way round: a calibration that makes MTP look dear where it is cheap is not trusted blindly either
+     * once MTP has run; with a noisy calibration of the true (memory-bound) shape, the choice stays at the optimum.
+     */
+    @Test
+    void noisyCalibrationStillConvergesToTheOptimum() {
+        double[] survival = survival(0.85);
+        AcceptanceTable table = tableBySimulation(survival);
+        SplittableRandom rng = new SplittableRandom(7);
+        for (ForwardCostModel truth : List.of(COMPUTE, MEMORY, LAUNCH)) {
+            for (int n : new int[]{1, 16}) {
+                // every calibrated cell off by up to ±40%, independently
+                ForwardCostModel noisy = ForwardCostModel.of(truth.key() + "-noisy", SEQUENCES, ROWS,
+                        (s, r) -> truth.seconds(s, r) * (0.6 + 0.8 * rng.nextDouble()));
+                GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, noisy);
+                runWithObservedCosts(policy, truth, n, 400, 11);
+                int best = bestUnder(truth, n, survival);
+                int choice = policy.choose(n, n);
+                String what = truth.key() + " at " + n + ": chose " + CONFIGS.get(choice).label() + ", best "
+                        + CONFIGS.get(best).label();
+                assertTrue(simulate(CONFIGS.get(choice), n, survival, truth, 3000, 1)
+                        >= 0.95 * simulate(CONFIGS.get(best), n, survival, truth, 3000, 1), what);
+            }
+        }
+    }
+
+    /** The policy decides every step; each step's "measured" time is the true cost with ±25% noise. */
+    private static int[] runWithObservedCosts(GoodputPolicy policy, ForwardCostModel truth, int n, int steps,
+                                              long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int[] count = new int[CONFIGS.size()];
+        for (int step = 0; step < steps; step++) {
+            int c = policy.choose(n, n);
+            count[c]++;
+            double seconds = truth.seconds(n, policy.rowsPerPass(c)) * (0.75 + 0.5 * rng.nextDouble());
+            policy.observeStep(c, n, Math.round(seconds * 1e9));
+        }
+        return count;
+    }
+
+    private static int bestUnder(ForwardCostModel cost, int n, double[] survival) {
+        int best = 0;
+        double bestRate = 0;
+        for (int i = 0; i < CONFIGS.size(); i++) {
+            double rate = simulate(CONFIGS.get(i), n, survival, cost, 3000, 11 + i);
+            if (rate > bestRate) {
+                best = i;
+                bestRate = rate;
+            }
+        }
+        return best;
+    }
+
     @Test
     void costModelInterpolatesBetweenAndScalesBeyondMeasuredShapes() {
         assertEquals(COMPUTE.seconds(4, 9), 1e-5 + 2e-5 * 36, 1e-12);

@@ -5,6 +5,7 @@ import io.mtpspark.engine.decode.AutoregressiveDecoder;
 import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.decode.GenerationRequest;
 import io.mtpspark.engine.decode.GenerationResult;
+import io.mtpspark.engine.decode.InterleavedRun;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.BackendChoice;
@@ -256,7 +257,7 @@ public final class PartitionGenerator {
                         ready.add(error(a.row(), r.promptIds().length, again, a.startNanos()));
                         continue;
                     }
-                    ready.add(completed(a, alone, null, 0));
+                    ready.add(completed(a, alone, null, 0, 0));
                 }
                 return;
             }
@@ -265,7 +266,7 @@ public final class PartitionGenerator {
                 if (a.sample()) {
                     pending.add(new Pending(a, c.result()));
                 } else {
-                    ready.add(completed(a, c.result(), null, 0));
+                    ready.add(completed(a, c.result(), null, 0, 0));
                 }
             }
         }
@@ -283,15 +284,14 @@ public final class PartitionGenerator {
          * {@code sampleNanos} its time in the job decoder's measuring run (then its {@code wall_ms}).
          */
         private GenerationRecord completed(Admitted a, GenerationResult result, GenerationResult ar,
-                                           long sampleNanos) {
+                                           long sampleNanos, long arNanos) {
             try {
                 String text = generator.decodeText(result);
                 stats.succeeded(result);
                 long wallNanos = result.totalNanos();
                 if (ar != null) {
                     wallNanos = sampleNanos;
-                    stats.sampled(result.generatedIds().length, sampleNanos, ar.generatedIds().length,
-                            ar.totalNanos());
+                    stats.sampled(result.generatedIds().length, sampleNanos, ar.generatedIds().length, arNanos);
                 }
                 PromptRow row = a.row();
                 return new GenerationRecord(task.runId(), row.id(), row.domain(), promptHash(row),
@@ -299,7 +299,7 @@ public final class PartitionGenerator {
                         result.finishReason().label(), null, decoder.name(), decoder.k(), result.forwardPasses(),
                         result.tokensPerPass(), wallNanos / 1e6, engine.modelFingerprint(),
                         engine.adapterFingerprint(), backend.name(), task.executorId(), task.attempt(), ar != null,
-                        ar != null ? ar.generatedIds().length : null, ar != null ? ar.totalNanos() / 1e6 : null,
+                        ar != null ? ar.generatedIds().length : null, ar != null ? arNanos / 1e6 : null,
                         row.sampleIndex());
             } catch (RuntimeException e) {
                 return error(a.row(), a.request().promptIds().length, e, a.startNanos());
@@ -308,10 +308,11 @@ public final class PartitionGenerator {
 
         /**
          * The held-back sampled rows, decoded again at the batch size the task ran with (the sampled prompts cycled
-         * to fill it), back to back by the task's own decoder and by an autoregressive one, so both see the same
-         * machine (even partitions run the job's decoder first, odd ones autoregressive first, so warm-up favours
-         * neither). Each row's first copy gives its autoregressive reference and its {@code wall_ms}. If either fails,
-         * the rows keep their batched results without a sample.
+         * to fill it) by the task's own decoder and by an autoregressive one, interleaved step by step
+         * ({@link InterleavedRun}) so both see the same moments of the machine: two back-to-back runs on a busy
+         * machine differ by tens of percent on their own. Each row's first copy gives its autoregressive reference and
+         * its {@code wall_ms} (the time of its decoder's steps while it was in flight). If either fails, the rows keep
+         * their batched results without a sample.
          */
         private void measureSamples() {
             List<Pending> todo = List.copyOf(pending);
@@ -320,7 +321,8 @@ public final class PartitionGenerator {
                 // auto decoded this task autoregressively throughout: its run is the autoregressive reference itself
                 // (speedup 1 by definition), and timing the same computation twice would only book noise as savings
                 for (Pending p : todo) {
-                    ready.add(completed(p.admitted(), p.result(), p.result(), p.result().totalNanos()));
+                    ready.add(completed(p.admitted(), p.result(), p.result(), p.result().totalNanos(),
+                            p.result().totalNanos()));
                 }
                 return;
             }
@@ -329,26 +331,19 @@ public final class PartitionGenerator {
             for (int i = 0; i < Math.max(todo.size(), batch); i++) {
                 requests.add(todo.get(i % todo.size()).admitted().request());
             }
-            List<GenerationResult> job = null;
-            List<GenerationResult> ar = null;
+            List<List<InterleavedRun.Timed>> runs = null;
             try {
                 Decoder reference = DecoderFactory.create("autoregressive", engine.bundle().model(), backend, null, 0,
                         options.context(), batch);
-                if (task.partitionId() % 2 == 0) {
-                    job = decoder.generateAll(requests);
-                    ar = reference.generateAll(requests);
-                } else {
-                    ar = reference.generateAll(requests);
-                    job = decoder.generateAll(requests);
-                }
+                runs = InterleavedRun.run(List.of(decoder, reference), requests);
             } catch (RuntimeException e) {
-                job = null;
-                ar = null;
+                runs = null;
             }
             for (int i = 0; i < todo.size(); i++) {
                 Pending p = todo.get(i);
-                ready.add(ar == null ? completed(p.admitted(), p.result(), null, 0)
-                        : completed(p.admitted(), p.result(), ar.get(i), job.get(i).totalNanos()));
+                ready.add(runs == null ? completed(p.admitted(), p.result(), null, 0, 0)
+                        : completed(p.admitted(), p.result(), runs.get(1).get(i).result(), runs.get(0).get(i).nanos(),
+                        runs.get(1).get(i).nanos()));
             }
         }
 
