@@ -50,6 +50,7 @@ public final class Dashboard {
         table(h, "Per run", d.byRun(), true, false);
         table(h, "Per domain (all runs)", d.byDomain(), false, true);
         table(h, "Per run and domain", d.byRunDomain(), true, true);
+        policyTable(h, d.policies());
         slowestTable(h, d.slowestTasks());
         runsTable(h, d);
         h.append("<section><h2>How the numbers are made</h2><ul class='notes'>")
@@ -203,6 +204,35 @@ public final class Dashboard {
             num(h, String.format(Locale.ROOT, "%.1f", t.tokensPerSecond()));
             num(h, t.measuredSpeedup() == null ? "n/a" : speedup(t.measuredSpeedup()));
             num(h, usd(c.costUsd()));
+            h.append("</tr>");
+        }
+        h.append("</tbody></table></section>");
+    }
+
+    /** What --decoder auto chose per run: the steps' shares by configuration, predicted vs measured, the reason. */
+    private static void policyTable(StringBuilder h, List<RunPolicy> policies) {
+        if (policies.isEmpty()) {
+            return;
+        }
+        h.append("<section><h2>What <code>--decoder auto</code> chose</h2><table class='policy'><thead><tr>")
+                .append("<th>run</th><th>steps</th><th>configurations (share of steps)</th>")
+                .append("<th>forward tokens/s predicted</th><th>measured</th><th>why (the largest task)</th>")
+                .append("</tr></thead><tbody>");
+        for (RunPolicy p : policies) {
+            StringBuilder shares = new StringBuilder();
+            p.steps().entrySet().stream()
+                    .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                    .forEach(e -> shares.append(shares.length() == 0 ? "" : " · ").append(e.getKey()).append(' ')
+                            .append(String.format(Locale.ROOT, "%.0f%%", 100 * p.share(e.getKey()))));
+            h.append("<tr>");
+            cell(h, p.runId());
+            num(h, String.format(Locale.ROOT, "%,d", p.totalSteps()));
+            cell(h, shares.toString());
+            num(h, p.predictedTokensPerSecond() == null ? "n/a"
+                    : String.format(Locale.ROOT, "%,.0f", p.predictedTokensPerSecond()));
+            num(h, p.measuredTokensPerSecond() == null ? "n/a"
+                    : String.format(Locale.ROOT, "%,.0f", p.measuredTokensPerSecond()));
+            cell(h, p.reason());
             h.append("</tr>");
         }
         h.append("</tbody></table></section>");

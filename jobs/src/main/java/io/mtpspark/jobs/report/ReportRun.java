@@ -63,7 +63,7 @@ public final class ReportRun {
         ReportData data = ReportData.of(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), options.runs(), prices,
                 runs.values().stream().sorted(java.util.Comparator.comparing(RunInfo::day).thenComparing(RunInfo::runId)).toList(),
                 model.byRunDomain(usage.domains(), usage.taskSeconds(), runs), model.slowest(tasks, runs, options.slowest()),
-                CostModel.passDistribution(tasks));
+                CostModel.passDistribution(tasks), RunPolicy.of(tasks));
 
         Map<String, String> tables = writeTables(data);
         String dashboard = strip(options.out()) + "/dashboard.html";

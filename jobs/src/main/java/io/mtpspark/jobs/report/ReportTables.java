@@ -18,7 +18,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The report's Parquet tables under {@code --out}: {@code by_run_domain}, {@code by_run}, {@code by_day},
  * {@code by_domain} (all with the {@link #COST} columns; grouping columns a table does not group by are null),
- * {@code slowest_tasks} and {@code tokens_per_pass}. Each report replaces the previous tables: a report is a
+ * {@code slowest_tasks}, {@code tokens_per_pass} and {@code policy_choices} (one row per run and configuration
+ * {@code --decoder auto} used: steps, share, predicted and measured forward tokens/s, reason). Each report replaces the previous tables: a report is a
  * snapshot over the runs it was given, not an append-only log.
  */
 public final class ReportTables {
@@ -64,6 +65,15 @@ public final class ReportTables {
             .add("instance_type", StringType, false)
             .add("cost_usd", DoubleType, false);
 
+    public static final StructType POLICY_CHOICES = new StructType()
+            .add("run_id", StringType, false)
+            .add("configuration", StringType, false)
+            .add("steps", LongType, false)
+            .add("share", DoubleType, false)
+            .add("predicted_forward_tokens_per_s", DoubleType, true)
+            .add("measured_forward_tokens_per_s", DoubleType, true)
+            .add("reason", StringType, true);
+
     public static final StructType TOKENS_PER_PASS = new StructType()
             .add("tokens", IntegerType, false)
             .add("passes", LongType, false);
@@ -89,6 +99,12 @@ public final class ReportTables {
         written.put("slowest_tasks", write(spark, slow, SLOWEST_TASKS, base + "/slowest_tasks"));
         written.put("tokens_per_pass", write(spark, data.passDistribution().stream()
                 .map(b -> RowFactory.create(b.tokens(), b.passes())).toList(), TOKENS_PER_PASS, base + "/tokens_per_pass"));
+        List<Row> choices = new java.util.ArrayList<>();
+        for (RunPolicy p : data.policies()) {
+            p.steps().forEach((config, steps) -> choices.add(RowFactory.create(p.runId(), config, steps,
+                    p.share(config), p.predictedTokensPerSecond(), p.measuredTokensPerSecond(), p.reason())));
+        }
+        written.put("policy_choices", write(spark, choices, POLICY_CHOICES, base + "/policy_choices"));
         return written;
     }
 

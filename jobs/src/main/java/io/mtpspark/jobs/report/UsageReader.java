@@ -120,7 +120,7 @@ public final class UsageReader {
         List<TaskUsage> out = new ArrayList<>();
         Dataset<Row> rows = taskStats.select("run_id", "partition_id", "attempt", "executor_id", "host", "device", "k",
                 "rows", "failed_rows", "generated_tokens", "forward_passes", "accept_histogram", "wall_ms",
-                "measured_speedup");
+                "measured_speedup", "decoder_steps", "predicted_tokens_per_s", "forward_tokens_per_s");
         for (Row r : rows.collectAsList()) {
             int h = r.fieldIndex("accept_histogram");
             long[] histogram = r.isNullAt(h) ? new long[0]
@@ -128,7 +128,8 @@ public final class UsageReader {
             int s = r.fieldIndex("measured_speedup");
             out.add(new TaskUsage(r.getString(0), r.getInt(1), r.getInt(2), r.getString(3), r.getString(4),
                     r.getString(5), r.getInt(6), r.getLong(7), r.getLong(8), r.getLong(9), r.getLong(10), histogram,
-                    r.getDouble(12), r.isNullAt(s) ? null : r.getDouble(s)));
+                    r.getDouble(12), r.isNullAt(s) ? null : r.getDouble(s), r.isNullAt(14) ? null : r.getString(14),
+                    r.isNullAt(15) ? null : r.getDouble(15), r.isNullAt(16) ? null : r.getDouble(16)));
         }
         return out;
     }

@@ -48,7 +48,7 @@ class DashboardTest {
         DomainUsage usage = new DomainUsage("slow", "d", 10, 0, 1000, 1000, 1000, 1, 100, 2000, 100, 1000);
         ReportData d = ReportData.of("now", List.of("x"), prices, List.of(run),
                 new CostModel(prices).byRunDomain(List.of(usage), java.util.Map.of("slow", 3600.0), java.util.Map.of("slow", run)),
-                List.of(), List.of());
+                List.of(), List.of(), List.of());
         assertTrue(d.total().savingsUsd() < 0);
         String svg = Dashboard.savings(d);
         assertTrue(svg.contains("fill='" + Dashboard.LOST + "'><title>"), svg);

@@ -37,9 +37,17 @@ final class ReportFixtures {
                     "ip-10-0-0-" + p, "gpu " + (p % 8), 8, 150, p % 4, 20_000, 9_000,
                     new long[] {900, 700, 500, 350, 250, 150, 80, 40, 20}, 300_000 + 45_000 * p, 1.5 + 0.1 * p));
         }
+        // the demo run decoded with --decoder auto: two tasks with the policy's steps
+        tasks.add(new TaskUsage("demo", 0, 0, "driver", "localhost", null, 8, 105, 0, 13_440, 13_000,
+                new long[] {60, 30, 10}, 9_000, 0.97, "{\"steps\":{\"autoregressive\":900,\"linear k=1\":"
+                + "100},\"reason\":\"autoregressive at 16 sequences: predicted 6,004 tokens/s\"}", 6_004.0,
+                5_800.0));
+        tasks.add(new TaskUsage("demo", 1, 0, "driver", "localhost", null, 8, 105, 0, 13_440, 13_400,
+                new long[0], 8_800, 1.0, "{\"steps\":{\"autoregressive\":840},\"reason\":\"short\"}",
+                5_900.0, null));
         CostModel model = new CostModel(prices);
         return ReportData.of("2026-11-26T18:00:00Z", List.of("s3a://bucket/runs/", "out/demo"), prices,
                 List.copyOf(runs.values()), model.byRunDomain(usage, taskSeconds, runs), model.slowest(tasks, runs, 15),
-                CostModel.passDistribution(tasks));
+                CostModel.passDistribution(tasks), RunPolicy.of(tasks));
     }
 }

@@ -64,7 +64,8 @@ class ReportJobTest {
         writeGenerations(root2, List.of(
                 gen("r2", "x1", "a", 10, 10, 500, 10, 2000.0),
                 gen("r3", "y1", null, 40, 40, 7_200_000, null, null)));
-        writeTaskStats(root2, List.of(task("r2", 0, 14_400_000, 0, new long[] {0}, 1, 10L, 40.0, 10.0)));
+        writeTaskStats(root2, List.of(task("r2", 0, 14_400_000, 0, new long[] {0}, 1, 10L, 40.0, 10.0,
+                "{\"steps\":{\"autoregressive\":30,\"quadratic k=8\":10},\"reason\":\"why r2\"}")));
         manifest(root2, "r2", "2026-11-02T08:00:00Z", "\"decoder\": \"quadratic\"");
 
         Path prices = tmp.resolve("prices.json");
@@ -163,7 +164,16 @@ class ReportJobTest {
         assertEquals(List.of("1:14", "2:20", "3:5", "4:1"), passes.stream()
                 .map(r -> r.getInt(r.fieldIndex("tokens")) + ":" + r.getLong(r.fieldIndex("passes"))).toList());
 
+        List<Row> choices = spark.read().parquet(out.resolve("policy_choices").toString())
+                .orderBy("configuration").collectAsList();
+        assertEquals(List.of("r2 autoregressive 30 0.75 why r2", "r2 quadratic k=8 10 0.25 why r2"), choices.stream()
+                .map(r -> r.getAs("run_id") + " " + r.getAs("configuration") + " " + r.getAs("steps") + " "
+                        + r.getAs("share") + " " + r.getAs("reason")).toList());
+        assertEquals(800.0, dbl(choices.get(0), "measured_forward_tokens_per_s"), EPS);
+
         String html = Files.readString(out.resolve("dashboard.html"));
+        assertTrue(html.contains("chose</h2>") && html.contains("autoregressive 75% · quadratic k=8 25%")
+                && html.contains("why r2"), "the policy's choices in the page");
         assertTrue(Files.getPosixFilePermissions(out.resolve("dashboard.html"))
                 .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ), "world-readable like the tables");
         assertTrue(html.contains("id='chart-cost'") && html.contains("id='chart-speedup'"), "charts in the page");
@@ -210,9 +220,15 @@ class ReportJobTest {
 
     private static TaskStats task(String run, int partition, double wallMs, int k, long[] histogram, long rows,
                                   long passes, Double mtpRate, Double arRate) {
+        return task(run, partition, wallMs, k, histogram, rows, passes, mtpRate, arRate, null);
+    }
+
+    /** With {@code decoderSteps}: a task of --decoder auto (predicted 900, measured 800 forward tokens/s). */
+    private static TaskStats task(String run, int partition, double wallMs, int k, long[] histogram, long rows,
+                                  long passes, Double mtpRate, Double arRate, String decoderSteps) {
         return new TaskStats(run, 1, partition, 0, "exec-" + partition, "host", "cpu", "cpu", "quadratic", k, rows, 0,
                 5 * rows, 100 * rows, passes, histogram, wallMs, mtpRate == null ? 0 : 1, mtpRate, arRate, "m", "ad",
-                null, null, null, null);
+                decoderSteps, decoderSteps == null ? null : 900.0, decoderSteps == null ? null : 800.0, null);
     }
 
     private static void writeGenerations(Path root, List<GenerationRecord> records) {
