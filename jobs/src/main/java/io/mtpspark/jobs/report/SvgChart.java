@@ -35,7 +35,28 @@ public final class SvgChart {
     private static final int TOP = 30;
     private static final int BOTTOM = 62;
 
+    /** Font sizes (px) of value and axis labels, as in the dashboard's style sheet. */
+    static final double VALUE_FONT = 10;
+    static final double LABEL_FONT = 11;
+
     private SvgChart() {
+    }
+
+    /**
+     * A conservative width estimate of {@code text} in a sans-serif font of {@code size} px (0.62 em per character,
+     * wider than the average digit and lower-case letter), for placing labels without a layout engine.
+     */
+    static double textWidth(String text, double size) {
+        return text.length() * 0.62 * size;
+    }
+
+    /** {@code text} cut (with an ellipsis) to fit {@code width} px. */
+    static String fit(String text, double width, double size) {
+        if (textWidth(text, size) <= width) {
+            return text;
+        }
+        int chars = Math.max(1, (int) Math.floor(width / (0.62 * size)) - 1);
+        return chars >= text.length() ? text : text.substring(0, chars) + "…";
     }
 
     /**
@@ -94,12 +115,16 @@ public final class SvgChart {
                         "<rect class='mark' x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s · %s: %s</title></rect>",
                         x, top, barW - 1, h, series.get(s).colorOf(g), esc(labels.get(g)), esc(series.get(s).name()),
                         esc(v == null ? "n/a" : format.apply(value))));
-                if (labels.size() * series.size() <= 16) {
+                // a value label is written only where it fits above its own bar: wider, it would run over the
+                // neighbouring bar of the group (or the next group); the bar's tooltip still carries the value
+                String text = v == null ? "n/a" : format.apply(value);
+                double room = series.size() == 1 ? groupW - 4 : barW;
+                if (textWidth(text, VALUE_FONT) <= room) {
                     svg.append(String.format(Locale.ROOT, "<text class='value' x='%.1f' y='%.1f' text-anchor='middle'>%s</text>",
-                            x + barW / 2, value >= 0 ? top - 3 : top + h + 11, esc(v == null ? "n/a" : format.apply(value))));
+                            x + barW / 2, value >= 0 ? top - 3 : top + h + 11, esc(text)));
                 }
             }
-            String label = labels.get(g).length() > 18 ? labels.get(g).substring(0, 17) + "…" : labels.get(g);
+            String label = fit(labels.get(g), groupW - 4, LABEL_FONT);
             svg.append(String.format(Locale.ROOT,
                     "<text class='label' x='%.1f' y='%d' text-anchor='middle'>%s</text>", LEFT + (g + 0.5) * groupW,
                     HEIGHT - BOTTOM + 16, esc(label)));

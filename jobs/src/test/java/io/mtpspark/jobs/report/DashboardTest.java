@@ -89,4 +89,60 @@ class DashboardTest {
     private static List<Double> boxed(double[] v) {
         return java.util.Arrays.stream(v).boxed().toList();
     }
+
+    /**
+     * No value or axis label runs over a bar or another label: checked on every chart of the fixture and on a
+     * crowded one (8 groups × 2 series with long dollar values and long domain names), with the same width
+     * estimate the charts use.
+     */
+    @Test
+    void labelsOverlapNeitherBarsNorEachOther() {
+        ReportData d = ReportFixtures.threeRuns();
+        List<String> charts = new java.util.ArrayList<>(List.of(Dashboard.costOverTime(d), Dashboard.savings(d),
+                Dashboard.speedupByDomain(d), Dashboard.passDistribution(d), Dashboard.slowest(d)));
+        List<String> names = new java.util.ArrayList<>();
+        for (int g = 0; g < 8; g++) {
+            names.add("a-rather-long-domain-name-" + g);
+        }
+        charts.add(SvgChart.bars("crowded", "crowded", names, List.of(
+                new SvgChart.Series("actual", "#111", List.of(12345.6, 2.0, 999.0, 15000.0, 7.0, 14000.0, 1.0, 9000.0)),
+                new SvgChart.Series("autoregressive", "#222", List.of(15000.0, 14000.0, 3.0, 12000.0, 14500.0, 1.0,
+                        13000.0, 12.0))), v -> String.format(java.util.Locale.ROOT, "$%,.2f", v), null));
+        for (String svg : charts) {
+            List<double[]> bars = new java.util.ArrayList<>();
+            Matcher r = Pattern.compile("<rect class='mark' x='([-0-9.]+)' y='([-0-9.]+)' width='([-0-9.]+)' "
+                    + "height='([-0-9.]+)'").matcher(svg);
+            while (r.find()) {
+                bars.add(new double[]{dbl(r, 1), dbl(r, 2), dbl(r, 1) + dbl(r, 3), dbl(r, 2) + dbl(r, 4)});
+            }
+            List<double[]> texts = new java.util.ArrayList<>();
+            Matcher t = Pattern.compile("<text class='(value|label)' x='([-0-9.]+)' y='([-0-9.]+)'"
+                    + "(?: text-anchor='(middle|end)')?>([^<]*)</text>").matcher(svg);
+            while (t.find()) {
+                double size = t.group(1).equals("value") ? SvgChart.VALUE_FONT : SvgChart.LABEL_FONT;
+                String text = t.group(5).replace("&amp;", "&").replace("&#39;", "'");
+                double w = SvgChart.textWidth(text, size);
+                double x = dbl(t, 2);
+                double left = "middle".equals(t.group(4)) ? x - w / 2 : "end".equals(t.group(4)) ? x - w : x;
+                double y = dbl(t, 3);
+                double[] box = {left, y - size * 0.8, left + w, y};
+                for (double[] b : bars) {
+                    assertFalse(intersects(box, b), "label '" + text + "' over a bar in " + svg);
+                }
+                for (double[] other : texts) {
+                    assertFalse(intersects(box, other), "label '" + text + "' over another label in " + svg);
+                }
+                texts.add(box);
+            }
+            assertTrue(!texts.isEmpty(), "labels were drawn");
+        }
+    }
+
+    private static double dbl(Matcher m, int group) {
+        return Double.parseDouble(m.group(group));
+    }
+
+    private static boolean intersects(double[] a, double[] b) {
+        return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    }
 }
