@@ -14,11 +14,13 @@ import io.mtpspark.engine.model.LlamaConfig;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.model.LlamaWeights;
 import io.mtpspark.engine.model.RandomModel;
+import io.mtpspark.engine.decode.DecodeConfig;
+import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.OracleDrafter;
 import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.llama.BlockBatch;
-import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.session.ModelBundle;
@@ -97,7 +99,14 @@ final class BenchCommand implements Callable<Integer> {
             + "FMA peak and in-cache matmul rate, and report each forward as a percentage of its roofline")
     boolean roofline;
 
+    @Option(names = "--drafter", defaultValue = "adapter", description = "who proposes the drafts: adapter (its "
+            + "sampler head) or oracle (each prompt's true greedy continuation, decoded first: every draft accepted, "
+            + "to see what full acceptance buys here; the adapter's acceptance table is replaced by the oracle's) "
+            + "(default: adapter)")
+    String drafter;
+
     private Roofline limits;
+    private Drafter drafts; // null: the adapter's sampler head
 
     @Override
     public Integer call() throws Exception {
@@ -156,6 +165,19 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void generation(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend, MtpAdapter adapter) {
+        switch (drafter) {
+            case "adapter" -> drafts = null;
+            case "oracle" -> {
+                int maxNew = ids.stream().mapToInt(p -> Math.max(1, steps + 1 - p.length)).max().orElse(1);
+                drafts = OracleDrafter.decodedBy(DecoderFactory.create("autoregressive", model, backend, null, 0,
+                        engine.context, Math.min(64, ids.size())), ids, maxNew);
+                adapter = adapter.withAcceptance(OracleDrafter.acceptance(DecodeConfig.candidates(
+                        List.of(1, 2, 4, 8, adapter.k()), Integer.MAX_VALUE)));
+            }
+            default -> throw new IllegalArgumentException("--drafter: expected adapter or oracle, got \"" + drafter
+                    + "\"");
+        }
+        out.put("drafter", drafter);
         out.put("prompts", ids.size());
         out.put("steps", steps);
         out.put("warmup", warmup);
@@ -174,6 +196,7 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * Every decoder at one batch size: a round decodes max(prompts, 2 × batch) sequences (the prompts, cycled) with
      * continuous batching, so slots refill at least once; tokens/s is generated tokens over the round's wall time.
+     * Rounds alternate between the decoders; {@code auto} calibrates before the first measured round.
      */
     private void measureDecoders(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend,
                                  MtpAdapter adapter, int batch) {
@@ -184,42 +207,60 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.put("sequences_per_round", requests.size());
         ObjectNode decs = out.putObject("decoders");
-        double arTokensPerSecond = 0;
+        // rounds interleaved across decoders (round r of every decoder, then round r + 1), so a busy moment of a
+        // shared machine hits every decoder alike instead of one decoder's whole measurement
+        List<Decoder> decoderList = new ArrayList<>();
         for (String entry : decoders) {
-            Decoder decoder = benchDecoder(entry, model, backend, adapter, batch);
-            String name = decoder.name();
-            ObjectNode dec = decs.putObject(entry);
-            double[] rounds = new double[repeats];
-            long tokens = 0;
-            long passes = 0;
-            for (int round = -warmup; round < repeats; round++) {
+            decoderList.add(benchDecoder(entry, model, backend, adapter, batch));
+        }
+        double[][] rounds = new double[decoderList.size()][repeats];
+        long[] tokens = new long[decoderList.size()];
+        long[] passes = new long[decoderList.size()];
+        for (int round = -warmup; round < repeats; round++) {
+            if (round == 0) { // auto's calibration belongs to its start-up, not to a measured round
+                for (Decoder d : decoderList) {
+                    if (d instanceof AdaptiveDecoder auto && auto.chooser() instanceof GoodputPolicy p) {
+                        p.calibrateNow();
+                    }
+                }
+            }
+            for (int d = 0; d < decoderList.size(); d++) {
                 long t0 = System.nanoTime();
-                List<GenerationResult> results = decoder.generateAll(requests);
+                List<GenerationResult> results = decoderList.get(d).generateAll(requests);
                 long nanos = System.nanoTime() - t0;
                 long generated = 0;
-                passes = 0;
+                long p = 0;
                 for (GenerationResult r : results) {
                     generated += r.generatedIds().length;
-                    passes += r.forwardPasses();
+                    p += r.forwardPasses();
                 }
                 if (round >= 0) {
-                    rounds[round] = generated * 1e9 / nanos;
-                    tokens = generated;
+                    rounds[d][round] = generated * 1e9 / nanos;
+                    tokens[d] = generated;
+                    passes[d] = p;
                 }
             }
-            double median = median(rounds);
-            if (name.equals("autoregressive")) {
-                arTokensPerSecond = median;
+        }
+        double arTokensPerSecond = 0;
+        for (int d = 0; d < decoderList.size(); d++) {
+            if (decoderList.get(d).name().equals("autoregressive") && arTokensPerSecond == 0) {
+                arTokensPerSecond = median(rounds[d]);
             }
+        }
+        for (int d = 0; d < decoderList.size(); d++) {
+            Decoder decoder = decoderList.get(d);
+            String name = decoder.name();
+            ObjectNode dec = decs.putObject(decoders.get(d));
+            double median = median(rounds[d]);
             if (!name.equals("autoregressive")) {
                 dec.put("k", decoder.k());
             }
             if (decoder instanceof AdaptiveDecoder auto) {
                 describeAuto(dec, auto);
             }
-            dec.put("generated_tokens_per_round", tokens);
-            dec.put("forward_passes_per_round", passes);
-            dec.put("tokens_per_pass", tokens / (double) passes);
+            dec.put("generated_tokens_per_round", tokens[d]);
+            dec.put("forward_passes_per_round", passes[d]);
+            dec.put("tokens_per_pass", tokens[d] / (double) passes[d]);
             dec.put("tokens_per_second_median", median);
             if (arTokensPerSecond > 0) {
                 dec.put("speedup_vs_autoregressive", median / arTokensPerSecond);
@@ -228,7 +269,7 @@ final class BenchCommand implements Callable<Integer> {
                 decodeRoofline(dec, model, median);
             }
             ArrayNode all = dec.putArray("tokens_per_second_rounds");
-            for (double r : rounds) {
+            for (double r : rounds[d]) {
                 all.add(Math.round(r * 10) / 10.0);
             }
         }
@@ -237,8 +278,9 @@ final class BenchCommand implements Callable<Integer> {
     /** A decoder for one {@code --decoders} entry: a name, or NAME:K for a fixed k. */
     private Decoder benchDecoder(String entry, LlamaModel model, Backend backend, MtpAdapter adapter, int batch) {
         int colon = entry.indexOf(':');
-        if (colon < 0) {
-            return engine.decoder(entry, model, backend, adapter, batch, true); // bench is greedy
+        if (colon < 0) { // bench is greedy
+            return DecoderFactory.create(entry, model, backend, adapter, engine.effectiveK(adapter), engine.context,
+                    batch, "local", true, drafts);
         }
         int k;
         try {
@@ -247,7 +289,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--decoders: expected NAME or NAME:K, got \"" + entry + "\"");
         }
         return DecoderFactory.create(entry.substring(0, colon), model, backend, adapter, k, engine.context, batch,
-                true);
+                "local", true, drafts);
     }
 
     /** What {@code auto} did over the measured rounds: steps per configuration, predicted vs measured tokens/s. */

@@ -127,6 +127,17 @@ public final class GoodputPolicy implements StepChooser {
         return cost;
     }
 
+    /**
+     * Calibrates now if that has not happened yet, warm-up time or not (benchmarks: after their warm-up rounds, so
+     * that no measured round contains the calibration). Returns whether a cost model is there.
+     */
+    public boolean calibrateNow() {
+        if (cost == null && !failed) {
+            warmUntil = System.nanoTime() - 1;
+        }
+        return calibrated();
+    }
+
     /** Whether the cost model is there, calibrating it once the warm-up time has passed. */
     private boolean calibrated() {
         if (cost != null || failed) {

@@ -92,6 +92,15 @@ public final class DecoderFactory {
     /** The general form: {@code device} names where the backend runs, {@code greedyOnly} as above. */
     public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
                                  int context, int batchSize, String device, boolean greedyOnly) {
+        return create(name, model, backend, adapter, k, context, batchSize, device, greedyOnly, null);
+    }
+
+    /**
+     * As above with {@code drafter} proposing the drafts instead of the adapter's sampler head (null: the sampler
+     * head): benchmarks use an {@link io.mtpspark.engine.mtp.OracleDrafter} to see what full acceptance buys.
+     */
+    public static Decoder create(String name, LlamaModel model, Backend backend, MtpAdapter adapter, int k,
+                                 int context, int batchSize, String device, boolean greedyOnly, Drafter drafter) {
         if (batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
             throw new IllegalArgumentException("--batch-size: expected 1.." + MAX_BATCH_SIZE + ", got " + batchSize);
         }
@@ -105,7 +114,7 @@ public final class DecoderFactory {
                 MemoryEstimate.availableHeap());
         switch (name) {
             case "auto":
-                return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device, greedyOnly);
+                return auto(model, backend, adapter, k, ctx, batchSize, promptRows, device, greedyOnly, drafter);
             case "autoregressive":
                 return new AutoregressiveDecoder(onDevice(forward(model, backend, promptRows * batchSize, ctx,
                         batchSize, batchSize, 0), greedyOnly, null), batchSize);
@@ -124,10 +133,11 @@ public final class DecoderFactory {
                 BlockForward forward = forward(model, backend, rows * batchSize, ctx, (k + 1) * batchSize,
                         batchSize, adapter.config().rank());
                 forward = onDevice(forward, greedyOnly, adapter);
-                Drafter drafter = forward instanceof DeviceForward df && df.verdicts() != null ? df.deviceDrafter()
+                Drafter drafts = drafter != null ? drafter
+                        : forward instanceof DeviceForward df && df.verdicts() != null ? df.deviceDrafter()
                         : new SamplerHeadDrafter(model, adapter, backend);
-                return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafter, batchSize)
-                        : new QuadraticDecoder(forward, adapter, k, drafter, batchSize);
+                return name.equals("linear") ? new LinearDecoder(forward, adapter, k, drafts, batchSize)
+                        : new QuadraticDecoder(forward, adapter, k, drafts, batchSize);
             default:
                 throw new IllegalArgumentException("--decoder: expected one of " + String.join(", ", NAMES)
                         + ", got \"" + name + "\"");
@@ -151,7 +161,7 @@ public final class DecoderFactory {
     }
 
     private static Decoder auto(LlamaModel model, Backend backend, MtpAdapter adapter, int k, int ctx, int batchSize,
-                                int promptRows, String device, boolean greedyOnly) {
+                                int promptRows, String device, boolean greedyOnly, Drafter drafter) {
         if (adapter == null) {
             LOG.info("--decoder auto: no adapter given, decoding autoregressively");
             return autoregressive(model, backend, ctx, batchSize, promptRows, greedyOnly);
@@ -194,8 +204,8 @@ public final class DecoderFactory {
         String key = ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
         GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> CostCalibrator.cached(key,
                 forward, adapter, batchSize, rows, logits, CostCalibrator.DEFAULT_BUDGET_NANOS), AUTO_WARM_UP_NANOS);
-        return new AdaptiveDecoder(forward, adapter, configs, new SamplerHeadDrafter(model, adapter, backend),
-                batchSize, policy);
+        return new AdaptiveDecoder(forward, adapter, configs,
+                drafter != null ? drafter : new SamplerHeadDrafter(model, adapter, backend), batchSize, policy);
     }
 
     /** Turns on device-side verification (and drafting with {@code adapter}) for greedy-only device forwards. */

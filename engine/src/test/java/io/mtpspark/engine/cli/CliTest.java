@@ -276,6 +276,26 @@ class CliTest {
         assertEquals(7, n.at("/batches/1/sequences_per_round").asInt(), "the seven built-in prompts");
     }
 
+    /**
+     * The oracle drafter proposes the true continuation: drafts are accepted (tokens/pass near k + 1, far above
+     * the shipped adapter's), the output is still the model's (the verification decides), and a bad value is refused.
+     */
+    @Test
+    void benchWithTheOracleDrafterAcceptsEveryDraft() throws Exception {
+        String adapter = TestModels.storiesDir().resolve("mtp-adapter.safetensors").toString();
+        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--adapter", adapter, "--steps",
+                "48", "--warmup", "0", "--repeats", "1", "--decoders", "quadratic:4,linear:2", "--drafter", "oracle",
+                "--json"), stderr());
+        JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+        assertEquals("oracle", n.get("drafter").asText());
+        assertTrue(n.at("/decoders/quadratic:4/tokens_per_pass").asDouble() > 3.8, n.toString()); // shipped: 2.83
+        assertTrue(n.at("/decoders/linear:2/tokens_per_pass").asDouble() > 2.3, n.toString()); // shipped: 1.96
+        out.reset();
+        assertEquals(2, run("bench", "--model", TestModels.storiesBin().toString(), "--adapter", adapter,
+                "--drafter", "psychic", "--steps", "8", "--warmup", "0", "--repeats", "1"));
+        assertTrue(stderr().contains("--drafter: expected adapter or oracle, got \"psychic\""), stderr());
+    }
+
     @Test
     void trainRefusesTheGpuBackendInsteadOfIgnoringIt(@TempDir Path dir) {
         assertEquals(2, run("train", "--model", TestModels.storiesBin().toString(), "--out",
