@@ -134,9 +134,10 @@ final class BenchCommand implements Callable<Integer> {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode out = mapper.createObjectNode();
         try (Backend backend = engine.backendChoice().create(engine.threads)) {
-            // without --adapter, MTP timings use a random adapter: same cost, tokens/pass ~1
+            // without --adapter, MTP timings use a random adapter: same cost, tokens/pass ~1 (its acceptance table,
+            // for auto, is the expectation of uniform guesses: 1 + 1/vocab tokens per pass; auto refines it online)
             MtpAdapter adapter = engine.adapter != null ? engine.loadAdapter(model)
-                    : MtpAdapter.random(model, Math.max(1, engine.k > 0 ? engine.k : 8), 16, 1);
+                    : randomAdapter(model, Math.max(1, engine.k > 0 ? engine.k : 8));
             out.put("adapter", engine.adapter != null ? engine.adapter.toString() : "random(rank 16)");
             out.put("model", randomModel != null ? "random:" + randomModel : model.source());
             out.put("backend", backend.name());
@@ -273,6 +274,21 @@ final class BenchCommand implements Callable<Integer> {
                 all.add(Math.round(r * 10) / 10.0);
             }
         }
+    }
+
+    private static MtpAdapter randomAdapter(LlamaModel model, int k) {
+        MtpAdapter random = MtpAdapter.random(model, k, 16, 1);
+        java.util.Map<String, Double> tokens = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Double> rows = new java.util.LinkedHashMap<>();
+        for (DecodeConfig c : DecodeConfig.candidates(List.of(1, 2, 4, 8, k), Integer.MAX_VALUE)) {
+            if (!c.autoregressive() && c.k() <= k) {
+                tokens.put(c.label(), 1 + 1.0 / model.config().vocabSize());
+                rows.put(c.label(), (double) (c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR ? c.k() + 1
+                        : c.fullRows())); // linear passes after a rejection carry no drafts
+            }
+        }
+        return random.withAcceptance(new io.mtpspark.engine.mtp.AcceptanceTable("random adapter (uniform guesses)",
+                tokens, rows));
     }
 
     /** A decoder for one {@code --decoders} entry: a name, or NAME:K for a fixed k. */
