@@ -32,6 +32,8 @@ public final class CostCalibrator {
     public static final long DEFAULT_BUDGET_NANOS = 2_000_000_000L;
     static final int CACHED_POSITIONS = 128;
     private static final long MIN_CELL_NANOS = 2_000_000L;
+    /** Cost ratio over the best possible gain beyond which bigger blocks are not measured (noise allowance). */
+    static final double PRUNE_MARGIN = 1.25;
     private static final Logger LOG = Logger.getLogger(CostCalibrator.class.getName());
     private static final Map<String, ForwardCostModel> CACHE = new ConcurrentHashMap<>();
 
@@ -43,9 +45,9 @@ public final class CostCalibrator {
      * the sequence counts or row shapes asked for). Concurrent callers with the same key wait for one calibration.
      */
     public static ForwardCostModel cached(String key, BlockForward forward, MtpAdapter adapter, int maxSequences,
-                                          int[] rows, int[] logits, long budgetNanos) {
+                                          int[] rows, int[] logits, double[] maxTokensFrom, long budgetNanos) {
         return CACHE.compute(key, (k, old) -> old != null && covers(old, maxSequences, rows) ? old
-                : calibrate(key, forward, adapter, maxSequences, rows, logits, budgetNanos));
+                : calibrate(key, forward, adapter, maxSequences, rows, logits, maxTokensFrom, budgetNanos));
     }
 
     /** Forgets every cached calibration (tests). */
@@ -65,6 +67,18 @@ public final class CostCalibrator {
      */
     public static ForwardCostModel calibrate(String key, BlockForward forward, MtpAdapter adapter, int maxSequences,
                                              int[] rows, int[] logits, long budgetNanos) {
+        return calibrate(key, forward, adapter, maxSequences, rows, logits, null, budgetNanos);
+    }
+
+    /**
+     * As above; {@code maxTokensFrom[j]}, when given, is the most tokens per pass any candidate configuration with
+     * {@code rows[j]} rows per sequence or more can bring. Once a block of {@code rows[j]} rows costs more than
+     * {@value #PRUNE_MARGIN} × {@code maxTokensFrom[j + 1]} times one row, no bigger block can beat autoregressive
+     * decoding at that sequence count (costs only grow with rows), so the bigger cells are left to extrapolation:
+     * on a compute-bound CPU that skips most of the calibration's time, on a memory-bound GPU nothing.
+     */
+    public static ForwardCostModel calibrate(String key, BlockForward forward, MtpAdapter adapter, int maxSequences,
+                                             int[] rows, int[] logits, double[] maxTokensFrom, long budgetNanos) {
         long t0 = System.nanoTime();
         int[] seqs = sequenceGrid(maxSequences);
         int maxRows = Arrays.stream(rows).max().orElse(1);
@@ -81,6 +95,7 @@ public final class CostCalibrator {
         boolean[] gate = new boolean[maxRows];
         int[] logitRows = new int[maxRows];
         boolean out = false;
+        int pruned = 0;
         // warm-up: a cold JVM runs the forward's SIMD loops interpreted, 100x slower; repeat one-row forwards until
         // the time stops improving (five in a row within 10% of the best), for at most half the budget
         long warmEnd = t0 + budgetNanos / 2;
@@ -112,13 +127,19 @@ public final class CostCalibrator {
                     out = true;
                     break;
                 }
+                if (maxTokensFrom != null && j + 1 < rows.length && j > 0 && !Double.isNaN(seconds[i][0])
+                        && seconds[i][j] > PRUNE_MARGIN * maxTokensFrom[j + 1] * seconds[i][0]) {
+                    pruned++;
+                    break; // no bigger block can pay for itself at n sequences
+                }
             }
         }
         monotone(seconds);
         double ms = (System.nanoTime() - t0) / 1e6;
         ForwardCostModel m = new ForwardCostModel(key, seqs, rows, seconds, ms);
-        LOG.info(String.format("cost calibration of %s: %.0f ms%s", key, ms, out ? " (budget reached; the remaining "
-                + "shapes are extrapolated)" : ""));
+        LOG.info(String.format("cost calibration of %s: %.0f ms%s%s", key, ms, out ? " (budget reached; the remaining "
+                + "shapes are extrapolated)" : "", pruned > 0 ? "; bigger blocks skipped at " + pruned
+                + " sequence count(s): already too dear to pay for themselves" : ""));
         return m;
     }
 

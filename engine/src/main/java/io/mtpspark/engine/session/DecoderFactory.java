@@ -201,9 +201,17 @@ public final class DecoderFactory {
                     && c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR)
                     .mapToInt(c -> c.fullRows() == r ? c.k() + 1 : 1).max().orElse(1);
         }
+        // the most tokens per pass a configuration with at least rows[j] rows can bring (prunes the calibration)
+        double[] maxTokensFrom = new double[rows.length];
+        for (int j = 0; j < rows.length; j++) {
+            int r = rows[j];
+            maxTokensFrom[j] = configs.stream().filter(c -> !c.autoregressive() && c.fullRows() >= r)
+                    .mapToDouble(c -> adapter.acceptance().tokens(c.label())).max().orElse(1);
+        }
         String key = ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
         GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> CostCalibrator.cached(key,
-                forward, adapter, batchSize, rows, logits, CostCalibrator.DEFAULT_BUDGET_NANOS), AUTO_WARM_UP_NANOS);
+                forward, adapter, batchSize, rows, logits, maxTokensFrom, CostCalibrator.DEFAULT_BUDGET_NANOS),
+                AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs,
                 drafter != null ? drafter : new SamplerHeadDrafter(model, adapter, backend), batchSize, policy);
     }

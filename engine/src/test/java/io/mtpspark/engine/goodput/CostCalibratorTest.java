@@ -1,0 +1,44 @@
+package io.mtpspark.engine.goodput;
+
+import io.mtpspark.engine.TestModels;
+import io.mtpspark.engine.llama.LlamaForward;
+import io.mtpspark.engine.model.LlamaModel;
+import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.tensor.CpuBackend;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Calibration pruning: where no configuration could bring more than one token per pass, no block bigger than the
+ * first multi-row one is worth measuring, and the 81-row cell is left to extrapolation; without that bound every
+ * cell is measured.
+ */
+class CostCalibratorTest {
+    @Test
+    void blocksThatCannotPayForThemselvesAreNotMeasured() {
+        LlamaModel model = TestModels.stories();
+        MtpAdapter adapter = MtpAdapter.random(model, 8, 4, 1);
+        LlamaForward forward = new LlamaForward(model, new CpuBackend(1), 2 * 81, 256, 2 * 9);
+        // warm the JIT first, as auto does by decoding autoregressively before it calibrates
+        new io.mtpspark.engine.decode.AutoregressiveDecoder(forward).generate(new int[]{1, 403}, 200,
+                io.mtpspark.engine.sampling.SamplingOptions.GREEDY);
+        int[] rows = {1, 2, 3, 81};
+        int[] logits = {1, 2, 2, 9};
+        ForwardCostModel all = CostCalibrator.calibrate("all", forward, adapter, 2, rows, logits, null,
+                10_000_000_000L);
+        for (int i = 0; i < all.sequences().length; i++) {
+            assertFalse(Double.isNaN(all.seconds()[i][3]), "without a bound the 81-row cell is measured: " + all);
+        }
+        // nothing can gain: the first multi-row block that costs 1.25x one row ends the row (a 3-row block of this
+        // compute-bound model always does)
+        ForwardCostModel pruned = CostCalibrator.calibrate("pruned", forward, adapter, 2, rows, logits,
+                new double[]{1, 1, 1, 1}, 10_000_000_000L);
+        for (int i = 0; i < pruned.sequences().length; i++) {
+            assertTrue(Double.isNaN(pruned.seconds()[i][3]), "81 rows measured although nothing can gain: " + pruned);
+            assertTrue(pruned.seconds(pruned.sequences()[i], 81) > 20 * pruned.seconds(pruned.sequences()[i], 1),
+                    "extrapolated as dear: " + pruned);
+        }
+    }
+}
