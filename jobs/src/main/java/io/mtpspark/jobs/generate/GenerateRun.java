@@ -95,7 +95,7 @@ public final class GenerateRun {
         StaleStaging.clear(generations, options.resume(), spark.sparkContext().hadoopConfiguration());
         try (InputReader input = new InputReader(spark, options)) {
             Dataset<Row> rowsIn = input.read();
-            long inputRows = rowsIn.count();
+            long inputRows = input.rows();
             if (inputRows == 0) {
                 throw new InputRejectedException(options.input(), List.of("it has no rows"));
             }

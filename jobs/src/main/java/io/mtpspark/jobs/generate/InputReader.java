@@ -1,6 +1,10 @@
 package io.mtpspark.jobs.generate;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.input_file_name;
 
 import io.mtpspark.jobs.chat.PromptTemplate;
@@ -32,10 +36,19 @@ final class InputReader implements AutoCloseable {
     private final SparkSession spark;
     private final GenerateOptions options;
     private Dataset<Row> kept;
+    private long rows = -1;
 
     InputReader(SparkSession spark, GenerateOptions options) {
         this.spark = spark;
         this.options = options;
+    }
+
+    /** Rows of the input {@link #read} accepted (counted by its checks, so the job needs no count of its own). */
+    long rows() {
+        if (rows < 0) {
+            throw new IllegalStateException("read() first");
+        }
+        return rows;
     }
 
     /** The normalised input ({@link InputContract#normalise}), or {@link InputRejectedException}. */
@@ -95,17 +108,28 @@ final class InputReader implements AutoCloseable {
             throw new InputRejectedException(options.input(), problems);
         }
         Dataset<Row> prompts = InputContract.normalise(raw);
-        long nullIds = prompts.where(col("id").isNull()).count();
+        // every row check in one Spark job (a job costs ~0.2-1 s of scheduling on a small input): rows, null ids,
+        // repeated ids, out-of-range n, greedy n > 1
+        Dataset<Row> byId = prompts.groupBy(col("id")).agg(count(lit(1)).as("c"),
+                sum(when(Samples.badN(), 1L).otherwise(0L)).as("bad_n"),
+                sum(when(Samples.greedyManySamples(options.n(), options.temperature()), 1L).otherwise(0L))
+                        .as("greedy_n"));
+        Row totals = byId.agg(sum(col("c")), sum(when(col("id").isNull(), col("c")).otherwise(0L)),
+                sum(when(col("id").isNotNull().and(col("c").gt(1)), 1L).otherwise(0L)), sum(col("bad_n")),
+                sum(col("greedy_n"))).first();
+        rows = totals.isNullAt(0) ? 0 : totals.getLong(0);
+        long nullIds = totals.isNullAt(1) ? 0 : totals.getLong(1);
         if (nullIds > 0) {
             problems.add(nullIds + " row(s) have a null id");
         }
-        List<Row> duplicates = prompts.where(col("id").isNotNull()).groupBy(col("id")).count()
-                .where(col("count").gt(1)).orderBy(col("id")).limit(11).collectAsList();
-        if (!duplicates.isEmpty()) {
+        if (!totals.isNullAt(2) && totals.getLong(2) > 0) {
+            List<Row> duplicates = byId.where(col("id").isNotNull().and(col("c").gt(1))).orderBy(col("id"))
+                    .select(col("id"), col("c")).limit(11).collectAsList();
             List<String> ids = duplicates.stream().limit(10).map(r -> "\"" + r.getString(0) + "\" (x" + r.getLong(1) + ")").toList();
             problems.add("duplicate ids: " + String.join(", ", ids) + (duplicates.size() > 10 ? ", …" : ""));
         }
-        problems.addAll(Samples.problems(prompts, options.n(), options.temperature()));
+        problems.addAll(Samples.problems(totals.isNullAt(3) ? 0 : totals.getLong(3),
+                totals.isNullAt(4) ? 0 : totals.getLong(4)));
         if (!problems.isEmpty()) {
             throw new InputRejectedException(options.input(), problems);
         }

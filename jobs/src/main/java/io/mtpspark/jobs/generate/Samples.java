@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.sequence;
 import io.mtpspark.jobs.cli.GenerateOptions;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -31,18 +32,25 @@ final class Samples {
                 : lit(0)).as("done_sample")).distinct();
     }
 
-    /** Rows whose n is out of range, or above 1 under greedy decoding (it would repeat one text n times). */
-    static List<String> problems(Dataset<Row> input, int n, double temperature) {
+    /** A row whose n is out of range. */
+    static Column badN() {
+        return col("n").lt(1).or(col("n").gt(GenerateOptions.MAX_N));
+    }
+
+    /** A row asking for n > 1 samples under greedy decoding (it would repeat one text n times). */
+    static Column greedyManySamples(int n, double temperature) {
+        return coalesce(col("n"), lit(n)).gt(1).and(coalesce(col("temperature"), lit(temperature)).equalTo(0));
+    }
+
+    /** The problems from the counts of {@link #badN} and {@link #greedyManySamples} rows. */
+    static List<String> problems(long badN, long greedyManySamples) {
         List<String> problems = new ArrayList<>();
-        long bad = input.where(col("n").lt(1).or(col("n").gt(GenerateOptions.MAX_N))).count();
-        if (bad > 0) {
-            problems.add(bad + " row(s) have n outside 1.." + GenerateOptions.MAX_N);
+        if (badN > 0) {
+            problems.add(badN + " row(s) have n outside 1.." + GenerateOptions.MAX_N);
         }
-        long greedy = input.where(coalesce(col("n"), lit(n)).gt(1)
-                .and(coalesce(col("temperature"), lit(temperature)).equalTo(0))).count();
-        if (greedy > 0) {
-            problems.add(greedy + " row(s) ask for n > 1 samples with greedy decoding (temperature 0), which would "
-                    + "repeat one text n times; give them a temperature > 0");
+        if (greedyManySamples > 0) {
+            problems.add(greedyManySamples + " row(s) ask for n > 1 samples with greedy decoding (temperature 0), "
+                    + "which would repeat one text n times; give them a temperature > 0");
         }
         return problems;
     }
