@@ -42,17 +42,49 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
     public static RunSummary of(String runId, Dataset<Row> generations, double wallSeconds, double taskSeconds,
                                 String decoding) {
         Dataset<Row> g = generations.withColumn("domain", coalesce(col("domain"), lit("(none)")));
-        Row total = aggregate(g.groupBy()).first();
+        // one Spark job: the per-domain sums, added up here for the run's totals
         List<Domain> domains = new ArrayList<>();
+        Sums total = new Sums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         for (Row r : aggregate(g.groupBy(col("domain"))).orderBy(col("domain")).collectAsList()) {
-            domains.add(new Domain(r.getString(r.fieldIndex("domain")), r.getLong(r.fieldIndex("rows")),
-                    r.getLong(r.fieldIndex("errors")), longOrZero(r, "tokens"), perPass(r), speedup(r)));
+            Sums d = Sums.of(r);
+            domains.add(new Domain(r.getString(r.fieldIndex("domain")), d.rows, d.errors, d.tokens, d.perPass(),
+                    d.speedup()));
+            total = total.plus(d);
         }
-        double wallMsSum = doubleOrZero(total, "wall_ms");
-        long tokens = longOrZero(total, "tokens");
-        return new RunSummary(runId, total.getLong(total.fieldIndex("rows")), total.getLong(total.fieldIndex("errors")),
-                tokens, perPass(total), wallMsSum == 0 ? 0 : tokens * 1000.0 / wallMsSum, speedup(total),
-                List.copyOf(domains), wallSeconds, taskSeconds, decoding);
+        return new RunSummary(runId, total.rows, total.errors, total.tokens, total.perPass(),
+                total.wallMs == 0 ? 0 : total.tokens * 1000.0 / total.wallMs, total.speedup(), List.copyOf(domains),
+                wallSeconds, taskSeconds, decoding);
+    }
+
+    /** The sums behind one summary line. */
+    private record Sums(long rows, long errors, long tokens, long passes, double wallMs, long sampleTokens,
+                        double sampleMs, long arTokens, double arMs, long mtpRows) {
+        static Sums of(Row r) {
+            return new Sums(longOrZero(r, "rows"), longOrZero(r, "errors"), longOrZero(r, "tokens"),
+                    longOrZero(r, "passes"), doubleOrZero(r, "wall_ms"), longOrZero(r, "s_tokens"),
+                    doubleOrZero(r, "s_ms"), longOrZero(r, "ar_tokens"), doubleOrZero(r, "ar_ms"),
+                    longOrZero(r, "mtp_rows"));
+        }
+
+        Sums plus(Sums o) {
+            return new Sums(rows + o.rows, errors + o.errors, tokens + o.tokens, passes + o.passes, wallMs + o.wallMs,
+                    sampleTokens + o.sampleTokens, sampleMs + o.sampleMs, arTokens + o.arTokens, arMs + o.arMs,
+                    mtpRows + o.mtpRows);
+        }
+
+        double perPass() {
+            return passes == 0 ? 0 : tokens / (double) passes;
+        }
+
+        Double speedup() {
+            if (mtpRows == 0) {
+                return 1.0; // autoregressive decoding: speedup 1 by definition, nothing to measure
+            }
+            if (sampleMs == 0 || arMs == 0 || arTokens == 0) {
+                return null;
+            }
+            return (sampleTokens / sampleMs) / (arTokens / arMs);
+        }
     }
 
     private static Dataset<Row> aggregate(org.apache.spark.sql.RelationalGroupedDataset grouped) {
@@ -67,24 +99,6 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
                 sum(when(col("speedup_sample"), col("ar_completion_tokens").cast("long"))).as("ar_tokens"),
                 sum(when(col("speedup_sample"), col("ar_wall_ms"))).as("ar_ms"),
                 sum(when(col("decoder").equalTo("autoregressive"), 0L).otherwise(1L)).as("mtp_rows"));
-    }
-
-    private static double perPass(Row r) {
-        long passes = longOrZero(r, "passes");
-        return passes == 0 ? 0 : longOrZero(r, "tokens") / (double) passes;
-    }
-
-    private static Double speedup(Row r) {
-        if (longOrZero(r, "mtp_rows") == 0) {
-            return 1.0; // autoregressive decoding: speedup 1 by definition, nothing to measure
-        }
-        double sMs = doubleOrZero(r, "s_ms");
-        double arMs = doubleOrZero(r, "ar_ms");
-        long arTokens = longOrZero(r, "ar_tokens");
-        if (sMs == 0 || arMs == 0 || arTokens == 0) {
-            return null;
-        }
-        return (longOrZero(r, "s_tokens") / sMs) / (arTokens / arMs);
     }
 
     private static long longOrZero(Row r, String field) {
