@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.infra.s3.S3Location;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -31,8 +32,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
-import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.RetryableException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -372,25 +374,48 @@ public final class S3ModelStore implements ModelStore {
         }
     }
 
-    /** Streams one object to {@code file}, hashing on the way so verification needs no second read. */
+    /**
+     * Streams one object to {@code file}, hashing on the way so verification needs no second read. The body is
+     * read inside the SDK's response transformer, so a connection cut mid-body is retried by the client's retry
+     * policy like any other I/O error; each attempt starts the file and the hash afresh.
+     */
     private Digest fetch(S3Location object, Path file) {
-        MessageDigest digest = ModelManifest.newSha256();
-        long size;
         try {
             Files.createDirectories(file.getParent());
             GetObjectRequest request = GetObjectRequest.builder().bucket(object.bucket()).key(object.key()).build();
-            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(request);
-                 OutputStream out = new DigestOutputStream(
-                         Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), digest)) {
-                size = in.transferTo(out);
-            }
+            Digest d = s3.getObject(request, (GetObjectResponse response, AbortableInputStream in) -> {
+                MessageDigest digest = ModelManifest.newSha256();
+                long size = 0;
+                byte[] buffer = new byte[1 << 16];
+                try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), digest)) {
+                    for (int n; (n = readBody(in, buffer, object)) >= 0; size += n) {
+                        out.write(buffer, 0, n);
+                    }
+                }
+                return new Digest(size, HexFormat.of().formatHex(digest.digest()));
+            });
+            listener.objectDownloaded(object.toUri(), d.size());
+            return d;
         } catch (SdkException e) {
             throw new ModelStoreException("cannot download " + object + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ModelStoreException("cannot download " + object + " to " + file + ": " + e.getMessage(), e);
         }
-        listener.objectDownloaded(object.toUri(), size);
-        return new Digest(size, HexFormat.of().formatHex(digest.digest()));
+    }
+
+    /**
+     * Reads the next bytes of a response body. A connection that breaks here (reset, timeout) is marked retryable:
+     * the SDK retries what fails before the body reaches the transformer, but not a body cut off mid-way unless
+     * told to. A failing write to the cache is not retried (it is not S3's fault).
+     */
+    private static int readBody(InputStream in, byte[] buffer, S3Location object) {
+        try {
+            return in.read(buffer);
+        } catch (IOException e) {
+            throw RetryableException.builder().message("download of " + object + " cut off: " + e.getMessage())
+                    .cause(e).build();
+        }
     }
 
     /** The local file for a relative key, refusing keys that would escape the download directory. */

@@ -1,6 +1,7 @@
 package io.mtpspark.jobs.spark;
 
 import io.mtpspark.infra.s3.S3Credentials;
+import io.mtpspark.infra.s3.S3RetryPolicy;
 import io.mtpspark.infra.s3.S3Settings;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -12,6 +13,7 @@ import org.apache.hadoop.conf.Configuration;
  * Spark's S3A reader/writer talk to the same endpoint with the same credentials, and turns on the magic committer.
  * With the default credentials chain nothing credential-related is set and S3A uses its own default chain
  * (instance profile, IRSA, environment); keys, when given, go only into the Hadoop configuration, never into logs.
+ * The settings' {@link S3RetryPolicy} becomes S3A's retry and timeout keys, so both clients retry alike.
  */
 public final class S3aSettings {
     /** Spark SQL settings that route Parquet writes through the S3A committers. */
@@ -37,14 +39,22 @@ public final class S3aSettings {
             conf.put("fs.s3a.secret.key", keys.secretAccessKey());
             conf.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
         }
+        // One retry policy for both S3 clients. S3A retries twice over: its SDK client (attempts.maximum counts
+        // retries, not attempts) and, around each operation, its own invoker (retry.limit 7, throttle.limit 20 by
+        // default), whose intervals are set here; read timeout turns a stalled connection into a retry.
+        S3RetryPolicy retries = s3.retries();
+        conf.put("fs.s3a.attempts.maximum", Integer.toString(retries.maxAttempts() - 1));
+        conf.put("fs.s3a.retry.interval", retries.baseDelay().toMillis() + "ms");
+        conf.put("fs.s3a.retry.throttle.interval", retries.baseDelay().toMillis() + "ms");
+        conf.put("fs.s3a.connection.timeout", retries.readTimeout().toMillis() + "ms");
         conf.put("fs.s3a.committer.name", "magic");
         conf.put("fs.s3a.committer.magic.enabled", "true");
         return conf;
     }
 
     /**
-     * Applies {@link #hadoopConf} to {@code target}. Only what the job's own options say is set, so a cluster's
-     * {@code spark.hadoop.fs.s3a.*} settings for anything else stay in force.
+     * Applies {@link #hadoopConf} to {@code target}. Only what the job's own options (and their retry defaults)
+     * say is set, so a cluster's {@code spark.hadoop.fs.s3a.*} settings for anything else stay in force.
      */
     public static void apply(S3Settings s3, Configuration target) {
         hadoopConf(s3).forEach(target::set);
