@@ -63,7 +63,7 @@ public final class S3ClientFactory {
      * throttling and other errors alike. Its circuit breaker is off: it stops retrying once a client-wide token
      * budget is spent, which under sustained SlowDown fails tasks that patient backoff would have finished.
      */
-    static RetryStrategy retryStrategy(S3RetryPolicy policy) {
+    public static RetryStrategy retryStrategy(S3RetryPolicy policy) {
         BackoffStrategy backoff = policy.baseDelay().isZero() ? BackoffStrategy.retryImmediately()
                 : BackoffStrategy.exponentialDelay(policy.baseDelay(), policy.maxDelay());
         return AwsRetryStrategy.standardRetryStrategy().toBuilder()
@@ -81,7 +81,7 @@ public final class S3ClientFactory {
      * retried by its own conditions. S3 does not send malformed XML, so a parse error means a cut body. A local
      * file error (a request body read from disk) is not the network's fault and is not retried.
      */
-    static boolean brokenConnection(Throwable t) {
+    public static boolean brokenConnection(Throwable t) {
         if (!(t instanceof SdkClientException)) {
             return false;
         }

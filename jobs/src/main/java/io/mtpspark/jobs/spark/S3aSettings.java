@@ -39,14 +39,25 @@ public final class S3aSettings {
             conf.put("fs.s3a.secret.key", keys.secretAccessKey());
             conf.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
         }
-        // One retry policy for both S3 clients. S3A retries twice over: its SDK client (attempts.maximum counts
-        // retries, not attempts) and, around each operation, its own invoker (retry.limit 7, throttle.limit 20 by
-        // default), whose intervals are set here; read timeout turns a stalled connection into a retry.
+        // One retry policy for both S3 clients. S3A's SDK clients get the job's retry strategy (S3aClientFactory:
+        // attempts, backoff, and retries of responses cut mid-body, which S3A's own adaptive SDK retries miss).
+        // S3A's invoker retries again around each operation (retry.limit / retry.throttle.limit, exponential from
+        // retry.interval); each of its retries repeats the SDK's attempts, so it is kept to 2. Reads use the
+        // classic stream, whose reads and reopenings go through the invoker: Hadoop 3.5's default (analytics)
+        // stream failed a Parquet footer read on two SlowDowns in a row (S3FaultsTest). S3A floors its timeouts
+        // at 15 s; the read timeout applies above that.
         S3RetryPolicy retries = s3.retries();
+        conf.put("fs.s3a.s3.client.factory.impl", S3aClientFactory.class.getName());
+        conf.put(S3aClientFactory.MAX_ATTEMPTS, Integer.toString(retries.maxAttempts()));
+        conf.put(S3aClientFactory.RETRY_DELAY, retries.baseDelay().toMillis() + "ms");
+        conf.put(S3aClientFactory.RETRY_MAX_DELAY, retries.maxDelay().toMillis() + "ms");
         conf.put("fs.s3a.attempts.maximum", Integer.toString(retries.maxAttempts() - 1));
+        conf.put("fs.s3a.retry.limit", "2");
+        conf.put("fs.s3a.retry.throttle.limit", "2");
         conf.put("fs.s3a.retry.interval", retries.baseDelay().toMillis() + "ms");
         conf.put("fs.s3a.retry.throttle.interval", retries.baseDelay().toMillis() + "ms");
         conf.put("fs.s3a.connection.timeout", retries.readTimeout().toMillis() + "ms");
+        conf.put("fs.s3a.input.stream.type", "classic");
         conf.put("fs.s3a.committer.name", "magic");
         conf.put("fs.s3a.committer.magic.enabled", "true");
         return conf;
