@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mtpspark.infra.s3.S3Location;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -32,7 +31,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
-import software.amazon.awssdk.core.exception.RetryableException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -376,8 +374,9 @@ public final class S3ModelStore implements ModelStore {
 
     /**
      * Streams one object to {@code file}, hashing on the way so verification needs no second read. The body is
-     * read inside the SDK's response transformer, so a connection cut mid-body is retried by the client's retry
-     * policy like any other I/O error; each attempt starts the file and the hash afresh.
+     * read inside the SDK's response transformer, so a connection cut mid-body is an SDK failure that the client's
+     * retry strategy retries ({@code S3ClientFactory.brokenConnection}); read from a returned stream instead, it
+     * would fail the download. Each attempt starts the file and the hash afresh.
      */
     private Digest fetch(S3Location object, Path file) {
         try {
@@ -385,15 +384,11 @@ public final class S3ModelStore implements ModelStore {
             GetObjectRequest request = GetObjectRequest.builder().bucket(object.bucket()).key(object.key()).build();
             Digest d = s3.getObject(request, (GetObjectResponse response, AbortableInputStream in) -> {
                 MessageDigest digest = ModelManifest.newSha256();
-                long size = 0;
-                byte[] buffer = new byte[1 << 16];
                 try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
                         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), digest)) {
-                    for (int n; (n = readBody(in, buffer, object)) >= 0; size += n) {
-                        out.write(buffer, 0, n);
-                    }
+                    long size = in.transferTo(out);
+                    return new Digest(size, HexFormat.of().formatHex(digest.digest()));
                 }
-                return new Digest(size, HexFormat.of().formatHex(digest.digest()));
             });
             listener.objectDownloaded(object.toUri(), d.size());
             return d;
@@ -401,20 +396,6 @@ public final class S3ModelStore implements ModelStore {
             throw new ModelStoreException("cannot download " + object + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ModelStoreException("cannot download " + object + " to " + file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Reads the next bytes of a response body. A connection that breaks here (reset, timeout) is marked retryable:
-     * the SDK retries what fails before the body reaches the transformer, but not a body cut off mid-way unless
-     * told to. A failing write to the cache is not retried (it is not S3's fault).
-     */
-    private static int readBody(InputStream in, byte[] buffer, S3Location object) {
-        try {
-            return in.read(buffer);
-        } catch (IOException e) {
-            throw RetryableException.builder().message("download of " + object + " cut off: " + e.getMessage())
-                    .cause(e).build();
         }
     }
 
