@@ -214,8 +214,8 @@ public record GenerateOptions(
             } catch (NumberFormatException ignored) {
                 // fall through to the message below
             }
-            throw new IllegalArgumentException("--inject-failure: expected PARTITION:ROWS or PARTITION:ROWS:STALL_MS, got \""
-                    + spec + "\"");
+            throw new IllegalArgumentException("--inject-failure: expected PARTITION:ROWS or PARTITION:ROWS:STALL_MS,"
+                    + " got \"" + spec + "\"");
         }
     }
 
