@@ -31,8 +31,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
-import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.AbortableInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -372,25 +372,31 @@ public final class S3ModelStore implements ModelStore {
         }
     }
 
-    /** Streams one object to {@code file}, hashing on the way so verification needs no second read. */
+    /**
+     * Streams one object to {@code file}, hashing on the way so verification needs no second read. The body is
+     * read inside the SDK's response transformer, so a connection cut mid-body is an SDK failure that the client's
+     * retry strategy retries ({@code S3ClientFactory.brokenConnection}); read from a returned stream instead, it
+     * would fail the download. Each attempt starts the file and the hash afresh.
+     */
     private Digest fetch(S3Location object, Path file) {
-        MessageDigest digest = ModelManifest.newSha256();
-        long size;
         try {
             Files.createDirectories(file.getParent());
             GetObjectRequest request = GetObjectRequest.builder().bucket(object.bucket()).key(object.key()).build();
-            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(request);
-                 OutputStream out = new DigestOutputStream(
-                         Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), digest)) {
-                size = in.transferTo(out);
-            }
+            Digest d = s3.getObject(request, (GetObjectResponse response, AbortableInputStream in) -> {
+                MessageDigest digest = ModelManifest.newSha256();
+                try (OutputStream out = new DigestOutputStream(Files.newOutputStream(file, StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE), digest)) {
+                    long size = in.transferTo(out);
+                    return new Digest(size, HexFormat.of().formatHex(digest.digest()));
+                }
+            });
+            listener.objectDownloaded(object.toUri(), d.size());
+            return d;
         } catch (SdkException e) {
             throw new ModelStoreException("cannot download " + object + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new ModelStoreException("cannot download " + object + " to " + file + ": " + e.getMessage(), e);
         }
-        listener.objectDownloaded(object.toUri(), size);
-        return new Digest(size, HexFormat.of().formatHex(digest.digest()));
     }
 
     /** The local file for a relative key, refusing keys that would escape the download directory. */

@@ -197,19 +197,25 @@ public record GenerateOptions(
     }
 
     /**
-     * The testing-aid failure plan: attempt 0 of {@code partition} throws after {@code rows} rows were produced.
+     * The testing-aid failure plan: attempt 0 of {@code partition} throws after {@code rows} rows were produced,
+     * or, with {@code stallMillis > 0}, stalls that long there instead (a straggler, for speculative execution).
      */
-    public record FailurePlan(int partition, int rows) implements Serializable {
+    public record FailurePlan(int partition, int rows, long stallMillis) implements Serializable {
         public static FailurePlan parse(String spec) {
             String[] parts = spec.split(":");
             try {
-                if (parts.length == 2) {
-                    return new FailurePlan(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
+                if (parts.length == 2 || parts.length == 3) {
+                    long stall = parts.length == 3 ? Long.parseLong(parts[2].trim()) : 0;
+                    if (stall >= 0) {
+                        return new FailurePlan(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()),
+                                stall);
+                    }
                 }
             } catch (NumberFormatException ignored) {
                 // fall through to the message below
             }
-            throw new IllegalArgumentException("--inject-failure: expected PARTITION:ROWS, got \"" + spec + "\"");
+            throw new IllegalArgumentException("--inject-failure: expected PARTITION:ROWS or PARTITION:ROWS:STALL_MS,"
+                    + " got \"" + spec + "\"");
         }
     }
 

@@ -117,7 +117,7 @@ public final class PartitionGenerator {
         private int maxOccupancy;
         private final TaskStatsCollector stats;
         private final int sampleStride;
-        private final GenerateOptions.FailurePlan failure;
+        private GenerateOptions.FailurePlan failure;
         private final Map<Long, Admitted> inFlight = new LinkedHashMap<>();
         private final Deque<GenerationRecord> ready = new ArrayDeque<>();
         private int pulled;
@@ -163,13 +163,28 @@ public final class PartitionGenerator {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            if (failure != null && produced == failure.rows()) {
+            if (failure != null && produced == failure.rows() && failure.stallMillis() > 0) {
+                stall(failure.stallMillis());
+            } else if (failure != null && produced == failure.rows()) {
                 backend.close();
                 throw new IllegalStateException("injected failure: partition " + task.partitionId() + " attempt "
                         + task.attempt() + " after " + produced + " rows (--inject-failure)");
             }
             produced++;
             return ready.poll();
+        }
+
+        /** The injected straggler: sleeps once; Spark interrupts it when a speculative copy wins. */
+        private void stall(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                backend.close();
+                throw new IllegalStateException("injected stall of partition " + task.partitionId() + " attempt "
+                        + task.attempt() + " interrupted (--inject-failure)", e);
+            }
+            failure = null;
         }
 
         /** Until a record is ready: fill free slots from the input, else run a step; stops when both are done. */

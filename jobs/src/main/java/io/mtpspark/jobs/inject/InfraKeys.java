@@ -8,7 +8,8 @@ import java.util.Map;
 /** The configuration keys {@link io.mtpspark.infra.inject.InfraModule} reads (see infra/README.md). */
 public final class InfraKeys {
     public static final List<String> KEYS = List.of("s3-endpoint", "s3-region", "s3-path-style", "s3-access-key",
-            "s3-secret-key", "model-cache-dir", "allow-unverified-models");
+            "s3-secret-key", "s3-max-attempts", "s3-retry-delay", "s3-retry-max-delay", "s3-read-timeout", "model-cache-dir",
+            "allow-unverified-models");
 
     private InfraKeys() {
     }

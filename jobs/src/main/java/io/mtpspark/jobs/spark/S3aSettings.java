@@ -1,6 +1,7 @@
 package io.mtpspark.jobs.spark;
 
 import io.mtpspark.infra.s3.S3Credentials;
+import io.mtpspark.infra.s3.S3RetryPolicy;
 import io.mtpspark.infra.s3.S3Settings;
 import java.net.URI;
 import java.util.LinkedHashMap;
@@ -12,6 +13,7 @@ import org.apache.hadoop.conf.Configuration;
  * Spark's S3A reader/writer talk to the same endpoint with the same credentials, and turns on the magic committer.
  * With the default credentials chain nothing credential-related is set and S3A uses its own default chain
  * (instance profile, IRSA, environment); keys, when given, go only into the Hadoop configuration, never into logs.
+ * The settings' {@link S3RetryPolicy} becomes S3A's retry and timeout keys, so both clients retry alike.
  */
 public final class S3aSettings {
     /** Spark SQL settings that route Parquet writes through the S3A committers. */
@@ -37,14 +39,33 @@ public final class S3aSettings {
             conf.put("fs.s3a.secret.key", keys.secretAccessKey());
             conf.put("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
         }
+        // One retry policy for both S3 clients. S3A's SDK clients get the job's retry strategy (S3aClientFactory:
+        // attempts, backoff, and retries of responses cut mid-body, which S3A's own adaptive SDK retries miss).
+        // S3A's invoker retries again around each operation (retry.limit / retry.throttle.limit, exponential from
+        // retry.interval); each of its retries repeats the SDK's attempts, so it is kept to 2. Reads use the
+        // classic stream, whose reads and reopenings go through the invoker: Hadoop 3.5's default (analytics)
+        // stream failed a Parquet footer read on two SlowDowns in a row (S3FaultsTest). S3A floors its timeouts
+        // at 15 s; the read timeout applies above that.
+        S3RetryPolicy retries = s3.retries();
+        conf.put("fs.s3a.s3.client.factory.impl", S3aClientFactory.class.getName());
+        conf.put(S3aClientFactory.MAX_ATTEMPTS, Integer.toString(retries.maxAttempts()));
+        conf.put(S3aClientFactory.RETRY_DELAY, retries.baseDelay().toMillis() + "ms");
+        conf.put(S3aClientFactory.RETRY_MAX_DELAY, retries.maxDelay().toMillis() + "ms");
+        conf.put("fs.s3a.attempts.maximum", Integer.toString(retries.maxAttempts() - 1));
+        conf.put("fs.s3a.retry.limit", "2");
+        conf.put("fs.s3a.retry.throttle.limit", "2");
+        conf.put("fs.s3a.retry.interval", retries.baseDelay().toMillis() + "ms");
+        conf.put("fs.s3a.retry.throttle.interval", retries.baseDelay().toMillis() + "ms");
+        conf.put("fs.s3a.connection.timeout", retries.readTimeout().toMillis() + "ms");
+        conf.put("fs.s3a.input.stream.type", "classic");
         conf.put("fs.s3a.committer.name", "magic");
         conf.put("fs.s3a.committer.magic.enabled", "true");
         return conf;
     }
 
     /**
-     * Applies {@link #hadoopConf} to {@code target}. Only what the job's own options say is set, so a cluster's
-     * {@code spark.hadoop.fs.s3a.*} settings for anything else stay in force.
+     * Applies {@link #hadoopConf} to {@code target}. Only what the job's own options (and their retry defaults)
+     * say is set, so a cluster's {@code spark.hadoop.fs.s3a.*} settings for anything else stay in force.
      */
     public static void apply(S3Settings s3, Configuration target) {
         hadoopConf(s3).forEach(target::set);

@@ -13,6 +13,7 @@ import io.mtpspark.jobs.GenerateJob;
 import io.mtpspark.infra.config.ConfigException;
 import io.mtpspark.infra.s3.S3Settings;
 import io.mtpspark.jobs.cli.GenerateOptions;
+import io.mtpspark.jobs.spark.S3aClientFactory;
 import io.mtpspark.jobs.spark.S3aSettings;
 import java.net.URI;
 import java.nio.file.Files;
@@ -49,7 +50,8 @@ class GenerateOptionsTest {
         ConfigException noModel = assertThrows(ConfigException.class, () -> ConfigBinder.bind(GenerateOptions.class,
                 GenerateJob.parse("--input", "in.jsonl", "--output", "out")));
         assertTrue(noModel.getMessage().contains("model"), noModel.getMessage());
-        assertEquals(new GenerateOptions.FailurePlan(1, 4), bind("--inject-failure", "1:4").failurePlan().orElseThrow());
+        assertEquals(new GenerateOptions.FailurePlan(1, 4, 0), bind("--inject-failure", "1:4").failurePlan().orElseThrow());
+        assertEquals(new GenerateOptions.FailurePlan(2, 1, 9000), bind("--inject-failure", "2:1:9000").failurePlan().orElseThrow());
     }
 
     @Test
@@ -127,8 +129,35 @@ class GenerateOptionsTest {
         assertEquals("SK", local.get("fs.s3a.secret.key"));
         assertEquals("magic", local.get("fs.s3a.committer.name"));
 
-        Map<String, String> aws = S3aSettings.hadoopConf(S3Settings.defaultChain("eu-west-1"));
+        Map<String, String> aws = new java.util.HashMap<>(S3aSettings.hadoopConf(S3Settings.defaultChain("eu-west-1")));
+        aws.keySet().removeIf(k -> k.startsWith("fs.s3a.retry.") || k.startsWith("mtp.s3.")
+                || k.equals("fs.s3a.attempts.maximum") || k.equals("fs.s3a.s3.client.factory.impl")
+                || k.equals("fs.s3a.connection.timeout") || k.equals("fs.s3a.input.stream.type"));
         assertEquals(Map.of("fs.s3a.committer.name", "magic", "fs.s3a.committer.magic.enabled", "true"), aws,
                 "production: S3A's own default credentials chain and region discovery");
+    }
+
+    @Test
+    void s3aRetriesFollowTheJobsRetryPolicy() {
+        Map<String, String> conf = S3aSettings.hadoopConf(S3Settings.fromConfig(GenerateJob.parse("--s3-max-attempts",
+                "6", "--s3-retry-delay", "10ms", "--s3-read-timeout", "2s")));
+        assertEquals(S3aClientFactory.class.getName(), conf.get("fs.s3a.s3.client.factory.impl"));
+        assertEquals("6", conf.get(S3aClientFactory.MAX_ATTEMPTS));
+        assertEquals("10ms", conf.get(S3aClientFactory.RETRY_DELAY));
+        assertEquals("5", conf.get("fs.s3a.attempts.maximum"));
+        assertEquals("2", conf.get("fs.s3a.retry.limit"), "each invoker retry repeats the SDK's attempts");
+        assertEquals("10ms", conf.get("fs.s3a.retry.interval"));
+        assertEquals("10ms", conf.get("fs.s3a.retry.throttle.interval"));
+        assertEquals("2000ms", conf.get("fs.s3a.connection.timeout"));
+        assertEquals("classic", conf.get("fs.s3a.input.stream.type"), "reads retried by the invoker");
+        Map<String, String> defaults = S3aSettings.hadoopConf(S3Settings.defaultChain("us-east-1"));
+        assertEquals("10", defaults.get(S3aClientFactory.MAX_ATTEMPTS));
+        assertEquals("20000ms", defaults.get(S3aClientFactory.RETRY_MAX_DELAY));
+        assertEquals("200ms", defaults.get("fs.s3a.retry.interval"));
+        assertEquals("60000ms", defaults.get("fs.s3a.connection.timeout"));
+        ConfigException bad = assertThrows(ConfigException.class, () -> S3Settings.fromConfig(GenerateJob.parse(
+                "--s3-max-attempts", "0")));
+        assertTrue(bad.getMessage().contains("--s3-max-attempts") && bad.getMessage().contains("at least 1"),
+                bad.getMessage());
     }
 }
