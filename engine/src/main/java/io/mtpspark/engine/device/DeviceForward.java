@@ -92,6 +92,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int oGated;
     private final int oMask;
     private final int oKeep;
+    private final int oSegLogits;
     private final HostBuffer hDesc;
     private final HostBuffer hHidden;
     private final HostBuffer hLogits;
@@ -122,6 +123,26 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private long launchesLastForward;
     private DeviceVerifier verifier;
     private DeviceSamplerHead head;
+
+    // CUDA graphs: one per padded step shape; the step being queued, padded when graphs are on
+    private final StepGraphs graphs;
+    private boolean graphsOn = Boolean.parseBoolean(System.getProperty("mtp.device.graphs", "true"));
+    private MtpAdapter graphAdapter;
+    private final int[] shape = new int[6];
+    private final StepGraphs.StepEnqueue enqueueStep = this::enqueueStep;
+    /** Where padding rows write their K/V (one row past every slot) and gated-row padding points (row maxRows). */
+    private final int scratchKvRow;
+    private int stepRows;
+    private int stepRealRows;
+    private int stepSegments;
+    private int stepSegRows;
+    private int stepLogits;
+    private int stepGated;
+    private int stepPasses;
+    private MtpAdapter stepAdapter;
+    private long stepMaskTable;
+    private long queued;
+    private boolean rowCountByValue;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -170,17 +191,19 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         int dim = c.dim();
         int qkvDim = c.qDim() + 2 * c.kvDim();
         int hid = c.hiddenDim();
-        x = res.malloc((long) maxRows * dim * 4);
-        xb = res.malloc((long) maxRows * dim * act.bytes());
-        qkv = res.malloc((long) maxRows * qkvDim * 4);
-        att = res.malloc((long) maxRows * c.qDim() * act.bytes());
-        gu = res.malloc((long) maxRows * 2 * hid * 4);
-        sw = res.malloc((long) maxRows * hid * act.bytes());
+        long rowsAlloc = maxRows + 1L; // + the scratch row padded gated-row entries point at
+        x = res.malloc(rowsAlloc * dim * 4);
+        xb = res.malloc(rowsAlloc * dim * act.bytes());
+        qkv = res.malloc(rowsAlloc * qkvDim * 4);
+        att = res.malloc(rowsAlloc * c.qDim() * act.bytes());
+        gu = res.malloc(rowsAlloc * 2 * hid * 4);
+        sw = res.malloc(rowsAlloc * hid * act.bytes());
         hiddenDev = res.malloc((long) maxRows * dim * 4);
         lmIn = res.malloc((long) maxLogitRows * dim * act.bytes());
         logitsDev = res.malloc((long) maxLogitRows * c.vocabSize() * 4);
         argmaxDev = res.malloc((long) maxLogitRows * 4);
-        kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * kv.bytes();
+        scratchKvRow = slots * slotCapacity;
+        kvLayerBytes = ((long) slots * slotCapacity + 1) * c.kvDim() * kv.bytes();
         kPool = res.malloc(kvLayerBytes * c.nLayers());
         vPool = res.malloc(kvLayerBytes * c.nLayers());
         RopeTable rope = new RopeTable(c, this.maxContext);
@@ -194,7 +217,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         oLogitRows = oSeg + 4 * slots;
         oGated = oLogitRows + maxLogitRows;
         oKeep = oGated + maxRows;
-        oMask = oKeep + maxRows;
+        oSegLogits = oKeep + maxRows;
+        oMask = oSegLogits + 2 * slots;
         int descWords = oMask + maxRows * maxMaskWords;
         desc = res.malloc((long) descWords * 4);
         hDesc = res.pinned((long) descWords * 4);
@@ -220,12 +244,13 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         kArgmax = d.kernel("argmax_rows");
         kToBf16 = d.kernel("to_bf16");
         kCompact = d.kernel("kv_compact");
+        graphs = new StepGraphs(d);
         d.sync();
     }
 
     /** Device bytes of a KV pool of {@code slots} slots of {@code rows} rows each. */
     static long kvPoolBytes(LlamaConfig c, ElementType type, int slots, int rows) {
-        return 2L * c.nLayers() * slots * rows * c.kvDim() * type.bytes();
+        return 2L * c.nLayers() * ((long) slots * rows + 1) * c.kvDim() * type.bytes(); // + padding's scratch row
     }
 
     /** Device bytes of a forward's activations, descriptor and RoPE tables (LoRA scratch when loraRank > 0). */
@@ -233,11 +258,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         long dim = c.dim();
         long qkvDim = c.qDim() + 2L * c.kvDim();
         long hid = c.hiddenDim();
-        long b = rows * dim * 4 + rows * dim * t.bytes() + rows * qkvDim * 4 + rows * c.qDim() * (long) t.bytes()
-                + rows * 2 * hid * 4 + rows * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
+        long r1 = rows + 1L; // the scratch row
+        long b = r1 * dim * 4 + r1 * dim * t.bytes() + r1 * qkvDim * 4 + r1 * c.qDim() * (long) t.bytes()
+                + r1 * 2 * hid * 4 + r1 * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
                 + (long) logitRows * c.vocabSize() * 4 + logitRows * 4L;
         b += 2L * context * (c.headDim() / 2) * 4;
-        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows);
+        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows + 2L * rows);
         if (loraRank > 0) {
             long widest = Math.max(Math.max(dim, c.qDim()), 2 * hid);
             b += rows * widest * (t.bytes() + 4L) + rows * (long) loraRank * (4 + t.bytes());
@@ -327,6 +353,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             if (verifier != null) {
                 verifier.close();
             }
+            graphs.clear();
             verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
         }
         return this;
@@ -346,6 +373,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             if (head != null) {
                 head.close();
             }
+            graphs.clear();
             head = new DeviceSamplerHead(dm, adapter, nSlots);
         }
         return this;
@@ -414,7 +442,13 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int s = 0; s < segments; s++) {
             maxSegRows = Math.max(maxSegRows, batch.segmentStart(s + 1) - batch.segmentStart(s));
         }
-        int stride = (maxSegRows + 31) / 32;
+        // with graphs on, every count is padded to its bucket so one graph serves every step of the padded shape
+        boolean pad = graphsOn;
+        int rowsB = pad ? bucket(n, maxRows) : n;
+        int segB = pad ? bucket(segments, nSlots) : segments;
+        int segRowsB = pad ? bucket(maxSegRows, maxRows) : maxSegRows;
+        int logitsB = pad && nLogits > 0 ? bucket(nLogits, maxLogitRows) : nLogits;
+        int stride = (segRowsB + 31) / 32;
         int gated = 0;
         for (int s = 0; s < segments; s++) {
             DeviceKvSlot slot = slotOf(batch.cache(s), s);
@@ -463,34 +497,71 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int j = 0; j < nLogits; j++) {
             di.put(oLogitRows + j, batch.logitRow(j));
         }
+        int gatedB = pad && gated > 0 ? bucket(gated, maxRows) : gated;
+        // padding: rows of token 0 at position 0 writing K/V into the scratch row, sequences of no rows (every
+        // kernel skips them), logit rows repeating row 0, gated rows naming the scratch activation row
+        for (int r = n; r < rowsB; r++) {
+            di.put(oTokens + r, 0).put(oPositions + r, 0).put(oKvRows + r, scratchKvRow);
+        }
+        for (int s = segments; s < segB; s++) {
+            di.put(oSeg + 4 * s, 0).put(oSeg + 4 * s + 1, 0).put(oSeg + 4 * s + 2, 0).put(oSeg + 4 * s + 3, 0);
+        }
+        for (int j = nLogits; j < logitsB; j++) {
+            di.put(oLogitRows + j, 0);
+        }
+        for (int g = gated; g < gatedB; g++) {
+            di.put(oGated + g, maxRows);
+        }
         if (head != null && adapter != null && adapter != head.adapter()) {
             throw new IllegalArgumentException("this forward drafts on the device with another adapter than the"
                     + " batch's; call draftOnDevice with this adapter");
+        }
+        if (adapter != graphAdapter) {
+            graphs.clear(); // the graphs captured the other adapter's mask table and LoRA weights
+            graphAdapter = adapter;
         }
         long maskTable = adapter == null ? desc : dm.useAdapter(adapter); // any valid pointer when there are no masks
         if (gated > 0) {
             ensureLoraScratch(adapter.config().rank());
         }
-        d.copyToDevice(desc, hDesc, 0, (long) (oMask + n * stride) * 4);
-        launchesLastForward = 0;
-        enqueue(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
+        boolean verify = verifier != null && nLogits > 0;
+        boolean draft = verify && head != null && gated > 0;
+        if (verify) {
+            verifier.prepare(batch, di, oSegLogits, segB);
+        }
+        d.copyToDevice(desc, hDesc, 0, (long) (oMask + rowsB * stride) * 4);
+        stepRows = rowsB;
+        stepRealRows = n;
+        stepSegments = segB;
+        stepSegRows = segRowsB;
+        stepLogits = logitsB;
+        stepGated = gatedB;
+        stepPasses = draft ? head.passes(batch) : -1;
+        stepAdapter = adapter;
+        stepMaskTable = maskTable;
+        if (graphsOn) {
+            shape[0] = rowsB;
+            shape[1] = segB;
+            shape[2] = segRowsB;
+            shape[3] = logitsB;
+            shape[4] = gatedB;
+            shape[5] = stepPasses;
+            launchesLastForward = graphs.run(shape, enqueueStep);
+        } else {
+            launchesLastForward = enqueueStep();
+        }
+        // copies back, outside the graph: only the real rows' results
         if (nLogits > 0) {
-            if (verifier != null) {
-                long rowBytes = (long) c.kvDim() * kv.bytes();
-                verifier.enqueue(batch, argmaxDev, desc + 4L * oTokens, desc + 4L * oLogitRows, desc + 4L * oSeg,
-                        vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
-                        rowThreads((int) (rowBytes / 4)));
-                launchesLastForward += 2;
-                if (head != null && gated > 0) {
-                    head.enqueue(batch, hiddenDev, desc + 4L * oTokens, desc + 4L * oSeg, verifier.segLogitsDevice(),
-                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
-                    launchesLastForward += head.launches();
-                }
-            }
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
             if (verifier == null) {
                 d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
             }
+        }
+        if (verify) {
+            verifier.copyBack(segments);
+        }
+        if (draft) {
+            head.copyBack();
         }
         boolean hiddenToHost = gated > 0 && head == null;
         if (hiddenToHost) {
@@ -506,11 +577,11 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         if (hiddenToHost) {
             hiddenFloats.get(0, hidden, 0, n * c.dim());
         }
-        if (verifier != null && nLogits > 0) {
+        if (verify) {
             verifier.finish(batch);
         }
         if (head != null) {
-            if (gated > 0 && nLogits > 0) {
+            if (draft) {
                 head.finish(batch, verifier.segmentVerdicts(), verifier.segmentFirstLogit(), argmax);
             } else {
                 head.clear();
@@ -522,11 +593,50 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
     }
 
+    /**
+     * The bucket a count is padded to when graphs are on: powers of two up to 16, then multiples of 16 (at most a
+     * sixth wasted beyond 96 rows), capped at {@code max}.
+     */
+    static int bucket(int n, int max) {
+        int b = n <= 1 ? 1 : n <= 16 ? Integer.highestOneBit(n - 1) << 1 : (n + 15) / 16 * 16;
+        return Math.min(Math.max(b, n), max);
+    }
+
+    /** Whether steps run as CUDA graphs ({@code -Dmtp.device.graphs}, default true). */
+    public boolean graphs() {
+        return graphsOn;
+    }
+
+    /** Turns CUDA graphs on or off for the following steps (off: every step queued eagerly and unpadded). */
+    public DeviceForward graphs(boolean on) {
+        synchronized (d) {
+            graphsOn = on;
+            graphs.clear();
+        }
+        return this;
+    }
+
+    /** Graphs captured and steps replayed from them so far, for tests and bench records. */
+    public int[] graphCounts() {
+        return new int[]{graphs.captured(), graphs.replayed()};
+    }
+
+    /**
+     * A planted capture bug for the tests that guard graph replay: the embedding kernel gets the step's real row
+     * count by value instead of the padded one, so a replayed graph embeds only as many rows as the step it was
+     * captured from. Eager execution stays correct; replay equals eager only when every per-step value is read
+     * from the descriptor.
+     */
+    void plantRowCountByValue() {
+        rowCountByValue = true;
+    }
+
     private void ensureLoraScratch(int rank) {
         if (rank <= loraRank) {
             return;
         }
         freeLora();
+        graphs.clear(); // the graphs captured the old scratch
         long widest = Math.max(Math.max(c.dim(), c.qDim()), 2L * c.hiddenDim());
         loraIn = res.malloc(maxRows * widest * act.bytes());
         loraBranch = res.malloc(maxRows * widest * 4);
@@ -545,9 +655,20 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
     }
 
-    /** Queues the whole forward. */
-    private void enqueue(BlockBatch batch, MtpAdapter adapter, int n, int segments, int nLogits, int gated, int stride,
-                     int maxSegRows, long maskTable) {
+    /**
+     * Queues the whole step (forward, then verification, compaction and drafts when on) from the step fields
+     * alone: every by-value argument is a function of the padded shape or of this forward's fixed buffers, so the
+     * launches can be captured once and replayed for any step of that shape. Returns the launches queued.
+     */
+    private long enqueueStep() {
+        queued = 0;
+        int n = stepRows;
+        int segments = stepSegments;
+        int nLogits = stepLogits;
+        int gated = stepGated;
+        int stride = (stepSegRows + 31) / 32;
+        MtpAdapter adapter = stepAdapter;
+        long maskTable = stepMaskTable;
         int dim = c.dim();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
@@ -562,10 +683,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         long descMask = desc + 4L * oMask;
         long descGated = desc + 4L * oGated;
         long descLogitRows = desc + 4L * oLogitRows;
-        launch(kEmbed, n, 1, 1, rowThreads(dim), args.reset().ptr(x).ptr(descTokens).i32(n).ptr(dm.embedding())
+        int embedRows = rowCountByValue ? stepRealRows : n; // the planted bug (tests only)
+        launch(kEmbed, embedRows, 1, 1, rowThreads(dim), args.reset().ptr(x).ptr(descTokens).i32(embedRows)
+                .ptr(dm.embedding())
                 .i32(act.code()).ptr(maskTable).i32(c.vocabSize()).i32(dim));
         int group = c.groupSize();
-        int attTiles = (maxSegRows * group + ATT_THREADS - 1) / ATT_THREADS;
+        int attTiles = (stepSegRows * group + ATT_THREADS - 1) / ATT_THREADS;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int l = 0; l < c.nLayers(); l++) {
             DeviceModel.Layer w = dm.layer(l);
@@ -612,7 +735,20 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             matmul(logitsDev, 0f, dm.classifier(), lmIn, nLogits, dim, c.vocabSize());
             launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
                     .ptr(argmaxDev));
+            if (verifier != null) {
+                long rowBytes = (long) c.kvDim() * kv.bytes();
+                verifier.enqueue(segments, argmaxDev, descTokens, descLogitRows, desc + 4L * oSegLogits, descSeg,
+                        c.vocabSize(), kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
+                        rowThreads((int) (rowBytes / 4)));
+                queued += 2;
+                if (head != null && gated > 0) {
+                    head.enqueue(segments, stepPasses, hiddenDev, descTokens, descSeg, desc + 4L * oSegLogits,
+                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
+                    queued += head.launches();
+                }
+            }
         }
+        return queued;
     }
 
     private void rmsnorm(long out, long in, long rowIndex, int useIndex, long weight, int rows) {
@@ -628,7 +764,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private void matmul(long out, float beta, long w, long in, int rows, int inDim, int outDim) {
         d.gemm(true, false, outDim, rows, inDim, 1f, w, act, inDim, in, act, inDim, beta, out, ElementType.F32,
                 outDim);
-        launchesLastForward++;
+        queued++;
     }
 
     /**
@@ -655,14 +791,14 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         d.gemm(true, false, lw.out(), gated, lw.rank(), 1f, lw.up(), act, lw.rank(), low, act, lw.rank(), 0f,
                 loraBranch, ElementType.F32, lw.out());
-        launchesLastForward += 2;
+        queued += 2;
         launch(kLora, gated, 1, 1, rowThreads(lw.out()), args.reset().ptr(out).ptr(loraBranch).ptr(gatedRows)
                 .i32(gated).i32(lw.out()).i32(outStride).i32(colOffset).f32(adapter.config().scaling()));
     }
 
     private void launch(int kernel, int gx, int gy, int gz, int block, LaunchArgs a) {
         d.launch(kernel, gx, gy, gz, block, a);
-        launchesLastForward++;
+        queued++;
     }
 
     /** Threads for a kernel that strides one block over a row of {@code width} values. */
@@ -698,6 +834,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     @Override
     public void close() {
         synchronized (d) {
+            graphs.clear();
             if (head != null) {
                 head.close();
                 head = null;
