@@ -126,7 +126,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
 
     // CUDA graphs: one per padded step shape; the step being queued, padded when graphs are on
     private final StepGraphs graphs;
-    private boolean graphsOn = Boolean.parseBoolean(System.getProperty("mtp.device.graphs", "true"));
+    private boolean graphsOn = graphsByDefault();
     private MtpAdapter graphAdapter;
     private final int[] shape = new int[6];
     private final StepGraphs.StepEnqueue enqueueStep = this::enqueueStep;
@@ -602,7 +602,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         return Math.min(Math.max(b, n), max);
     }
 
-    /** Whether steps run as CUDA graphs ({@code -Dmtp.device.graphs}, default true). */
+    /** {@code -Dmtp.device.graphs} (default true): whether new device forwards run their steps as CUDA graphs. */
+    public static boolean graphsByDefault() {
+        return Boolean.parseBoolean(System.getProperty("mtp.device.graphs", "true"));
+    }
+
+    /** Whether steps run as CUDA graphs ({@link #graphsByDefault} unless set by {@link #graphs(boolean)}). */
     public boolean graphs() {
         return graphsOn;
     }
