@@ -12,6 +12,7 @@ import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.Backend;
 
 import java.lang.ref.Cleaner;
@@ -93,6 +94,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int oMask;
     private final int oKeep;
     private final int oSegLogits;
+    private final int oSample;
     private final HostBuffer hDesc;
     private final HostBuffer hHidden;
     private final HostBuffer hLogits;
@@ -117,6 +119,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int kArgmax;
     private final int kToBf16;
     private final int kCompact;
+    private final int kSample;
     private final LaunchArgs args = new LaunchArgs(16);
     private final Resources res;
     private final Cleaner.Cleanable cleanable;
@@ -128,7 +131,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final StepGraphs graphs;
     private boolean graphsOn = graphsByDefault();
     private MtpAdapter graphAdapter;
-    private final int[] shape = new int[6];
+    private final int[] shape = new int[7];
     private final StepGraphs.StepEnqueue enqueueStep = this::enqueueStep;
     /** Where padding rows write their K/V (one row past every slot) and gated-row padding points (row maxRows). */
     private final int scratchKvRow;
@@ -139,6 +142,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private int stepLogits;
     private int stepGated;
     private int stepPasses;
+    private boolean stepSample;
     private MtpAdapter stepAdapter;
     private long stepMaskTable;
     private long queued;
@@ -218,7 +222,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         oGated = oLogitRows + maxLogitRows;
         oKeep = oGated + maxRows;
         oSegLogits = oKeep + maxRows;
-        oMask = oSegLogits + 2 * slots;
+        oSample = oSegLogits + 2 * slots;
+        oMask = oSample + 5 * slots;
         int descWords = oMask + maxRows * maxMaskWords;
         desc = res.malloc((long) descWords * 4);
         hDesc = res.pinned((long) descWords * 4);
@@ -244,6 +249,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         kArgmax = d.kernel("argmax_rows");
         kToBf16 = d.kernel("to_bf16");
         kCompact = d.kernel("kv_compact");
+        kSample = d.kernel("spec_sample");
         graphs = new StepGraphs(d);
         d.sync();
     }
@@ -263,7 +269,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                 + r1 * 2 * hid * 4 + r1 * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
                 + (long) logitRows * c.vocabSize() * 4 + logitRows * 4L;
         b += 2L * context * (c.headDim() / 2) * 4;
-        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows + 2L * rows);
+        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows + 7L * rows);
         if (loraRank > 0) {
             long widest = Math.max(Math.max(dim, c.qDim()), 2 * hid);
             b += rows * widest * (t.bytes() + 4L) + rows * (long) loraRank * (4 + t.bytes());
@@ -345,8 +351,9 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     }
 
     /**
-     * From now on each forward verifies greedily and compacts the KV cache on the device ({@link DeviceVerifier}),
-     * with {@code stopIds} as the stop tokens; only argmax and verdicts come back to the host.
+     * From now on each forward verifies and compacts the KV cache on the device ({@link DeviceVerifier}), with
+     * {@code stopIds} as the stop tokens: greedily, or by speculative sampling ({@code spec_sample}) for segments whose
+     * {@link BlockBatch#sampling} has temperature > 0; only tokens and verdicts come back to the host.
      */
     public DeviceForward verifyOnDevice(int[] stopIds) {
         synchronized (d) {
@@ -390,6 +397,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     @Override
     public GreedyVerdicts verdicts() {
         return verifier == null ? null : verifier.view();
+    }
+
+    /** A forward that verifies on the device also samples there ({@code spec_sample}) at temperature > 0. */
+    @Override
+    public boolean samplesOnDevice() {
+        return verifier != null;
     }
 
     /** The device argmax of each logit row of the last forward (ties to the lowest id, as {@code Sampler.argmax}). */
@@ -526,8 +539,16 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         boolean verify = verifier != null && nLogits > 0;
         boolean draft = verify && head != null && gated > 0;
+        boolean sample = false;
         if (verify) {
             verifier.prepare(batch, di, oSegLogits, segB);
+            for (int s = 0; s < segB; s++) {
+                SamplingOptions o = s < segments ? batch.sampling(s) : SamplingOptions.GREEDY;
+                sample |= !o.greedy();
+                di.put(oSample + 5 * s, Float.floatToRawIntBits(o.temperature())).put(oSample + 5 * s + 1, o.topK())
+                        .put(oSample + 5 * s + 2, Float.floatToRawIntBits(o.topP()))
+                        .put(oSample + 5 * s + 3, (int) o.seed()).put(oSample + 5 * s + 4, (int) (o.seed() >>> 32));
+            }
         }
         d.copyToDevice(desc, hDesc, 0, (long) (oMask + rowsB * stride) * 4);
         stepRows = rowsB;
@@ -537,6 +558,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         stepLogits = logitsB;
         stepGated = gatedB;
         stepPasses = draft ? head.passes(batch) : -1;
+        stepSample = sample;
         stepAdapter = adapter;
         stepMaskTable = maskTable;
         if (graphsOn) {
@@ -546,6 +568,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             shape[3] = logitsB;
             shape[4] = gatedB;
             shape[5] = stepPasses;
+            shape[6] = sample ? 1 : 0;
             launchesLastForward = graphs.run(shape, enqueueStep);
         } else {
             launchesLastForward = enqueueStep();
@@ -738,8 +761,14 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         if (nLogits > 0) {
             rmsnorm(lmIn, x, descLogitRows, 1, dm.finalNorm(), nLogits);
             matmul(logitsDev, 0f, dm.classifier(), lmIn, nLogits, dim, c.vocabSize());
-            launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
-                    .ptr(argmaxDev));
+            if (stepSample) { // speculative sampling: the tokens verification treats as each row's argmax
+                launch(kSample, segments, 1, 1, rowThreads(c.vocabSize()), args.reset().ptr(logitsDev)
+                        .i32(c.vocabSize()).ptr(descTokens).ptr(descPositions).ptr(descLogitRows).ptr(desc + 4L * oSegLogits)
+                        .ptr(desc + 4L * oSample).ptr(argmaxDev));
+            } else {
+                launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
+                        .ptr(argmaxDev));
+            }
             if (verifier != null) {
                 long rowBytes = (long) c.kvDim() * kv.bytes();
                 verifier.enqueue(segments, argmaxDev, descTokens, descLogitRows, desc + 4L * oSegLogits, descSeg,

@@ -11,7 +11,8 @@
 // accept, draw), so a sequence's tokens depend on its seed and its own tokens only, never on the batch around it;
 // each position's draws are used by exactly one step. The logit rows are overwritten with probabilities.
 // params: [segments][5] temperature (float bits), top-k (0 = off), top-p (float bits, 1 = off), seed low, high.
-// segLogits: [segments][2] first logit index, count (0 = skip). Launch: grid = segments, block = MTP_SAMPLE_THREADS.
+// segLogits: [segments][2] first logit index, count (0 = skip). Launch: grid = segments, block = a multiple of
+// 32 up to MTP_SAMPLE_THREADS.
 #include "reduce.cuh"
 
 #define MTP_SAMPLE_THREADS 256
