@@ -19,6 +19,7 @@ import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -120,6 +121,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int kToBf16;
     private final int kCompact;
     private final int kSample;
+    private final int kNextBlock;
     private final LaunchArgs args = new LaunchArgs(16);
     private final Resources res;
     private final Cleaner.Cleanable cleanable;
@@ -147,6 +149,18 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private long stepMaskTable;
     private long queued;
     private boolean rowCountByValue;
+
+    // the pipelined step: step t + 1 queued on the device before step t's results are read
+    private boolean pipelineOn = pipelineByDefault();
+    private boolean ahead;
+    private long aheadLaunches;
+    private final long resultsEvent;
+    private final int[] predicted;
+    private final int[] descCheck;
+    private int predictedWords;
+    private double aheadScore = 1; // running rate of guesses that held
+    private int pipelinedSteps;
+    private int discardedSteps;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -250,6 +264,10 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         kToBf16 = d.kernel("to_bf16");
         kCompact = d.kernel("kv_compact");
         kSample = d.kernel("spec_sample");
+        kNextBlock = d.kernel("mtp_next_block");
+        resultsEvent = d.newEvent();
+        predicted = new int[descWords];
+        descCheck = new int[descWords];
         graphs = new StepGraphs(d);
         d.sync();
     }
@@ -361,6 +379,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                 verifier.close();
             }
             graphs.clear();
+            ahead = false;
             verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
         }
         return this;
@@ -381,6 +400,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                 head.close();
             }
             graphs.clear();
+            ahead = false;
             head = new DeviceSamplerHead(dm, adapter, nSlots);
         }
         return this;
@@ -550,28 +570,47 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                         .put(oSample + 5 * s + 3, (int) o.seed()).put(oSample + 5 * s + 4, (int) (o.seed() >>> 32));
             }
         }
-        d.copyToDevice(desc, hDesc, 0, (long) (oMask + rowsB * stride) * 4);
-        stepRows = rowsB;
-        stepRealRows = n;
-        stepSegments = segB;
-        stepSegRows = segRowsB;
-        stepLogits = logitsB;
-        stepGated = gatedB;
-        stepPasses = draft ? head.passes(batch) : -1;
-        stepSample = sample;
-        stepAdapter = adapter;
-        stepMaskTable = maskTable;
-        if (graphsOn) {
+        int words = oMask + rowsB * stride;
+        int passes = draft ? head.passes(batch) : -1;
+        // the step queued ahead on the device (pipelined) is this one when its descriptor is the one just built
+        boolean sameStep = stepRows == rowsB && stepRealRows == n && stepSegments == segB && stepSegRows == segRowsB
+                && stepLogits == logitsB && stepGated == gatedB && stepPasses == passes && stepSample == sample
+                && stepAdapter == adapter && stepMaskTable == maskTable;
+        boolean confirmed = ahead && sameStep && words == predictedWords && descriptorIsPredicted(words);
+        if (ahead) {
+            if (confirmed) {
+                pipelinedSteps++;
+                aheadScore = 0.75 * aheadScore + 0.25;
+            } else {
+                discardedSteps++; // it ran on a guess that did not hold: its rows lie past every cache's length
+                aheadScore = 0.75 * aheadScore;
+            }
+            ahead = false;
+        } else {
+            aheadScore = Math.min(1, aheadScore + 0.02); // try again now and then
+        }
+        if (confirmed) {
+            launchesLastForward = aheadLaunches;
+        } else {
+            d.copyToDevice(desc, hDesc, 0, (long) words * 4);
+            stepRows = rowsB;
+            stepRealRows = n;
+            stepSegments = segB;
+            stepSegRows = segRowsB;
+            stepLogits = logitsB;
+            stepGated = gatedB;
+            stepPasses = passes;
+            stepSample = sample;
+            stepAdapter = adapter;
+            stepMaskTable = maskTable;
             shape[0] = rowsB;
             shape[1] = segB;
             shape[2] = segRowsB;
             shape[3] = logitsB;
             shape[4] = gatedB;
-            shape[5] = stepPasses;
+            shape[5] = passes;
             shape[6] = sample ? 1 : 0;
-            launchesLastForward = graphs.run(shape, enqueueStep);
-        } else {
-            launchesLastForward = enqueueStep();
+            launchesLastForward = queueStep();
         }
         // copies back, outside the graph: only the real rows' results
         if (nLogits > 0) {
@@ -590,7 +629,22 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         if (hiddenToHost) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
         }
-        d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        // pipelined: step t + 1, built on the device from this step's verdicts and drafts, is queued before this
+        // step's results are read (the host waits for the copies only); verified against the host's own next block
+        // a decoder whose next block is often another layout (linear after a rejection) stops being guessed for
+        boolean queueAhead = pipelineOn && verify && (head != null ? draft : gated == 0) && aheadScore >= 0.5
+                && steadyState(batch);
+        if (queueAhead) {
+            d.recordEvent(resultsEvent);
+            d.launch(kNextBlock, segB, 1, 1, 32, args.reset().ptr(desc + 4L * oSeg).ptr(desc + 4L * oPositions)
+                    .ptr(desc + 4L * oKvRows).ptr(desc + 4L * oTokens).ptr(desc + 4L * oLogitRows)
+                    .ptr(desc + 4L * oSegLogits).ptr(verifier.verdictDevice()).ptr(argmaxDev)
+                    .ptr(head != null ? head.draftsDevice() : argmaxDev).i32(head != null ? head.maxDrafts() : 0));
+            aheadLaunches = queueStep();
+            d.awaitEvent(resultsEvent);
+        } else {
+            d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        }
         if (nLogits > 0) {
             argmaxInts.get(0, argmax, 0, nLogits);
             if (verifier == null) {
@@ -610,10 +664,71 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
                 head.clear();
             }
         }
+        if (queueAhead) {
+            predictNext(batch, words);
+            ahead = true;
+        }
         lastLogitRows = nLogits;
         for (int s = 0; s < segments; s++) {
             ((DeviceKvSlot) batch.cache(s)).append(batch.segmentStart(s + 1) - batch.segmentStart(s));
         }
+    }
+
+    /**
+     * Whether the next step is likely this one advanced (what {@code mtp_next_block} assumes): every sequence
+     * verifies real rows starting at its block's first row, i.e. decodes rather than ends a prompt, and its drafts
+     * are the device's (without the sampler head on the device, only single-row steps qualify).
+     */
+    private boolean steadyState(BlockBatch batch) {
+        int[] first = verifier.segmentFirstLogit();
+        int[] count = verifier.segmentLogitCount();
+        for (int s = 0; s < batch.segments(); s++) {
+            if (count[s] == 0 || batch.logitRow(first[s]) != batch.segmentStart(s) || head == null && count[s] > 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Queues the step of the current step fields: replayed from its graph, or launch by launch. */
+    private long queueStep() {
+        return graphsOn ? graphs.run(shape, enqueueStep) : enqueueStep();
+    }
+
+    /**
+     * The descriptor {@code mtp_next_block} built on the device for the step queued ahead, computed here from this
+     * step's descriptor and results by the same rule: each sequence's rows and cache advance past real row 0's offset
+     * plus a + 1, real row 0 takes the token verification gave real row a, real rows 1.. the device's drafts.
+     */
+    private void predictNext(BlockBatch batch, int words) {
+        descInts.get(0, predicted, 0, words);
+        predictedWords = words;
+        int[] v = verifier.segmentVerdicts();
+        int[] firstLogit = verifier.segmentFirstLogit();
+        int[] count = verifier.segmentLogitCount();
+        for (int s = 0; s < batch.segments(); s++) {
+            if (count[s] == 0) {
+                continue;
+            }
+            int a = v[4 * s];
+            int shift = v[4 * s + 3] + a + 1;
+            int first = batch.segmentStart(s);
+            int rows = batch.segmentStart(s + 1) - first;
+            for (int r = first; r < first + rows; r++) {
+                predicted[oPositions + r] += shift;
+                predicted[oKvRows + r] += shift;
+            }
+            predicted[oSeg + 4 * s + 2] += shift;
+            for (int g = 0; g < count[s]; g++) {
+                predicted[oTokens + batch.logitRow(firstLogit[s] + g)] = g == 0 ? argmax[firstLogit[s] + a]
+                        : head.draft(s, g - 1);
+            }
+        }
+    }
+
+    private boolean descriptorIsPredicted(int words) {
+        descInts.get(0, descCheck, 0, words);
+        return Arrays.equals(descCheck, 0, words, predicted, 0, words);
     }
 
     /**
@@ -642,6 +757,29 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             graphs.clear();
         }
         return this;
+    }
+
+    /** {@code -Dmtp.device.pipeline} (default true): whether new device forwards queue steps ahead. */
+    public static boolean pipelineByDefault() {
+        return Boolean.parseBoolean(System.getProperty("mtp.device.pipeline", "true"));
+    }
+
+    /**
+     * Turns the pipelined step on or off: when on, a forward that verifies (and drafts, if it has mask rows) on the
+     * device queues the next step, built on the device ({@code mtp_next_block}), before it reads this step's
+     * results, and the next {@link #forward} uses it when the host's block is the one predicted.
+     */
+    public DeviceForward pipeline(boolean on) {
+        synchronized (d) {
+            pipelineOn = on;
+            ahead = false;
+        }
+        return this;
+    }
+
+    /** Steps that ran ahead and were used, and those discarded (the host's block differed), so far. */
+    public int[] pipelineCounts() {
+        return new int[]{pipelinedSteps, discardedSteps};
     }
 
     /** Graphs captured and steps replayed from them so far, for tests and bench records. */

@@ -91,6 +91,20 @@ final class DeviceSamplerHead implements AutoCloseable {
         return adapter;
     }
 
+    /** The device drafts, {@code [segments][maxDrafts()]} then the counts. */
+    long draftsDevice() {
+        return draftsDev;
+    }
+
+    int maxDrafts() {
+        return maxDrafts;
+    }
+
+    /** Draft {@code j} of segment {@code s} of the last step (after {@link #finish}). */
+    int draft(int s, int j) {
+        return drafts[s * maxDrafts + j];
+    }
+
     /** Launches plus GEMMs of the last step's drafting. */
     long launches() {
         return launches;

@@ -69,6 +69,11 @@ final class DeviceVerifier implements AutoCloseable {
         return segFirst;
     }
 
+    /** Logit rows per segment of the last {@link #prepare}. */
+    int[] segmentLogitCount() {
+        return segCount;
+    }
+
     GreedyVerdicts view() {
         return view;
     }
