@@ -176,7 +176,6 @@ class DeviceGraphTest {
      */
     @Test
     void linearAndQuadraticDecodingReplaysBitForBit() {
-        Llama2cPrompts prompts = new Llama2cPrompts();
         int k = 4;
         for (String kind : new String[]{"linear", "quadratic"}) {
             for (int batch : new int[]{1, 4}) {
@@ -190,7 +189,7 @@ class DeviceGraphTest {
                         var drafter = new SamplerHeadDrafter(model, adapter, fwd.backend());
                         Decoder d = kind.equals("linear") ? new LinearDecoder(rec, adapter, k, drafter, batch)
                                 : new QuadraticDecoder(rec, adapter, k, drafter, batch);
-                        results.add(d.generateAll(prompts.requests(batch == 1 ? 3 : 5, 16)));
+                        results.add(d.generateAll(requests(batch == 1 ? 3 : 5, 16)));
                         logits.add(rec.logits);
                         replayed = fwd.graphCounts()[1];
                     }
@@ -211,26 +210,14 @@ class DeviceGraphTest {
         }
     }
 
-    /** The stories openings, tokenized, as requests. */
-    private static final class Llama2cPrompts {
-        private final List<int[]> ids = new ArrayList<>();
-
-        Llama2cPrompts() {
-            var tok = io.mtpspark.engine.tokenizer.Llama2cTokenizer.load(TestModels.tok512(),
-                    model.config().vocabSize());
-            for (String s : new String[]{"Once upon a time", "The little dog", "Sara and Ben went to the park",
-                    "Max had a red ball", "The old man"}) {
-                ids.add(tok.encode(s));
-            }
+    /** The stories openings as {@code count} greedy requests. */
+    private static List<GenerationRequest> requests(int count, int maxTokens) {
+        List<int[]> ids = StoriesPrompts.openings(model);
+        List<GenerationRequest> r = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            r.add(new GenerationRequest(ids.get(i % ids.size()), maxTokens, SamplingOptions.GREEDY));
         }
-
-        List<GenerationRequest> requests(int count, int maxTokens) {
-            List<GenerationRequest> r = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                r.add(new GenerationRequest(ids.get(i % ids.size()), maxTokens, SamplingOptions.GREEDY));
-            }
-            return r;
-        }
+        return r;
     }
 
     /** A forward that keeps a copy of every step's logits. */

@@ -8,13 +8,10 @@ import io.mtpspark.engine.decode.GenerationResult;
 import io.mtpspark.engine.decode.LinearDecoder;
 import io.mtpspark.engine.decode.QuadraticDecoder;
 import io.mtpspark.engine.decode.StopRule;
-import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.sampling.SamplingOptions;
-import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.engine.tensor.ScalarBackend;
-import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,17 +47,8 @@ class DevicePipelineTest {
         device = TestDevices.open();
         weights = DeviceModel.upload(device, model, ElementType.F32);
         adapter = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
-        Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), model.config().vocabSize());
-        prompts = new ArrayList<>();
-        for (String s : new String[]{"Once upon a time", "The little dog", "Sara and Ben went to the park",
-                "Max had a red ball", "The old man"}) {
-            prompts.add(tok.encode(s));
-        }
-        AutoregressiveDecoder cpu = new AutoregressiveDecoder(new LlamaForward(model, new CpuBackend(1), 64, 512));
-        expected = new ArrayList<>();
-        for (int[] p : prompts) {
-            expected.add(cpu.generate(p, MAX_TOKENS, SamplingOptions.GREEDY).generatedIds());
-        }
+        prompts = StoriesPrompts.openings(model);
+        expected = StoriesPrompts.cpuGreedy(model, prompts, MAX_TOKENS);
     }
 
     @AfterAll

@@ -17,7 +17,6 @@ import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.engine.tensor.ScalarBackend;
-import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,8 +40,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * step).
  */
 class DeviceSamplerHeadTest {
-    private static final String[] OPENINGS = {"Once upon a time", "The little dog", "Sara and Ben went to the park",
-            "Max had a red ball", "The old man"};
     private static final int MAX_TOKENS = 12;
     private static DeviceApi device;
     private static DeviceModel weights;
@@ -59,11 +56,7 @@ class DeviceSamplerHeadTest {
         weights = DeviceModel.upload(device, model, ElementType.F32);
         shipped = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
         random = MtpAdapter.random(model, 8, 4, 11);
-        Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), model.config().vocabSize());
-        prompts = new ArrayList<>();
-        for (String s : OPENINGS) {
-            prompts.add(tok.encode(s));
-        }
+        prompts = new ArrayList<>(StoriesPrompts.openings(model));
         SplittableRandom rng = new SplittableRandom(5);
         int vocab = model.config().vocabSize();
         while (prompts.size() < 53) { // random token strings: BOS, then 2..12 ids that are not stop tokens
@@ -113,10 +106,10 @@ class DeviceSamplerHeadTest {
                         : new int[]{8};
                 for (int k : ks) {
                     int rows = kind.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
-                    // batch 1: four prompts one after another in one slot, the first two with CUDA graphs
+                    // batch 1: three prompts one after another in one slot, the first two with CUDA graphs
                     try (DeviceForward fwd = onDevice(adapter, rows, k + 1, 1)) {
                         Decoder d = decoder(kind, fwd, adapter, k, 1);
-                        for (int i = 0; i < 4; i++, next++) {
+                        for (int i = 0; i < 3; i++, next++) {
                             if (fwd.graphs() != i < 2) {
                                 replayed += fwd.graphCounts()[1];
                                 fwd.graphs(false);

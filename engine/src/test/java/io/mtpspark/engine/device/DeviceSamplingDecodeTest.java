@@ -11,7 +11,6 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.mtp.SamplingCase;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.ScalarBackend;
-import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,11 +62,10 @@ class DeviceSamplingDecodeTest {
     void aRequestsSampledTokensDependOnItsSeedOnly() {
         LlamaModel model = TestModels.stories();
         MtpAdapter adapter = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
-        Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), model.config().vocabSize());
+        List<int[]> openings = StoriesPrompts.openings(model);
         List<GenerationRequest> requests = new ArrayList<>();
-        String[] openings = {"Once upon a time", "The little dog", "Sara and Ben went to the park"};
         for (int i = 0; i < 6; i++) {
-            requests.add(new GenerationRequest(tok.encode(openings[i % 3]), 12,
+            requests.add(new GenerationRequest(openings.get(i % 3), 12,
                     new SamplingOptions(0.8f, 40, 0.95f, 1000 + i)));
         }
         int k = 4;
