@@ -104,6 +104,9 @@ if want tests; then
         --select-class io.mtpspark.engine.device.DeviceDecodingTest \
         --select-class io.mtpspark.engine.device.DeviceVerifierTest \
         --select-class io.mtpspark.engine.device.DeviceSamplerHeadTest \
+        --select-class io.mtpspark.engine.device.DevicePipelineTest \
+        --select-class io.mtpspark.engine.device.DeviceSpeculativeSamplingTest \
+        --select-class io.mtpspark.engine.device.DeviceSamplingDecodeTest \
         --details=tree --disable-ansi-colors --disable-banner --reports-dir "$OUT/junit"
     # on a GPU machine a skipped CUDA test means detection failed there: that is a failure, not a pass
     if nvidia-smi -L >/dev/null 2>&1 && grep -q '<skipped' "$OUT/junit/TEST-junit-jupiter.xml" 2>/dev/null; then
