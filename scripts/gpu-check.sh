@@ -77,6 +77,8 @@ FLAGS=(--add-modules=jdk.incubator.vector -XX:+IgnoreUnrecognizedVMOptions -Dmtp
 ENGINE=("$JAVA" "${FLAGS[@]}" -Xmx8g -jar "$B/mtp-engine.jar")
 # the same with verification and drafting on the host (logits and hidden states copied back): the on/off comparison
 ENGINE_HOST_VERIFY=("$JAVA" "${FLAGS[@]}" -Xmx8g -Dmtp.device.verify=false -jar "$B/mtp-engine.jar")
+# the same with every step queued launch by launch instead of replayed from a CUDA graph
+ENGINE_NO_GRAPHS=("$JAVA" "${FLAGS[@]}" -Xmx8g -Dmtp.device.graphs=false -jar "$B/mtp-engine.jar")
 # the random 8B model is built on the host in F32 (32 GB of host arrays); on the device its matrices are BF16 (16 GB,
 # rounded on the device by to_bf16 as they stream in)
 BIG16=("$JAVA" "${FLAGS[@]}" -Xmx48g -Dmtp.device.weights=bf16 -jar "$B/mtp-engine.jar")
@@ -85,18 +87,26 @@ STORIES=(--model models/stories260K/stories260K.bin)
 
 # 1. tests: detection, kernel compile (nvcc), every per-op kernel against Java references, and the device tests the
 #    emulator runs in CI, here on the GPU (-Dmtp.test.device=cuda): the device forward against the CPU oracle and
-#    the goldens (F32 and BF16 weights, HF checkpoints, GQA + bias), MTP = autoregressive, batched = unbatched
+#    the goldens (F32 and BF16 weights, HF checkpoints, GQA + bias), MTP = autoregressive, batched = unbatched.
+#    First the exactness premises on this GPU: each row of an n-row GEMM equals the 1-row GEMM bit for bit (the
+#    pinned cuBLASLt algorithm; rerun with -Dmtp.cuda.gemm=default to test cuBLAS's own choice), and CUDA graph
+#    replay of padded steps equals eager unpadded steps bit for bit (row independence again, through the forward)
 if want tests; then
     run 150 "CUDA tests" "$JAVA" "${FLAGS[@]}" -Xmx8g -Dmtp.test.device=cuda -jar "$B/junit-console.jar" execute \
         -cp "$B/mtp-engine.jar:$B/test-classes" --include-engine=junit-jupiter \
         --select-class io.mtpspark.engine.cuda.GpuDetectionTest \
         --select-class io.mtpspark.engine.cuda.KernelCompileTest \
+        --select-class io.mtpspark.engine.device.GemmRowIndependenceTest \
+        --select-class io.mtpspark.engine.device.DeviceGraphTest \
         --select-class io.mtpspark.engine.cuda.CudaKernelsTest \
         --select-class io.mtpspark.engine.device.DeviceForwardTest \
         --select-class io.mtpspark.engine.device.DevicePrecisionTest \
         --select-class io.mtpspark.engine.device.DeviceDecodingTest \
         --select-class io.mtpspark.engine.device.DeviceVerifierTest \
         --select-class io.mtpspark.engine.device.DeviceSamplerHeadTest \
+        --select-class io.mtpspark.engine.device.DevicePipelineTest \
+        --select-class io.mtpspark.engine.device.DeviceSpeculativeSamplingTest \
+        --select-class io.mtpspark.engine.device.DeviceSamplingDecodeTest \
         --details=tree --disable-ansi-colors --disable-banner --reports-dir "$OUT/junit"
     # on a GPU machine a skipped CUDA test means detection failed there: that is a failure, not a pass
     if nvidia-smi -L >/dev/null 2>&1 && grep -q '<skipped' "$OUT/junit/TEST-junit-jupiter.xml" 2>/dev/null; then
@@ -128,7 +138,8 @@ print(json.dumps(r)); open(sys.argv[1], "a").write(json.dumps(r) + "\n")
 PY
 fi
 
-# 3. the 8B shape (random weights, BF16 on the device): block cost at 1/9/17/81 rows against one row, then
+# 3. the 8B shape (random weights, BF16 on the device): block cost at 1/9/17/81 rows against one row (each row
+#    count also with graphs off: graphs_on_vs_off in the record), then
 #    autoregressive batch-1 tokens/s (against the bandwidth limit) and quadratic k = 8; MTP runs entirely on the
 #    device (verification, compaction, sampler head). The random model is built on the host (~1 min per JVM).
 if want 8b; then
@@ -145,6 +156,9 @@ if want stories; then
         --adapter models/stories260K/mtp-adapter.safetensors --decoders autoregressive,quadratic --k 8 --steps 96 \
         --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
     run 40 "stories260K cuda quadratic k=8, host verification" "${ENGINE_HOST_VERIFY[@]}" bench "${STORIES[@]}" \
+        --backend cuda --adapter models/stories260K/mtp-adapter.safetensors --decoders quadratic --k 8 --steps 96 \
+        --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
+    run 40 "stories260K cuda quadratic k=8, graphs off" "${ENGINE_NO_GRAPHS[@]}" bench "${STORIES[@]}" \
         --backend cuda --adapter models/stories260K/mtp-adapter.safetensors --decoders quadratic --k 8 --steps 96 \
         --warmup 1 --repeats 2 --history "$OUT/bench.jsonl"
 fi

@@ -8,6 +8,7 @@ import io.mtpspark.engine.decode.Decoder;
 import io.mtpspark.engine.goodput.GoodputPolicy;
 import io.mtpspark.engine.session.DecoderFactory;
 import io.mtpspark.engine.decode.GenerationRequest;
+import io.mtpspark.engine.device.DeviceForward;
 import io.mtpspark.engine.kvcache.SequenceCache;
 import io.mtpspark.engine.llama.AttentionMask;
 import io.mtpspark.engine.model.LlamaConfig;
@@ -374,24 +375,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             AttentionMask mask = AttentionMask.cachePlusLocal(local, n);
-            // each measured round is the mean of enough forwards to fill ~50 ms; warm-up rounds are discarded
-            int perRound = 1;
-            double[] times = new double[repeats];
-            for (int round = -warmup; round < repeats; round++) {
-                long t0 = System.nanoTime();
-                for (int it = 0; it < perRound; it++) {
-                    batch.clear();
-                    batch.add(tokens, pos, gate, n, mask, cache, realRows, real);
-                    forward.forward(batch, adapter);
-                    cache.truncate(blockCache);
-                }
-                long t = System.nanoTime() - t0;
-                if (round >= 0) {
-                    times[round] = t / 1e6 / perRound;
-                } else {
-                    perRound = (int) Math.max(1, Math.min(100_000, 50_000_000L * perRound / Math.max(1, t)));
-                }
-            }
+            double[] times = timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows, real);
             double med = median(times);
             if (n == 1) {
                 one = med;
@@ -404,7 +388,40 @@ final class BenchCommand implements Callable<Integer> {
             if (limits != null) {
                 blockRoofline(r, model, n, real, med / 1e3);
             }
+            if (forward instanceof DeviceForward df && df.graphs()) {
+                // the same block queued launch by launch (graphs off): what CUDA graphs save on this row count
+                df.graphs(false);
+                double off = median(timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows,
+                        real));
+                df.graphs(true);
+                r.put("graphs_off_median_ms", off);
+                r.put("graphs_on_vs_off", med / off);
+            }
         }
+    }
+
+    /** Per measured round, the mean of enough forwards of the block to fill ~50 ms; warm-up rounds are discarded. */
+    private double[] timeBlock(BlockForward forward, BlockBatch batch, SequenceCache cache, MtpAdapter adapter,
+                               int[] tokens, int[] pos, boolean[] gate, int n, AttentionMask mask, int[] realRows,
+                               int real) {
+        int perRound = 1;
+        double[] times = new double[repeats];
+        for (int round = -warmup; round < repeats; round++) {
+            long t0 = System.nanoTime();
+            for (int it = 0; it < perRound; it++) {
+                batch.clear();
+                batch.add(tokens, pos, gate, n, mask, cache, realRows, real);
+                forward.forward(batch, adapter);
+                cache.truncate(blockCache);
+            }
+            long t = System.nanoTime() - t0;
+            if (round >= 0) {
+                times[round] = t / 1e6 / perRound;
+            } else {
+                perRound = (int) Math.max(1, Math.min(100_000, 50_000_000L * perRound / Math.max(1, t)));
+            }
+        }
+        return times;
     }
 
     /** The machine's limits with this backend's threads, measured before the forwards they judge. */

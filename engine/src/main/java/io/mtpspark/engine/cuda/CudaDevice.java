@@ -26,8 +26,9 @@ import java.util.Map;
 /**
  * The {@link DeviceApi} on one CUDA GPU through Bytedeco, CUDA 13.0 API surface only: cudart for memory, streams,
  * events and graphs, NVRTC-compiled kernels launched with {@code cuLaunchKernel} ({@link KernelModule}), cuBLAS
- * {@code cublasGemmEx} with {@code CUBLAS_COMPUTE_32F} and a fixed workspace set before any capture. Capture is
- * thread-local ({@code cudaStreamCaptureModeThreadLocal}), since Spark and JavaCPP run threads of their own; every
+ * {@code cublasGemmEx} with {@code CUBLAS_COMPUTE_32F} and a fixed workspace set before any capture, or (the
+ * default) cuBLASLt with one algorithm pinned per weight shape and no split-K ({@link PinnedGemm},
+ * {@code -Dmtp.cuda.gemm=pinned|default}). Capture is thread-local ({@code cudaStreamCaptureModeThreadLocal}), since Spark and JavaCPP run threads of their own; every
  * copy passes the stream. Not run on a GPU yet: the emulator ({@code device.EmulatedDevice}) runs the same calls.
  */
 public final class CudaDevice implements DeviceApi {
@@ -43,6 +44,8 @@ public final class CudaDevice implements DeviceApi {
     private final FloatPointer alpha = new FloatPointer(1);
     private final FloatPointer beta = new FloatPointer(1);
     private final long workspace;
+    /** Null with {@code -Dmtp.cuda.gemm=default}: cuBLAS chooses per call (row independence not guaranteed). */
+    private final PinnedGemm pinned;
     private final List<CUevent_st> events = new ArrayList<>();
     private final Map<Long, CUgraph_st> graphs = new HashMap<>();
     private final Map<Long, CUgraphExec_st> execs = new HashMap<>();
@@ -61,6 +64,12 @@ public final class CudaDevice implements DeviceApi {
         CudaErrors.checkCublas(cublas.cublasSetWorkspace_v2(blas, va.at(workspace), DeviceMemoryPlan.WORKSPACE_BYTES),
                 "cublasSetWorkspace");
         kernels = new KernelModule(gpu.computeArch());
+        String gemm = System.getProperty("mtp.cuda.gemm", "pinned");
+        if (!gemm.equals("pinned") && !gemm.equals("default")) {
+            throw new EngineException("-Dmtp.cuda.gemm=" + gemm + ": expected pinned (one cuBLASLt algorithm per"
+                    + " weight shape, no split-K) or default (cublasGemmEx's own choice)");
+        }
+        pinned = gemm.equals("pinned") ? new PinnedGemm(stream, workspace, DeviceMemoryPlan.WORKSPACE_BYTES) : null;
     }
 
     /** Opens GPU {@code ordinal}, or throws an {@link EngineException} naming why there is no usable GPU. */
@@ -166,6 +175,10 @@ public final class CudaDevice implements DeviceApi {
                      ElementType aType, int lda, long b, ElementType bType, int ldb, float betaValue, long c,
                      ElementType cType, int ldc) {
         bind();
+        if (pinned != null) {
+            pinned.gemm(transA, transB, m, n, k, alphaValue, a, aType, lda, b, bType, ldb, betaValue, c, cType, ldc);
+            return;
+        }
         alpha.put(alphaValue);
         beta.put(betaValue);
         int status = cublas.cublasGemmEx(blas, transA ? cublas.CUBLAS_OP_T : cublas.CUBLAS_OP_N,
@@ -270,6 +283,9 @@ public final class CudaDevice implements DeviceApi {
             cudart.cudaEventDestroy(e);
         }
         kernels.close();
+        if (pinned != null) {
+            pinned.close();
+        }
         cudart.cudaFree(va.at(workspace));
         cublas.cublasDestroy_v2(blas);
         cudart.cudaStreamDestroy(stream);

@@ -37,10 +37,14 @@ final class CudaErrors {
 
     static void checkCublas(int status, String call) {
         if (status != cublas.CUBLAS_STATUS_SUCCESS) {
-            BytePointer text = cublas.cublasGetStatusString(status);
-            throw new EngineException("cuBLAS " + call + " failed: " + (text == null ? "status " + status
-                    : text.getString()));
+            throw new EngineException("cuBLAS " + call + " failed: " + cublas(status));
         }
+    }
+
+    /** cuBLAS's name for {@code status}. */
+    static String cublas(int status) {
+        BytePointer text = cublas.cublasGetStatusString(status);
+        return text == null ? "status " + status : text.getString();
     }
 
     static void checkNvrtc(int status, String call) {

@@ -47,7 +47,9 @@ public final class KernelSources {
             new Kernel("mtp_verify.cu", "mtp_verify"),
             new Kernel("mtp_compact.cu", "kv_compact_accepted"),
             new Kernel("sampler_input.cu", "sampler_input"),
-            new Kernel("sampler_norm.cu", "sampler_norm"));
+            new Kernel("sampler_norm.cu", "sampler_norm"),
+            new Kernel("spec_sample.cu", "spec_sample"),
+            new Kernel("mtp_next_block.cu", "mtp_next_block"));
 
     private KernelSources() {
     }

@@ -187,7 +187,11 @@ public abstract class Decoder {
             prefill |= s.prefilling();
             s.rowBase = batch.rows();
             s.logitBase = batch.logitCount();
+            int segment = batch.segments();
             if (s.plan(batch)) {
+                if (batch.segments() > segment && !s.sampler.options().greedy()) {
+                    batch.sampling(segment, s.sampler.options()); // for a forward that samples on the device
+                }
                 planned[n++] = s;
             } else {
                 finish(s);
@@ -264,12 +268,12 @@ public abstract class Decoder {
     }
 
     /**
-     * The forward's device-side greedy verdicts for a sequence sampling with {@code sampler}, or null when it
-     * verifies here from the logits; sampling at temperature > 0 on a verifying forward is refused.
+     * The forward's device-side verdicts for a sequence sampling with {@code sampler}, or null when it verifies
+     * here from the logits; sampling at temperature > 0 on a forward that verifies greedily only is refused.
      */
     protected GreedyVerdicts deviceVerdicts(Sampler sampler) {
         GreedyVerdicts v = forward.verdicts();
-        if (v != null && !sampler.options().greedy()) {
+        if (v != null && !sampler.options().greedy() && !forward.samplesOnDevice()) {
             throw new EngineException("this forward verifies greedily on the device; sampling at temperature > 0"
                     + " needs a forward that returns logits (no verifyOnDevice)");
         }

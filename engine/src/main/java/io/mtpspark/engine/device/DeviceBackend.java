@@ -42,7 +42,8 @@ public final class DeviceBackend extends DelegatingBackend {
 
     @Override
     public String name() {
-        return device.name() + ", device-resident forward, " + weights + " weights";
+        return device.name() + ", device-resident forward, " + weights + " weights, CUDA graphs "
+                + (DeviceForward.graphsByDefault() ? "on" : "off");
     }
 
     @Override

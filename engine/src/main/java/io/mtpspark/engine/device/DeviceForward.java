@@ -12,12 +12,14 @@ import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.Backend;
 
 import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -92,6 +94,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int oGated;
     private final int oMask;
     private final int oKeep;
+    private final int oSegLogits;
+    private final int oSample;
     private final HostBuffer hDesc;
     private final HostBuffer hHidden;
     private final HostBuffer hLogits;
@@ -116,12 +120,47 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private final int kArgmax;
     private final int kToBf16;
     private final int kCompact;
+    private final int kSample;
+    private final int kNextBlock;
     private final LaunchArgs args = new LaunchArgs(16);
     private final Resources res;
     private final Cleaner.Cleanable cleanable;
     private long launchesLastForward;
     private DeviceVerifier verifier;
     private DeviceSamplerHead head;
+
+    // CUDA graphs: one per padded step shape; the step being queued, padded when graphs are on
+    private final StepGraphs graphs;
+    private boolean graphsOn = graphsByDefault();
+    private MtpAdapter graphAdapter;
+    private final int[] shape = new int[7];
+    private final StepGraphs.StepEnqueue enqueueStep = this::enqueueStep;
+    /** Where padding rows write their K/V (one row past every slot) and gated-row padding points (row maxRows). */
+    private final int scratchKvRow;
+    private int stepRows;
+    private int stepRealRows;
+    private int stepSegments;
+    private int stepSegRows;
+    private int stepLogits;
+    private int stepGated;
+    private int stepPasses;
+    private boolean stepSample;
+    private MtpAdapter stepAdapter;
+    private long stepMaskTable;
+    private long queued;
+    private boolean rowCountByValue;
+
+    // the pipelined step: step t + 1 queued on the device before step t's results are read
+    private boolean pipelineOn = pipelineByDefault();
+    private boolean ahead;
+    private long aheadLaunches;
+    private final long resultsEvent;
+    private final int[] predicted;
+    private final int[] descCheck;
+    private int predictedWords;
+    private double aheadScore = 1; // running rate of guesses that held
+    private int pipelinedSteps;
+    private int discardedSteps;
 
     /**
      * @param maxRows      rows per forward over all sequences of a batch
@@ -170,17 +209,19 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         int dim = c.dim();
         int qkvDim = c.qDim() + 2 * c.kvDim();
         int hid = c.hiddenDim();
-        x = res.malloc((long) maxRows * dim * 4);
-        xb = res.malloc((long) maxRows * dim * act.bytes());
-        qkv = res.malloc((long) maxRows * qkvDim * 4);
-        att = res.malloc((long) maxRows * c.qDim() * act.bytes());
-        gu = res.malloc((long) maxRows * 2 * hid * 4);
-        sw = res.malloc((long) maxRows * hid * act.bytes());
+        long rowsAlloc = maxRows + 1L; // + the scratch row padded gated-row entries point at
+        x = res.malloc(rowsAlloc * dim * 4);
+        xb = res.malloc(rowsAlloc * dim * act.bytes());
+        qkv = res.malloc(rowsAlloc * qkvDim * 4);
+        att = res.malloc(rowsAlloc * c.qDim() * act.bytes());
+        gu = res.malloc(rowsAlloc * 2 * hid * 4);
+        sw = res.malloc(rowsAlloc * hid * act.bytes());
         hiddenDev = res.malloc((long) maxRows * dim * 4);
         lmIn = res.malloc((long) maxLogitRows * dim * act.bytes());
         logitsDev = res.malloc((long) maxLogitRows * c.vocabSize() * 4);
         argmaxDev = res.malloc((long) maxLogitRows * 4);
-        kvLayerBytes = (long) slots * slotCapacity * c.kvDim() * kv.bytes();
+        scratchKvRow = slots * slotCapacity;
+        kvLayerBytes = ((long) slots * slotCapacity + 1) * c.kvDim() * kv.bytes();
         kPool = res.malloc(kvLayerBytes * c.nLayers());
         vPool = res.malloc(kvLayerBytes * c.nLayers());
         RopeTable rope = new RopeTable(c, this.maxContext);
@@ -194,7 +235,9 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         oLogitRows = oSeg + 4 * slots;
         oGated = oLogitRows + maxLogitRows;
         oKeep = oGated + maxRows;
-        oMask = oKeep + maxRows;
+        oSegLogits = oKeep + maxRows;
+        oSample = oSegLogits + 2 * slots;
+        oMask = oSample + 5 * slots;
         int descWords = oMask + maxRows * maxMaskWords;
         desc = res.malloc((long) descWords * 4);
         hDesc = res.pinned((long) descWords * 4);
@@ -220,12 +263,18 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         kArgmax = d.kernel("argmax_rows");
         kToBf16 = d.kernel("to_bf16");
         kCompact = d.kernel("kv_compact");
+        kSample = d.kernel("spec_sample");
+        kNextBlock = d.kernel("mtp_next_block");
+        resultsEvent = d.newEvent();
+        predicted = new int[descWords];
+        descCheck = new int[descWords];
+        graphs = new StepGraphs(d);
         d.sync();
     }
 
     /** Device bytes of a KV pool of {@code slots} slots of {@code rows} rows each. */
     static long kvPoolBytes(LlamaConfig c, ElementType type, int slots, int rows) {
-        return 2L * c.nLayers() * slots * rows * c.kvDim() * type.bytes();
+        return 2L * c.nLayers() * ((long) slots * rows + 1) * c.kvDim() * type.bytes(); // + padding's scratch row
     }
 
     /** Device bytes of a forward's activations, descriptor and RoPE tables (LoRA scratch when loraRank > 0). */
@@ -233,11 +282,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         long dim = c.dim();
         long qkvDim = c.qDim() + 2L * c.kvDim();
         long hid = c.hiddenDim();
-        long b = rows * dim * 4 + rows * dim * t.bytes() + rows * qkvDim * 4 + rows * c.qDim() * (long) t.bytes()
-                + rows * 2 * hid * 4 + rows * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
+        long r1 = rows + 1L; // the scratch row
+        long b = r1 * dim * 4 + r1 * dim * t.bytes() + r1 * qkvDim * 4 + r1 * c.qDim() * (long) t.bytes()
+                + r1 * 2 * hid * 4 + r1 * hid * t.bytes() + rows * dim * 4 + logitRows * dim * t.bytes()
                 + (long) logitRows * c.vocabSize() * 4 + logitRows * 4L;
         b += 2L * context * (c.headDim() / 2) * 4;
-        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows);
+        b += 4L * (5L * rows + logitRows + (long) rows * ((rows + 31) / 32) + 4L * rows + 7L * rows);
         if (loraRank > 0) {
             long widest = Math.max(Math.max(dim, c.qDim()), 2 * hid);
             b += rows * widest * (t.bytes() + 4L) + rows * (long) loraRank * (4 + t.bytes());
@@ -319,14 +369,17 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     }
 
     /**
-     * From now on each forward verifies greedily and compacts the KV cache on the device ({@link DeviceVerifier}),
-     * with {@code stopIds} as the stop tokens; only argmax and verdicts come back to the host.
+     * From now on each forward verifies and compacts the KV cache on the device ({@link DeviceVerifier}), with
+     * {@code stopIds} as the stop tokens: greedily, or by speculative sampling ({@code spec_sample}) for segments whose
+     * {@link BlockBatch#sampling} has temperature > 0; only tokens and verdicts come back to the host.
      */
     public DeviceForward verifyOnDevice(int[] stopIds) {
         synchronized (d) {
             if (verifier != null) {
                 verifier.close();
             }
+            graphs.clear();
+            ahead = false;
             verifier = new DeviceVerifier(d, nSlots, maxLogitRows, stopIds, argmax);
         }
         return this;
@@ -346,6 +399,8 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
             if (head != null) {
                 head.close();
             }
+            graphs.clear();
+            ahead = false;
             head = new DeviceSamplerHead(dm, adapter, nSlots);
         }
         return this;
@@ -362,6 +417,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     @Override
     public GreedyVerdicts verdicts() {
         return verifier == null ? null : verifier.view();
+    }
+
+    /** A forward that verifies on the device also samples there ({@code spec_sample}) at temperature > 0. */
+    @Override
+    public boolean samplesOnDevice() {
+        return verifier != null;
     }
 
     /** The device argmax of each logit row of the last forward (ties to the lowest id, as {@code Sampler.argmax}). */
@@ -414,7 +475,13 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int s = 0; s < segments; s++) {
             maxSegRows = Math.max(maxSegRows, batch.segmentStart(s + 1) - batch.segmentStart(s));
         }
-        int stride = (maxSegRows + 31) / 32;
+        // with graphs on, every count is padded to its bucket so one graph serves every step of the padded shape
+        boolean pad = graphsOn;
+        int rowsB = pad ? bucket(n, maxRows) : n;
+        int segB = pad ? bucket(segments, nSlots) : segments;
+        int segRowsB = pad ? bucket(maxSegRows, maxRows) : maxSegRows;
+        int logitsB = pad && nLogits > 0 ? bucket(nLogits, maxLogitRows) : nLogits;
+        int stride = (segRowsB + 31) / 32;
         int gated = 0;
         for (int s = 0; s < segments; s++) {
             DeviceKvSlot slot = slotOf(batch.cache(s), s);
@@ -463,40 +530,121 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         for (int j = 0; j < nLogits; j++) {
             di.put(oLogitRows + j, batch.logitRow(j));
         }
+        int gatedB = pad && gated > 0 ? bucket(gated, maxRows) : gated;
+        // padding: rows of token 0 at position 0 writing K/V into the scratch row, sequences of no rows (every
+        // kernel skips them), logit rows repeating row 0, gated rows naming the scratch activation row
+        for (int r = n; r < rowsB; r++) {
+            di.put(oTokens + r, 0).put(oPositions + r, 0).put(oKvRows + r, scratchKvRow);
+        }
+        for (int s = segments; s < segB; s++) {
+            di.put(oSeg + 4 * s, 0).put(oSeg + 4 * s + 1, 0).put(oSeg + 4 * s + 2, 0).put(oSeg + 4 * s + 3, 0);
+        }
+        for (int j = nLogits; j < logitsB; j++) {
+            di.put(oLogitRows + j, 0);
+        }
+        for (int g = gated; g < gatedB; g++) {
+            di.put(oGated + g, maxRows);
+        }
         if (head != null && adapter != null && adapter != head.adapter()) {
             throw new IllegalArgumentException("this forward drafts on the device with another adapter than the"
                     + " batch's; call draftOnDevice with this adapter");
+        }
+        if (adapter != graphAdapter) {
+            graphs.clear(); // the graphs captured the other adapter's mask table and LoRA weights
+            graphAdapter = adapter;
         }
         long maskTable = adapter == null ? desc : dm.useAdapter(adapter); // any valid pointer when there are no masks
         if (gated > 0) {
             ensureLoraScratch(adapter.config().rank());
         }
-        d.copyToDevice(desc, hDesc, 0, (long) (oMask + n * stride) * 4);
-        launchesLastForward = 0;
-        enqueue(batch, adapter, n, segments, nLogits, gated, stride, maxSegRows, maskTable);
-        if (nLogits > 0) {
-            if (verifier != null) {
-                long rowBytes = (long) c.kvDim() * kv.bytes();
-                verifier.enqueue(batch, argmaxDev, desc + 4L * oTokens, desc + 4L * oLogitRows, desc + 4L * oSeg,
-                        vocab, kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
-                        rowThreads((int) (rowBytes / 4)));
-                launchesLastForward += 2;
-                if (head != null && gated > 0) {
-                    head.enqueue(batch, hiddenDev, desc + 4L * oTokens, desc + 4L * oSeg, verifier.segLogitsDevice(),
-                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
-                    launchesLastForward += head.launches();
-                }
+        boolean verify = verifier != null && nLogits > 0;
+        boolean draft = verify && head != null && gated > 0;
+        boolean sample = false;
+        if (verify) {
+            verifier.prepare(batch, di, oSegLogits, segB);
+            for (int s = 0; s < segB; s++) {
+                SamplingOptions o = s < segments ? batch.sampling(s) : SamplingOptions.GREEDY;
+                sample |= !o.greedy();
+                di.put(oSample + 5 * s, Float.floatToRawIntBits(o.temperature())).put(oSample + 5 * s + 1, o.topK())
+                        .put(oSample + 5 * s + 2, Float.floatToRawIntBits(o.topP()))
+                        .put(oSample + 5 * s + 3, (int) o.seed()).put(oSample + 5 * s + 4, (int) (o.seed() >>> 32));
             }
+        }
+        int words = oMask + rowsB * stride;
+        int passes = draft ? head.passes(batch) : -1;
+        // the step queued ahead on the device (pipelined) is this one when its descriptor is the one just built
+        boolean sameStep = stepRows == rowsB && stepRealRows == n && stepSegments == segB && stepSegRows == segRowsB
+                && stepLogits == logitsB && stepGated == gatedB && stepPasses == passes && stepSample == sample
+                && stepAdapter == adapter && stepMaskTable == maskTable;
+        boolean confirmed = ahead && sameStep && words == predictedWords && descriptorIsPredicted(words);
+        if (ahead) {
+            if (confirmed) {
+                pipelinedSteps++;
+                aheadScore = 0.75 * aheadScore + 0.25;
+            } else {
+                discardedSteps++; // it ran on a guess that did not hold: its rows lie past every cache's length
+                aheadScore = 0.75 * aheadScore;
+            }
+            ahead = false;
+        } else {
+            aheadScore = Math.min(1, aheadScore + 0.02); // try again now and then
+        }
+        if (confirmed) {
+            launchesLastForward = aheadLaunches;
+        } else {
+            d.copyToDevice(desc, hDesc, 0, (long) words * 4);
+            stepRows = rowsB;
+            stepRealRows = n;
+            stepSegments = segB;
+            stepSegRows = segRowsB;
+            stepLogits = logitsB;
+            stepGated = gatedB;
+            stepPasses = passes;
+            stepSample = sample;
+            stepAdapter = adapter;
+            stepMaskTable = maskTable;
+            shape[0] = rowsB;
+            shape[1] = segB;
+            shape[2] = segRowsB;
+            shape[3] = logitsB;
+            shape[4] = gatedB;
+            shape[5] = passes;
+            shape[6] = sample ? 1 : 0;
+            launchesLastForward = queueStep();
+        }
+        // copies back, outside the graph: only the real rows' results
+        if (nLogits > 0) {
             d.copyToHost(hArgmax, 0, argmaxDev, (long) nLogits * 4);
             if (verifier == null) {
                 d.copyToHost(hLogits, 0, logitsDev, (long) nLogits * vocab * 4);
             }
         }
+        if (verify) {
+            verifier.copyBack(segments);
+        }
+        if (draft) {
+            head.copyBack();
+        }
         boolean hiddenToHost = gated > 0 && head == null;
         if (hiddenToHost) {
             d.copyToHost(hHidden, 0, hiddenDev, (long) n * c.dim() * 4);
         }
-        d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        // pipelined: step t + 1, built on the device from this step's verdicts and drafts, is queued before this
+        // step's results are read (the host waits for the copies only); verified against the host's own next block
+        // a decoder whose next block is often another layout (linear after a rejection) stops being guessed for
+        boolean queueAhead = pipelineOn && verify && (head != null ? draft : gated == 0) && aheadScore >= 0.5
+                && steadyState(batch);
+        if (queueAhead) {
+            d.recordEvent(resultsEvent);
+            d.launch(kNextBlock, segB, 1, 1, 32, args.reset().ptr(desc + 4L * oSeg).ptr(desc + 4L * oPositions)
+                    .ptr(desc + 4L * oKvRows).ptr(desc + 4L * oTokens).ptr(desc + 4L * oLogitRows)
+                    .ptr(desc + 4L * oSegLogits).ptr(verifier.verdictDevice()).ptr(argmaxDev)
+                    .ptr(head != null ? head.draftsDevice() : argmaxDev).i32(head != null ? head.maxDrafts() : 0));
+            aheadLaunches = queueStep();
+            d.awaitEvent(resultsEvent);
+        } else {
+            d.sync(); // the copies to the host are asynchronous on a GPU: read the pinned buffers only after this
+        }
         if (nLogits > 0) {
             argmaxInts.get(0, argmax, 0, nLogits);
             if (verifier == null) {
@@ -506,15 +654,19 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         if (hiddenToHost) {
             hiddenFloats.get(0, hidden, 0, n * c.dim());
         }
-        if (verifier != null && nLogits > 0) {
+        if (verify) {
             verifier.finish(batch);
         }
         if (head != null) {
-            if (gated > 0 && nLogits > 0) {
+            if (draft) {
                 head.finish(batch, verifier.segmentVerdicts(), verifier.segmentFirstLogit(), argmax);
             } else {
                 head.clear();
             }
+        }
+        if (queueAhead) {
+            predictNext(batch, words);
+            ahead = true;
         }
         lastLogitRows = nLogits;
         for (int s = 0; s < segments; s++) {
@@ -522,11 +674,135 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
     }
 
+    /**
+     * Whether the next step is likely this one advanced (what {@code mtp_next_block} assumes): every sequence
+     * verifies real rows starting at its block's first row, i.e. decodes rather than ends a prompt, and its drafts
+     * are the device's (without the sampler head on the device, only single-row steps qualify).
+     */
+    private boolean steadyState(BlockBatch batch) {
+        int[] first = verifier.segmentFirstLogit();
+        int[] count = verifier.segmentLogitCount();
+        for (int s = 0; s < batch.segments(); s++) {
+            if (count[s] == 0 || batch.logitRow(first[s]) != batch.segmentStart(s) || head == null && count[s] > 1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Queues the step of the current step fields: replayed from its graph, or launch by launch. */
+    private long queueStep() {
+        return graphsOn ? graphs.run(shape, enqueueStep) : enqueueStep();
+    }
+
+    /**
+     * The descriptor {@code mtp_next_block} built on the device for the step queued ahead, computed here from this
+     * step's descriptor and results by the same rule: each sequence's rows and cache advance past real row 0's offset
+     * plus a + 1, real row 0 takes the token verification gave real row a, real rows 1.. the device's drafts.
+     */
+    private void predictNext(BlockBatch batch, int words) {
+        descInts.get(0, predicted, 0, words);
+        predictedWords = words;
+        int[] v = verifier.segmentVerdicts();
+        int[] firstLogit = verifier.segmentFirstLogit();
+        int[] count = verifier.segmentLogitCount();
+        for (int s = 0; s < batch.segments(); s++) {
+            if (count[s] == 0) {
+                continue;
+            }
+            int a = v[4 * s];
+            int shift = v[4 * s + 3] + a + 1;
+            int first = batch.segmentStart(s);
+            int rows = batch.segmentStart(s + 1) - first;
+            for (int r = first; r < first + rows; r++) {
+                predicted[oPositions + r] += shift;
+                predicted[oKvRows + r] += shift;
+            }
+            predicted[oSeg + 4 * s + 2] += shift;
+            for (int g = 0; g < count[s]; g++) {
+                predicted[oTokens + batch.logitRow(firstLogit[s] + g)] = g == 0 ? argmax[firstLogit[s] + a]
+                        : head.draft(s, g - 1);
+            }
+        }
+    }
+
+    private boolean descriptorIsPredicted(int words) {
+        descInts.get(0, descCheck, 0, words);
+        return Arrays.equals(descCheck, 0, words, predicted, 0, words);
+    }
+
+    /**
+     * The bucket a count is padded to when graphs are on: powers of two up to 16, then multiples of 16 (at most a
+     * sixth wasted beyond 96 rows), capped at {@code max}.
+     */
+    static int bucket(int n, int max) {
+        int b = n <= 1 ? 1 : n <= 16 ? Integer.highestOneBit(n - 1) << 1 : (n + 15) / 16 * 16;
+        return Math.min(Math.max(b, n), max);
+    }
+
+    /** {@code -Dmtp.device.graphs} (default true): whether new device forwards run their steps as CUDA graphs. */
+    public static boolean graphsByDefault() {
+        return Boolean.parseBoolean(System.getProperty("mtp.device.graphs", "true"));
+    }
+
+    /** Whether steps run as CUDA graphs ({@link #graphsByDefault} unless set by {@link #graphs(boolean)}). */
+    public boolean graphs() {
+        return graphsOn;
+    }
+
+    /** Turns CUDA graphs on or off for the following steps (off: every step queued eagerly and unpadded). */
+    public DeviceForward graphs(boolean on) {
+        synchronized (d) {
+            graphsOn = on;
+            graphs.clear();
+        }
+        return this;
+    }
+
+    /** {@code -Dmtp.device.pipeline} (default true): whether new device forwards queue steps ahead. */
+    public static boolean pipelineByDefault() {
+        return Boolean.parseBoolean(System.getProperty("mtp.device.pipeline", "true"));
+    }
+
+    /**
+     * Turns the pipelined step on or off: when on, a forward that verifies (and drafts, if it has mask rows) on the
+     * device queues the next step, built on the device ({@code mtp_next_block}), before it reads this step's
+     * results, and the next {@link #forward} uses it when the host's block is the one predicted.
+     */
+    public DeviceForward pipeline(boolean on) {
+        synchronized (d) {
+            pipelineOn = on;
+            ahead = false;
+        }
+        return this;
+    }
+
+    /** Steps that ran ahead and were used, and those discarded (the host's block differed), so far. */
+    public int[] pipelineCounts() {
+        return new int[]{pipelinedSteps, discardedSteps};
+    }
+
+    /** Graphs captured and steps replayed from them so far, for tests and bench records. */
+    public int[] graphCounts() {
+        return new int[]{graphs.captured(), graphs.replayed()};
+    }
+
+    /**
+     * A planted capture bug for the tests that guard graph replay: the embedding kernel gets the step's real row
+     * count by value instead of the padded one, so a replayed graph embeds only as many rows as the step it was
+     * captured from. Eager execution stays correct; replay equals eager only when every per-step value is read
+     * from the descriptor.
+     */
+    void plantRowCountByValue() {
+        rowCountByValue = true;
+    }
+
     private void ensureLoraScratch(int rank) {
         if (rank <= loraRank) {
             return;
         }
         freeLora();
+        graphs.clear(); // the graphs captured the old scratch
         long widest = Math.max(Math.max(c.dim(), c.qDim()), 2L * c.hiddenDim());
         loraIn = res.malloc(maxRows * widest * act.bytes());
         loraBranch = res.malloc(maxRows * widest * 4);
@@ -545,9 +821,20 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
     }
 
-    /** Queues the whole forward. */
-    private void enqueue(BlockBatch batch, MtpAdapter adapter, int n, int segments, int nLogits, int gated, int stride,
-                     int maxSegRows, long maskTable) {
+    /**
+     * Queues the whole step (forward, then verification, compaction and drafts when on) from the step fields
+     * alone: every by-value argument is a function of the padded shape or of this forward's fixed buffers, so the
+     * launches can be captured once and replayed for any step of that shape. Returns the launches queued.
+     */
+    private long enqueueStep() {
+        queued = 0;
+        int n = stepRows;
+        int segments = stepSegments;
+        int nLogits = stepLogits;
+        int gated = stepGated;
+        int stride = (stepSegRows + 31) / 32;
+        MtpAdapter adapter = stepAdapter;
+        long maskTable = stepMaskTable;
         int dim = c.dim();
         int qDim = c.qDim();
         int kvDim = c.kvDim();
@@ -562,10 +849,12 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         long descMask = desc + 4L * oMask;
         long descGated = desc + 4L * oGated;
         long descLogitRows = desc + 4L * oLogitRows;
-        launch(kEmbed, n, 1, 1, rowThreads(dim), args.reset().ptr(x).ptr(descTokens).i32(n).ptr(dm.embedding())
+        int embedRows = rowCountByValue ? stepRealRows : n; // the planted bug (tests only)
+        launch(kEmbed, embedRows, 1, 1, rowThreads(dim), args.reset().ptr(x).ptr(descTokens).i32(embedRows)
+                .ptr(dm.embedding())
                 .i32(act.code()).ptr(maskTable).i32(c.vocabSize()).i32(dim));
         int group = c.groupSize();
-        int attTiles = (maxSegRows * group + ATT_THREADS - 1) / ATT_THREADS;
+        int attTiles = (stepSegRows * group + ATT_THREADS - 1) / ATT_THREADS;
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
         for (int l = 0; l < c.nLayers(); l++) {
             DeviceModel.Layer w = dm.layer(l);
@@ -610,9 +899,28 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         if (nLogits > 0) {
             rmsnorm(lmIn, x, descLogitRows, 1, dm.finalNorm(), nLogits);
             matmul(logitsDev, 0f, dm.classifier(), lmIn, nLogits, dim, c.vocabSize());
-            launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
-                    .ptr(argmaxDev));
+            if (stepSample) { // speculative sampling: the tokens verification treats as each row's argmax
+                launch(kSample, segments, 1, 1, rowThreads(c.vocabSize()), args.reset().ptr(logitsDev)
+                        .i32(c.vocabSize()).ptr(descTokens).ptr(descPositions).ptr(descLogitRows).ptr(desc + 4L * oSegLogits)
+                        .ptr(desc + 4L * oSample).ptr(argmaxDev));
+            } else {
+                launch(kArgmax, nLogits, 1, 1, 256, args.reset().ptr(logitsDev).i32(nLogits).i32(c.vocabSize())
+                        .ptr(argmaxDev));
+            }
+            if (verifier != null) {
+                long rowBytes = (long) c.kvDim() * kv.bytes();
+                verifier.enqueue(segments, argmaxDev, descTokens, descLogitRows, desc + 4L * oSegLogits, descSeg,
+                        c.vocabSize(), kPool, vPool, c.nLayers(), (int) (rowBytes / 4), kvLayerBytes / 4,
+                        rowThreads((int) (rowBytes / 4)));
+                queued += 2;
+                if (head != null && gated > 0) {
+                    head.enqueue(segments, stepPasses, hiddenDev, descTokens, descSeg, desc + 4L * oSegLogits,
+                            verifier.verdictDevice(), argmaxDev, rowThreads(c.dim()));
+                    queued += head.launches();
+                }
+            }
         }
+        return queued;
     }
 
     private void rmsnorm(long out, long in, long rowIndex, int useIndex, long weight, int rows) {
@@ -628,7 +936,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     private void matmul(long out, float beta, long w, long in, int rows, int inDim, int outDim) {
         d.gemm(true, false, outDim, rows, inDim, 1f, w, act, inDim, in, act, inDim, beta, out, ElementType.F32,
                 outDim);
-        launchesLastForward++;
+        queued++;
     }
 
     /**
@@ -655,14 +963,14 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
         }
         d.gemm(true, false, lw.out(), gated, lw.rank(), 1f, lw.up(), act, lw.rank(), low, act, lw.rank(), 0f,
                 loraBranch, ElementType.F32, lw.out());
-        launchesLastForward += 2;
+        queued += 2;
         launch(kLora, gated, 1, 1, rowThreads(lw.out()), args.reset().ptr(out).ptr(loraBranch).ptr(gatedRows)
                 .i32(gated).i32(lw.out()).i32(outStride).i32(colOffset).f32(adapter.config().scaling()));
     }
 
     private void launch(int kernel, int gx, int gy, int gz, int block, LaunchArgs a) {
         d.launch(kernel, gx, gy, gz, block, a);
-        launchesLastForward++;
+        queued++;
     }
 
     /** Threads for a kernel that strides one block over a row of {@code width} values. */
@@ -698,6 +1006,7 @@ public final class DeviceForward implements BlockForward, AutoCloseable {
     @Override
     public void close() {
         synchronized (d) {
+            graphs.clear();
             if (head != null) {
                 head.close();
                 head = null;

@@ -91,28 +91,47 @@ final class DeviceSamplerHead implements AutoCloseable {
         return adapter;
     }
 
+    /** The device drafts, {@code [segments][maxDrafts()]} then the counts. */
+    long draftsDevice() {
+        return draftsDev;
+    }
+
+    int maxDrafts() {
+        return maxDrafts;
+    }
+
+    /** Draft {@code j} of segment {@code s} of the last step (after {@link #finish}). */
+    int draft(int s, int j) {
+        return drafts[s * maxDrafts + j];
+    }
+
     /** Launches plus GEMMs of the last step's drafting. */
     long launches() {
         return launches;
     }
 
-    /**
-     * Queues the drafts of every segment of {@code batch} after the verifier ({@code segLogits}, {@code verdict} on
-     * the device); {@code hidden} holds the final-norm rows of the batch.
-     */
-    void enqueue(BlockBatch batch, long hidden, long descTokens, long descSeg, long segLogits, long verdict,
-                 long argmax, int threads) {
-        segments = batch.segments();
+    /** The draft passes {@code batch} needs: the longest run of mask rows in a segment, at most k. */
+    int passes(BlockBatch batch) {
         int vocab = c.vocabSize();
-        int passes = 0; // the longest run of mask rows in a segment: the most drafts any segment makes
-        for (int s = 0; s < segments; s++) {
+        int passes = 0;
+        for (int s = 0; s < batch.segments(); s++) {
             int run = 0;
             for (int r = batch.segmentStart(s); r < batch.segmentStart(s + 1); r++) {
                 run = batch.token(r) >= vocab ? run + 1 : 0;
                 passes = Math.max(passes, run);
             }
         }
-        passes = Math.min(passes, maxDrafts);
+        return Math.min(passes, maxDrafts);
+    }
+
+    /**
+     * Queues {@code passes} draft passes for {@code segments} segments (padded ones included, which draft nothing)
+     * after the verifier ({@code segLogits}, {@code verdict} on the device); {@code hidden} holds the final-norm rows
+     * of the batch. Only pointers and shape-fixed values are passed, so the launches can be captured into a graph.
+     */
+    void enqueue(int segments, int passes, long hidden, long descTokens, long descSeg, long segLogits, long verdict,
+                 long argmax, int threads) {
+        int vocab = c.vocabSize();
         int dim = c.dim();
         int a = act.code();
         launches = 0;
@@ -124,23 +143,27 @@ final class DeviceSamplerHead implements AutoCloseable {
             if (pass == passes) {
                 break;
             }
-            gemm(h1, fc1, input, 2 * dim, dim);
+            gemm(h1, fc1, input, segments, 2 * dim, dim);
             d.launch(kNorm, segments, 1, 1, threads, args.reset().ptr(h1).ptr(h1Act).i32(a).ptr(h1).ptr(norm1)
                     .ptr(h1).i32(0).i32(dim).f32(c.rmsNormEps()));
-            gemm(h2, fc2, h1Act, dim, dim);
+            gemm(h2, fc2, h1Act, segments, dim, dim);
             d.launch(kNorm, segments, 1, 1, threads, args.reset().ptr(h2).ptr(h2Act).i32(a).ptr(h2).ptr(norm2)
                     .ptr(h1).i32(adapter.sampler().options().residual() ? 1 : 0).i32(dim).f32(c.rmsNormEps()));
-            gemm(logits, dm.classifier(), h2Act, dim, vocab);
+            gemm(logits, dm.classifier(), h2Act, segments, dim, vocab);
             d.launch(kArgmax, segments, 1, 1, 256, args.reset().ptr(logits).i32(segments).i32(vocab)
                     .ptr(passArgmax));
             launches += 6;
         }
+    }
+
+    /** Queues the copy of the drafts and counts to the host (after the step's launches). */
+    void copyBack() {
         d.copyToHost(hDrafts, 0, draftsDev, 4L * segmentsMax * (maxDrafts + 1));
     }
 
     /** Row-major {@code out[s] = w · in[s]} for every segment row, w as {@code [outDim][inDim]} (DeviceForward's). */
-    private void gemm(long out, long w, long in, int inDim, int outDim) {
-        d.gemm(true, false, outDim, segments, inDim, 1f, w, act, inDim, in, act, inDim, 0f, out, ElementType.F32,
+    private void gemm(long out, long w, long in, int rows, int inDim, int outDim) {
+        d.gemm(true, false, outDim, rows, inDim, 1f, w, act, inDim, in, act, inDim, 0f, out, ElementType.F32,
                 outDim);
     }
 
@@ -152,6 +175,7 @@ final class DeviceSamplerHead implements AutoCloseable {
 
     /** After the step's sync: the drafts by segment, found later by their first mask row. */
     void finish(BlockBatch batch, int[] verdicts, int[] segFirstLogit, int[] tokens) {
+        segments = batch.segments();
         IntBuffer h = hDrafts.bytes().asIntBuffer();
         h.get(0, drafts, 0, segmentsMax * maxDrafts);
         h.get(segmentsMax * maxDrafts, counts, 0, segmentsMax);

@@ -19,7 +19,6 @@ final class DeviceVerifier implements AutoCloseable {
 
     private final DeviceApi d;
     private final int nStop;
-    private final long segLogitsDev;
     private final long verdictDev;
     private final long keepDev;
     private final long stopDev;
@@ -40,11 +39,10 @@ final class DeviceVerifier implements AutoCloseable {
         }
         this.d = d;
         this.nStop = stopIds.length;
-        segLogitsDev = d.malloc(8L * segmentsMax);
         verdictDev = d.malloc(16L * segmentsMax);
         keepDev = d.malloc(4L * segmentsMax * MAX_LOGITS_PER_SEGMENT);
         stopDev = d.malloc(4L * nStop);
-        hSeg = d.pinned(Math.max(8L * segmentsMax, 4L * nStop));
+        hSeg = d.pinned(4L * nStop);
         hVerdict = d.pinned(16L * segmentsMax);
         segFirst = new int[segmentsMax];
         segCount = new int[segmentsMax];
@@ -56,10 +54,6 @@ final class DeviceVerifier implements AutoCloseable {
         hSeg.bytes().asIntBuffer().put(stopIds);
         d.copyToDevice(stopDev, hSeg, 0, 4L * nStop);
         d.sync();
-    }
-
-    long segLogitsDevice() {
-        return segLogitsDev;
     }
 
     long verdictDevice() {
@@ -75,18 +69,21 @@ final class DeviceVerifier implements AutoCloseable {
         return segFirst;
     }
 
+    /** Logit rows per segment of the last {@link #prepare}. */
+    int[] segmentLogitCount() {
+        return segCount;
+    }
+
     GreedyVerdicts view() {
         return view;
     }
 
     /**
-     * Queues verification and compaction for every segment of {@code batch}; the forward's descriptor (tokens, logit
-     * rows, segments) and argmax are already queued.
+     * Writes each segment's first logit index and logit count into the step descriptor at {@code offset} (ints),
+     * padding segments {@code segments..padded} with no logits (the kernels skip them).
      */
-    void enqueue(BlockBatch batch, long argmaxDev, long descTokens, long descLogitRows, long descSeg, int vocab,
-                 long kPool, long vPool, int layers, int kvWords, long layerWords, int compactThreads) {
+    void prepare(BlockBatch batch, IntBuffer desc, int offset, int padded) {
         int segments = batch.segments();
-        IntBuffer hs = hSeg.bytes().asIntBuffer();
         int j = 0;
         for (int s = 0; s < segments; s++) {
             int end = batch.segmentStart(s + 1);
@@ -99,14 +96,29 @@ final class DeviceVerifier implements AutoCloseable {
                 throw new IllegalArgumentException("segment " + s + " verifies " + segCount[s] + " real rows; device"
                         + " verification takes at most " + MAX_LOGITS_PER_SEGMENT + " (k <= 31)");
             }
-            hs.put(2 * s, segFirst[s]).put(2 * s + 1, segCount[s]);
+            desc.put(offset + 2 * s, segFirst[s]).put(offset + 2 * s + 1, segCount[s]);
         }
-        d.copyToDevice(segLogitsDev, hSeg, 0, 8L * segments);
+        for (int s = segments; s < padded; s++) {
+            desc.put(offset + 2 * s, 0).put(offset + 2 * s + 1, 0);
+        }
+    }
+
+    /**
+     * Queues verification and compaction for {@code segments} segments (padded ones included); the descriptor
+     * (tokens, logit rows, per-segment logit ranges, segments) and the argmax are already queued. Only pointers and
+     * fixed sizes are passed, so the launches can be captured into a graph.
+     */
+    void enqueue(int segments, long argmaxDev, long descTokens, long descLogitRows, long descSegLogits, long descSeg,
+                 int vocab, long kPool, long vPool, int layers, int kvWords, long layerWords, int compactThreads) {
         d.launch(kVerify, segments, 1, 1, 32, args.reset().ptr(argmaxDev).ptr(descTokens).ptr(descLogitRows)
-                .ptr(segLogitsDev).ptr(descSeg).ptr(stopDev).i32(nStop).i32(vocab).ptr(verdictDev).ptr(keepDev)
+                .ptr(descSegLogits).ptr(descSeg).ptr(stopDev).i32(nStop).i32(vocab).ptr(verdictDev).ptr(keepDev)
                 .i32(MAX_LOGITS_PER_SEGMENT));
         d.launch(kCompact, layers, 2, segments, compactThreads, args.reset().ptr(kPool).ptr(vPool).ptr(descSeg)
                 .ptr(verdictDev).ptr(keepDev).i32(MAX_LOGITS_PER_SEGMENT).i32(kvWords).i64(layerWords));
+    }
+
+    /** Queues the copy of the real segments' verdicts to the host (after the step's launches). */
+    void copyBack(int segments) {
         d.copyToHost(hVerdict, 0, verdictDev, 16L * segments);
     }
 
@@ -129,7 +141,7 @@ final class DeviceVerifier implements AutoCloseable {
 
     @Override
     public void close() {
-        for (long p : new long[]{segLogitsDev, verdictDev, keepDev, stopDev}) {
+        for (long p : new long[]{verdictDev, keepDev, stopDev}) {
             d.free(p);
         }
         hSeg.close();

@@ -1,6 +1,7 @@
 package io.mtpspark.engine.llama;
 
 import io.mtpspark.engine.kvcache.SequenceCache;
+import io.mtpspark.engine.sampling.SamplingOptions;
 
 /**
  * The rows of one batched forward: the blocks of several sequences stacked one after another, each sequence (a
@@ -20,6 +21,7 @@ public final class BlockBatch {
     final SequenceCache[] caches;
     final AttentionMask[] masks;
     final int[] logitRows;
+    final SamplingOptions[] sampling; // per segment; null = greedy
     boolean anyGate;
     int segments;
     int rows;
@@ -37,12 +39,14 @@ public final class BlockBatch {
         caches = new SequenceCache[maxSegments];
         masks = new AttentionMask[maxSegments];
         logitRows = new int[maxRows];
+        sampling = new SamplingOptions[maxSegments];
     }
 
     public void clear() {
         for (int s = 0; s < segments; s++) {
             caches[s] = null;
             masks[s] = null;
+            sampling[s] = null;
         }
         segments = 0;
         rows = 0;
@@ -62,6 +66,23 @@ public final class BlockBatch {
 
     public int segments() {
         return segments;
+    }
+
+    /**
+     * How segment {@code s} picks its tokens, for forwards that verify on the device (the host decoders sample from
+     * the logits themselves); greedy unless set.
+     */
+    public void sampling(int s, SamplingOptions options) {
+        if (s < 0 || s >= segments) {
+            throw new IllegalArgumentException("segment " + s + " of " + segments);
+        }
+        sampling[s] = options;
+    }
+
+    /** Segment {@code s}'s sampling options ({@link SamplingOptions#GREEDY} unless set). */
+    public SamplingOptions sampling(int s) {
+        SamplingOptions o = sampling[s];
+        return o == null ? SamplingOptions.GREEDY : o;
     }
 
     // Read access for forwards outside this package (the device forward builds its step descriptor from these).

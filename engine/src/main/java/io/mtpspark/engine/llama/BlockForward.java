@@ -51,4 +51,13 @@ public interface BlockForward {
     default GreedyVerdicts verdicts() {
         return null;
     }
+
+    /**
+     * Whether the verdicts of a forward that verifies on the device also follow each segment's sampling options
+     * at temperature > 0 ({@link BlockBatch#sampling}: speculative sampling on the device); otherwise such a
+     * forward verifies greedily only.
+     */
+    default boolean samplesOnDevice() {
+        return false;
+    }
 }

@@ -246,6 +246,8 @@ template <class T> static T __shfl_xor_sync(unsigned, T v, int laneMask) {
 #include "mtp_compact.cu"
 #include "sampler_input.cu"
 #include "sampler_norm.cu"
+#include "spec_sample.cu"
+#include "mtp_next_block.cu"
 
 // ---------------------------------------------------------------------------------------------- memory
 static const size_t CANARY = 64;
@@ -375,6 +377,7 @@ static std::vector<KernelEntry> g_kernels = {
     {"swiglu_to", runner(swiglu_to)}, {"gather16", runner(gather16)}, {"lora_rows", runner(lora_rows)},
     {"mtp_verify", runner(mtp_verify)}, {"kv_compact_accepted", runner(kv_compact_accepted)},
     {"sampler_input", runner(sampler_input)}, {"sampler_norm", runner(sampler_norm)},
+    {"spec_sample", runner(spec_sample)}, {"mtp_next_block", runner(mtp_next_block)},
 };
 
 static void run_launch(const Launch& l) {

@@ -12,11 +12,11 @@ import io.mtpspark.engine.decode.StopRule;
 import io.mtpspark.engine.llama.LlamaForward;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.mtp.MtpAdapter;
+import io.mtpspark.engine.mtp.ScriptedDrafter;
 import io.mtpspark.engine.mtp.SamplerHeadDrafter;
 import io.mtpspark.engine.sampling.SamplingOptions;
 import io.mtpspark.engine.tensor.CpuBackend;
 import io.mtpspark.engine.tensor.ScalarBackend;
-import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,11 +35,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@link DeviceForward#verifyOnDevice}, {@link DeviceForward#draftOnDevice}), the host reading back only argmax,
  * verdicts and drafts. Greedy output equals autoregressive decoding token for token over 53 prompts (the stories
  * openings and random token strings), linear and quadratic, k in {1, 2, 4, 8} (the shipped adapter) and linear k = 1 and
- * quadratic k = 8 (a random one), batch 1 and 4; the device drafts are the host sampler head's (same acceptance at every step).
+ * quadratic k = 8 (a random one), batch 1 and 4, CUDA graphs on and off ({@link DeviceForward#graphs(boolean)}), and
+ * with oracle drafts verified on the device; the device drafts are the host sampler head's (same acceptance at every
+ * step).
  */
 class DeviceSamplerHeadTest {
-    private static final String[] OPENINGS = {"Once upon a time", "The little dog", "Sara and Ben went to the park",
-            "Max had a red ball", "The old man"};
     private static final int MAX_TOKENS = 12;
     private static DeviceApi device;
     private static DeviceModel weights;
@@ -56,11 +56,7 @@ class DeviceSamplerHeadTest {
         weights = DeviceModel.upload(device, model, ElementType.F32);
         shipped = MtpAdapter.load(TestModels.storiesDir().resolve("mtp-adapter.safetensors"), model);
         random = MtpAdapter.random(model, 8, 4, 11);
-        Llama2cTokenizer tok = Llama2cTokenizer.load(TestModels.tok512(), model.config().vocabSize());
-        prompts = new ArrayList<>();
-        for (String s : OPENINGS) {
-            prompts.add(tok.encode(s));
-        }
+        prompts = new ArrayList<>(StoriesPrompts.openings(model));
         SplittableRandom rng = new SplittableRandom(5);
         int vocab = model.config().vocabSize();
         while (prompts.size() < 53) { // random token strings: BOS, then 2..12 ids that are not stop tokens
@@ -100,6 +96,8 @@ class DeviceSamplerHeadTest {
     void greedyMtpOnTheDeviceEqualsAutoregressiveOverManyPrompts() {
         int next = 0;
         long accepted = 0;
+        int config = 0;
+        int replayed = 0;
         boolean[] covered = new boolean[prompts.size()];
         for (MtpAdapter adapter : new MtpAdapter[]{shipped, random}) {
             for (String kind : new String[]{"linear", "quadratic"}) {
@@ -108,19 +106,25 @@ class DeviceSamplerHeadTest {
                         : new int[]{8};
                 for (int k : ks) {
                     int rows = kind.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
-                    // batch 1: two prompts one after another in one slot
+                    // batch 1: three prompts one after another in one slot, the first two with CUDA graphs
                     try (DeviceForward fwd = onDevice(adapter, rows, k + 1, 1)) {
                         Decoder d = decoder(kind, fwd, adapter, k, 1);
-                        for (int i = 0; i < 2; i++, next++) {
+                        for (int i = 0; i < 3; i++, next++) {
+                            if (fwd.graphs() != i < 2) {
+                                replayed += fwd.graphCounts()[1];
+                                fwd.graphs(false);
+                            }
                             int p = next % prompts.size();
                             covered[p] = true;
                             GenerationResult r = d.generate(prompts.get(p), MAX_TOKENS, SamplingOptions.GREEDY);
-                            assertArrayEquals(expected.get(p), r.generatedIds(), kind + " k=" + k + " prompt " + p);
+                            assertArrayEquals(expected.get(p), r.generatedIds(), kind + " k=" + k + " prompt " + p
+                                    + " graphs " + fwd.graphs());
                             accepted += sum(r.stats());
                         }
                     }
-                    // batch 4: five requests over four slots (one slot reused)
-                    try (DeviceForward fwd = onDevice(adapter, 4 * rows, 4 * (k + 1), 4)) {
+                    // batch 4: five requests over four slots (one slot reused), graphs on and off by turns
+                    boolean graphs = config++ % 2 == 0;
+                    try (DeviceForward fwd = onDevice(adapter, 4 * rows, 4 * (k + 1), 4).graphs(graphs)) {
                         List<GenerationRequest> requests = new ArrayList<>();
                         List<Integer> ids = new ArrayList<>();
                         for (int i = 0; i < 5; i++, next++) {
@@ -132,7 +136,7 @@ class DeviceSamplerHeadTest {
                         List<GenerationResult> got = decoder(kind, fwd, adapter, k, 4).generateAll(requests);
                         for (int i = 0; i < got.size(); i++) {
                             assertArrayEquals(expected.get(ids.get(i)), got.get(i).generatedIds(),
-                                    kind + " k=" + k + " batch 4, prompt " + ids.get(i));
+                                    kind + " k=" + k + " batch 4, graphs " + graphs + ", prompt " + ids.get(i));
                             accepted += sum(got.get(i).stats());
                         }
                     }
@@ -143,6 +147,44 @@ class DeviceSamplerHeadTest {
             assertTrue(covered[p], "prompt " + p + " was never decoded");
         }
         assertTrue(accepted > 100, "the device drafts must be accepted, got " + accepted);
+        assertTrue(replayed > 100, "steps replayed from graphs: " + replayed);
+    }
+
+    /**
+     * Oracle drafts (the true continuation 90% of the time: long acceptances, so compaction moves many rows) with
+     * verification and compaction on the device and graphs on and off, linear and quadratic k = 8, batch 1.
+     */
+    @Test
+    void oracleDraftsVerifiedOnTheDeviceEqualAutoregressiveWithGraphsOnAndOff() {
+        int vocab = model.config().vocabSize();
+        long accepted = 0;
+        for (String kind : new String[]{"linear", "quadratic"}) {
+            int k = 8;
+            int rows = kind.equals("linear") ? 2 * k + 1 : (k + 1) * (k + 1);
+            for (boolean graphs : new boolean[]{true, false}) {
+                // a slot per decoder (one per prompt)
+                try (DeviceForward fwd = new DeviceForward(weights, rows, 512, k + 1, 4, new ScalarBackend())
+                        .verifyOnDevice(StopRule.of(model.config()).ids()).graphs(graphs)) {
+                    for (int p = 0; p < 4; p++) {
+                        int[] reference = concat(prompts.get(p), expected.get(p));
+                        var oracle = new ScriptedDrafter(reference, 0.9, vocab, p);
+                        Decoder d = kind.equals("linear") ? new LinearDecoder(fwd, shipped, k, oracle)
+                                : new QuadraticDecoder(fwd, shipped, k, oracle);
+                        GenerationResult r = d.generate(prompts.get(p), MAX_TOKENS, SamplingOptions.GREEDY);
+                        assertArrayEquals(expected.get(p), r.generatedIds(), kind + " graphs " + graphs + " prompt "
+                                + p);
+                        accepted += sum(r.stats());
+                    }
+                }
+            }
+        }
+        assertTrue(accepted > 100, "oracle drafts must be accepted often, got " + accepted);
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 
     @Test
