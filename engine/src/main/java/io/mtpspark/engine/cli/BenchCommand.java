@@ -410,7 +410,8 @@ final class BenchCommand implements Callable<Integer> {
         return sorted[sorted.length / 2];
     }
 
-    private static LlamaModel randomModel(String spec, DType weights) {
+    /** The random model of a {@code --random-model} spec (seed 1), weights in {@code weights} (null: F32). */
+    static LlamaModel randomModel(String spec, DType weights) {
         String[] f = spec.split(",");
         if (f.length != 6) {
             throw new IllegalArgumentException("--random-model: expected dim,hidden,layers,heads,kv_heads,vocab, got \""

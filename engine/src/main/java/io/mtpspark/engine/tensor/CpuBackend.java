@@ -214,6 +214,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                               int stride, int off, int hd) {
+        if (VECTOR && hd == VectorKernels.lanes()) { // a head is one register: keep the sum in it
+            VectorKernels.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off);
+        } else {
+            Backend.super.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd);
+        }
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         if (VECTOR) {
             return VectorKernels.dot(a, aOff, b, bOff, n);

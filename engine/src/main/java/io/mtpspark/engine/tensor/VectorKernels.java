@@ -359,6 +359,22 @@ final class VectorKernels {
         return bound;
     }
 
+    /**
+     * {@link Backend#weightedValues} for a head of exactly one vector: per lane the same multiply-then-add sequence
+     * as the scalar loop, with the running sum in a register.
+     */
+    static void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                               int stride, int off) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < m; j++) {
+            float a = weights[j];
+            if (a != 0f) {
+                acc = acc.add(FloatVector.fromArray(S, v, cols[j] * stride + off).mul(a * inv));
+            }
+        }
+        acc.intoArray(out, outOff);
+    }
+
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);
