@@ -91,12 +91,15 @@ table = [
     ("stories260K, 1 thread, greedy ÷ run.c (median of 3 interleaved rounds)",
      f"{med(engine):.0f} ÷ {med(runc):.0f} tok/s = {med(engine) / med(runc):.2f}×" if runc else "no run.c binary",
      "≥ 1.0×"),
-    ("BF16 dim 2048 × 16 layers, batch 1: weight bytes/s ÷ read bandwidth",
-     f"{rows['1']['pct_of_read_bandwidth']:.0f}% ({rows['1']['weight_gb_per_s']:.2f} of {roof['read_gb_per_s']:.2f} GB/s)",
+    ("BF16 dim 2048 × 16 layers, batch 1: weight bytes/s ÷ read bandwidth (median round; fastest round)",
+     f"{rows['1']['pct_of_read_bandwidth']:.0f}%; {rows['1']['min_pct_of_read_bandwidth']:.0f}% "
+     f"({rows['1']['weight_gb_per_s']:.2f}; {rows['1']['min_weight_gb_per_s']:.2f} of {roof['read_gb_per_s']:.2f} GB/s)",
      "≥ 80%"),
-    ("same model, 9-row block ÷ 1 row", f"{rows['9']['relative_to_1_row']:.2f}×", "≤ 1.3×"),
-    ("same model, 81-row block ÷ FMA peak",
-     f"{rows['81']['pct_of_fma_peak']:.0f}% ({rows['81']['gflops']:.1f} of {roof['fma_peak_gflops']:.1f} GFLOP/s; "
+    ("same model, 9-row block ÷ 1 row (median; fastest)",
+     f"{rows['9']['relative_to_1_row']:.2f}×; {rows['9']['min_relative_to_1_row']:.2f}×", "≤ 1.3×"),
+    ("same model, 81-row block ÷ FMA peak (median; fastest)",
+     f"{rows['81']['pct_of_fma_peak']:.0f}%; {rows['81']['min_pct_of_fma_peak']:.0f}% ({rows['81']['gflops']:.1f}; "
+     f"{rows['81']['min_gflops']:.1f} of {roof['fma_peak_gflops']:.1f} GFLOP/s; "
      f"{rows['81']['pct_of_in_cache_matmul']:.0f}% of the in-cache matmul)", "≥ 60%"),
     ("resident memory ÷ BF16 file (-Xmx256m -Xmn32m; -Xmx512m)",
      f"{int(rss_small) / 1e3 / file_mb:.2f}×; {int(rss_large) / 1e3 / file_mb:.2f}× of {file_mb:.0f} MB", "≤ 1.15×"),
