@@ -21,11 +21,12 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "convert", description = "Convert a llama2.c checkpoint to a Hugging Face safetensors directory.")
 final class ConvertCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "llama2.c .bin checkpoint (or HF directory)")
+    @Option(names = "--model", description = "llama2.c .bin checkpoint (or HF directory); required unless "
+            + "--random-model")
     Path model;
 
     @Option(names = "--random-model", description = "write a random model instead (seed 1, as bench --random-model "
-            + "builds it): dim,hidden,layers,heads,kv_heads,vocab, e.g. 2048,5632,16,16,4,512 for a benchmark")
+            + "builds it): dim,hidden,layers,heads,kv_heads,vocab, e.g. 2048,5632,16,16,4,512 (default: --model)")
     String randomModel;
 
     @Option(names = "--tokenizer", description = "tokenizer to copy into the output (default: next to the model)")
