@@ -21,8 +21,13 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "convert", description = "Convert a llama2.c checkpoint to a Hugging Face safetensors directory.")
 final class ConvertCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "llama2.c .bin checkpoint (or HF directory)")
+    @Option(names = "--model", description = "llama2.c .bin checkpoint (or HF directory); required unless "
+            + "--random-model")
     Path model;
+
+    @Option(names = "--random-model", description = "write a random model instead (seed 1, as bench --random-model "
+            + "builds it): dim,hidden,layers,heads,kv_heads,vocab, e.g. 2048,5632,16,16,4,512 (default: --model)")
+    String randomModel;
 
     @Option(names = "--tokenizer", description = "tokenizer to copy into the output (default: next to the model)")
     Path tokenizer;
@@ -42,10 +47,13 @@ final class ConvertCommand implements Callable<Integer> {
         if (type == null) {
             throw new IllegalArgumentException("--dtype: expected F32, BF16 or F16, got \"" + dtype + "\"");
         }
-        LlamaModel m = ModelLoader.load(model);
+        if ((model == null) == (randomModel == null)) {
+            throw new IllegalArgumentException("convert: give exactly one of --model and --random-model");
+        }
+        LlamaModel m = model != null ? ModelLoader.load(model) : BenchCommand.randomModel(randomModel, type);
         HfModelWriter.write(m, out, type);
         Path tok = tokenizer;
-        if (tok == null && !Files.isDirectory(model)) {
+        if (tok == null && model != null && !Files.isDirectory(model)) {
             Path dir = model.toAbsolutePath().getParent();
             for (String name : new String[]{"tok" + m.config().vocabSize() + ".bin", "tokenizer.bin"}) {
                 if (Files.isRegularFile(dir.resolve(name))) {

@@ -365,7 +365,6 @@ public final class LlamaForward implements BlockForward {
         float[] att = scratch.scores;
         int[] visibleCols = scratch.columns;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        boolean small = hd < 16; // below one SIMD register the vector kernels only add overhead
         for (int item = from; item < to; item++) {
             int s = item / heads;
             int h = item % heads;
@@ -415,21 +414,7 @@ public final class LlamaForward implements BlockForward {
                 }
                 float sum = backend.expShiftSum(att, 0, m, max);
                 float inv = 1.0f / sum;
-                java.util.Arrays.fill(attOut, qOff, qOff + hd, 0f);
-                for (int j = 0; j < m; j++) {
-                    float a = att[j];
-                    if (a != 0f) {
-                        int vOff = visibleCols[j] * kvDim + kvOff;
-                        if (small) {
-                            float w = a * inv;
-                            for (int e = 0; e < hd; e++) {
-                                attOut[qOff + e] += w * vc[vOff + e];
-                            }
-                        } else {
-                            backend.axpy(attOut, qOff, a * inv, vc, vOff, hd);
-                        }
-                    }
-                }
+                backend.weightedValues(attOut, qOff, att, visibleCols, m, inv, vc, kvDim, kvOff, hd);
             }
         }
     }

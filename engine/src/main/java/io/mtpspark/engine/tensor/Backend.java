@@ -59,6 +59,32 @@ public interface Backend extends AutoCloseable {
         return s * scale;
     }
 
+    /**
+     * One head's attention output: {@code out[outOff, outOff + hd)} set to the sum over j < m, in order, of
+     * {@code (weights[j] · inv) · v[cols[j] · stride + off + e]}, skipping zero weights. Heads narrower than 16 add
+     * {@code w · v} lane by lane (a multiply, then an add); wider ones go through {@link #axpy}. A backend may
+     * compute it any way that gives these exact bits.
+     */
+    default void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                                int stride, int off, int hd) {
+        java.util.Arrays.fill(out, outOff, outOff + hd, 0f);
+        boolean small = hd < 16; // below one SIMD register the vector kernels only add overhead
+        for (int j = 0; j < m; j++) {
+            float a = weights[j];
+            if (a != 0f) {
+                int vOff = cols[j] * stride + off;
+                if (small) {
+                    float w = a * inv;
+                    for (int e = 0; e < hd; e++) {
+                        out[outOff + e] += w * v[vOff + e];
+                    }
+                } else {
+                    axpy(out, outOff, a * inv, v, vOff, hd);
+                }
+            }
+        }
+    }
+
     /** RMSNorm of one row: {@code out = w * x / sqrt(mean(x^2) + eps)}. */
     void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps);
 

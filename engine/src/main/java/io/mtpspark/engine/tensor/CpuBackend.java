@@ -132,18 +132,21 @@ public final class CpuBackend implements Backend {
         if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
                 if (rows < 4) {
+                    int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                     for (int r = 0; r < rows; r++) {
-                        VectorKernels.tile1x4(x, r * in, buf, dtype, o * in, in, out, r * outDim + o);
+                        VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                     }
                 } else {
-                    VectorKernels.widen(buf, dtype, (long) o * in, scratch, 4 * in);
+                    for (int j = 0; j < 4; j++) {
+                        VectorKernels.widen(buf, dtype, w.rowStart(o + j), scratch, j * in, in);
+                    }
                     tiles(out, x, rows, scratch, 0, in, outDim, o);
                 }
             }
         }
         for (; o < to; o++) {
             if (VECTOR) {
-                VectorKernels.widen(buf, dtype, (long) o * in, scratch, in);
+                VectorKernels.widen(buf, dtype, w.rowStart(o), scratch, 0, in);
             } else {
                 w.readRow(o, scratch, 0);
             }
@@ -207,6 +210,16 @@ public final class CpuBackend implements Backend {
                 s = Math.fma(q[qOff + e], kT[(d0 + e) * stride + j], s);
             }
             out[outOff + j] = s * scale;
+        }
+    }
+
+    @Override
+    public void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                               int stride, int off, int hd) {
+        if (VECTOR && hd == VectorKernels.lanes()) { // a head is one register: keep the sum in it
+            VectorKernels.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off);
+        } else {
+            Backend.super.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd);
         }
     }
 

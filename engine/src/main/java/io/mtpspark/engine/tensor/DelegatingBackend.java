@@ -33,6 +33,12 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                               int stride, int off, int hd) {
+        delegate.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd);
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return delegate.dot(a, aOff, b, bOff, n);
     }

@@ -54,12 +54,13 @@ final class VectorKernels {
     }
 
     /**
-     * Elements {@code [from, from + n)} of a little-endian F32/BF16/F16 buffer widened to floats in {@code dst[0, n)}:
+     * Elements {@code [from, from + n)} of a little-endian F32/BF16/F16 buffer widened to floats in
+     * {@code dst[d0, d0 + n)}:
      * each vector of 16-bit elements is widened in registers (BF16: shift into the upper half; F16: rebias the
      * exponent, subnormals through an exact power-of-two multiply, Inf/NaN kept). Exact: the same values as
      * {@link DType#bf16ToFloat} / {@link DType#f16ToFloat}.
      */
-    static void widen(ByteBuffer src, DType dtype, long from, float[] dst, int n) {
+    static void widen(ByteBuffer src, DType dtype, long from, float[] dst, int d0, int n) {
         int l = S.length();
         int i = 0;
         int bound = S.loopBound(n);
@@ -67,28 +68,28 @@ final class VectorKernels {
             case F32 -> {
                 int base = (int) (from * 4);
                 for (; i < bound; i += l) {
-                    FloatVector.fromByteBuffer(S, src, base + i * 4, LE).intoArray(dst, i);
+                    FloatVector.fromByteBuffer(S, src, base + i * 4, LE).intoArray(dst, d0 + i);
                 }
                 for (; i < n; i++) {
-                    dst[i] = src.getFloat(base + i * 4);
+                    dst[d0 + i] = src.getFloat(base + i * 4);
                 }
             }
             case BF16 -> {
                 int base = (int) (from * 2);
                 for (; i < bound; i += l) {
-                    bf16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, i);
+                    bf16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, d0 + i);
                 }
                 for (; i < n; i++) {
-                    dst[i] = DType.bf16ToFloat(src.getShort(base + i * 2));
+                    dst[d0 + i] = DType.bf16ToFloat(src.getShort(base + i * 2));
                 }
             }
             case F16 -> {
                 int base = (int) (from * 2);
                 for (; i < bound; i += l) {
-                    f16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, i);
+                    f16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, d0 + i);
                 }
                 for (; i < n; i++) {
-                    dst[i] = DType.f16ToFloat(src.getShort(base + i * 2));
+                    dst[d0 + i] = DType.f16ToFloat(src.getShort(base + i * 2));
                 }
             }
         }
@@ -243,36 +244,35 @@ final class VectorKernels {
     }
 
     /**
-     * One input row by four consecutive weight rows read straight from a little-endian F32/BF16/F16 buffer (element
-     * index e0 of the first; rows n elements apart), widened in registers: the decode path, with no copy of the
-     * weights. Sums exactly as {@link #tile1x4} would over the widened rows.
+     * One input row by four weight rows read straight from a little-endian F32/BF16/F16 buffer (starting at element
+     * indices e0..e3), widened in registers: the decode path, with no copy of the weights. Sums exactly as
+     * {@link #tile1x4} would over the widened rows.
      */
-    static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int n, float[] out, int o0) {
+    static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
+                        float[] out, int o0) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         if (dtype == DType.F32) {
-            int b0 = e0 * 4;
-            int bs = n * 4;
+            int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
             for (int i = 0; i < bound; i += l) {
                 FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-                int b = b0 + i * 4;
-                a0 = xv.fma(FloatVector.fromByteBuffer(S, w, b, LE), a0);
-                a1 = xv.fma(FloatVector.fromByteBuffer(S, w, b + bs, LE), a1);
-                a2 = xv.fma(FloatVector.fromByteBuffer(S, w, b + 2 * bs, LE), a2);
-                a3 = xv.fma(FloatVector.fromByteBuffer(S, w, b + 3 * bs, LE), a3);
+                int b = i * 4;
+                a0 = xv.fma(FloatVector.fromByteBuffer(S, w, b0 + b, LE), a0);
+                a1 = xv.fma(FloatVector.fromByteBuffer(S, w, b1 + b, LE), a1);
+                a2 = xv.fma(FloatVector.fromByteBuffer(S, w, b2 + b, LE), a2);
+                a3 = xv.fma(FloatVector.fromByteBuffer(S, w, b3 + b, LE), a3);
             }
         } else {
             boolean brain = dtype == DType.BF16;
-            int b0 = e0 * 2;
-            int bs = n * 2;
+            int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
             for (int i = 0; i < bound; i += l) {
                 FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-                int b = b0 + i * 2;
-                a0 = xv.fma(half(w, b, brain), a0);
-                a1 = xv.fma(half(w, b + bs, brain), a1);
-                a2 = xv.fma(half(w, b + 2 * bs, brain), a2);
-                a3 = xv.fma(half(w, b + 3 * bs, brain), a3);
+                int b = i * 2;
+                a0 = xv.fma(half(w, b0 + b, brain), a0);
+                a1 = xv.fma(half(w, b1 + b, brain), a1);
+                a2 = xv.fma(half(w, b2 + b, brain), a2);
+                a3 = xv.fma(half(w, b3 + b, brain), a3);
             }
         }
         float s0 = a0.reduceLanes(VectorOperators.ADD);
@@ -282,9 +282,9 @@ final class VectorKernels {
         for (int i = bound; i < n; i++) {
             float xi = x[x0 + i];
             s0 += xi * element(w, dtype, e0 + i);
-            s1 += xi * element(w, dtype, e0 + n + i);
-            s2 += xi * element(w, dtype, e0 + 2 * n + i);
-            s3 += xi * element(w, dtype, e0 + 3 * n + i);
+            s1 += xi * element(w, dtype, e1 + i);
+            s2 += xi * element(w, dtype, e2 + i);
+            s3 += xi * element(w, dtype, e3 + i);
         }
         out[o0] = s0;
         out[o0 + 1] = s1;
@@ -357,6 +357,22 @@ final class VectorKernels {
             acc.mul(scale).intoArray(out, outOff + j);
         }
         return bound;
+    }
+
+    /**
+     * {@link Backend#weightedValues} for a head of exactly one vector: per lane the same multiply-then-add sequence
+     * as the scalar loop, with the running sum in a register.
+     */
+    static void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                               int stride, int off) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < m; j++) {
+            float a = weights[j];
+            if (a != 0f) {
+                acc = acc.add(FloatVector.fromArray(S, v, cols[j] * stride + off).mul(a * inv));
+            }
+        }
+        acc.intoArray(out, outOff);
     }
 
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {

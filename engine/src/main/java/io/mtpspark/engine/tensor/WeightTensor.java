@@ -12,8 +12,10 @@ import java.nio.ByteOrder;
  *
  * <p>Storage is either a heap {@code float[]} (F32 weights built in memory: random models, training, tests; the
  * JIT's fastest path) or a little-endian {@link ByteBuffer} of exactly {@code rows * cols * dtype.bytes()} bytes,
- * usually a read-only slice of the memory-mapped checkpoint, so the page cache is the only copy. Instances are
- * immutable and safe to share between threads; {@link #bytes()} hands out an independent view each time.
+ * usually a read-only slice of the memory-mapped checkpoint, so the page cache is the only copy. A buffer-backed
+ * tensor may carry a row map (logical row r is stored row {@code rowMap[r]}): how the q/k RoPE row permutation is
+ * served from the mapping without a copy. Instances are immutable and safe to share between threads; {@link #bytes()}
+ * hands out an independent view each time.
  */
 public final class WeightTensor {
     private final DType dtype;
@@ -21,13 +23,15 @@ public final class WeightTensor {
     private final int cols;
     private final float[] heap;    // F32 on the heap, or null
     private final ByteBuffer data; // little-endian raw elements, or null when heap != null
+    private final int[] rowMap;    // stored row of each logical row of data, or null for the identity
 
-    private WeightTensor(DType dtype, int rows, int cols, float[] heap, ByteBuffer data) {
+    private WeightTensor(DType dtype, int rows, int cols, float[] heap, ByteBuffer data, int[] rowMap) {
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
         this.heap = heap;
         this.data = data;
+        this.rowMap = rowMap;
     }
 
     /** F32 weights held in {@code values} (not copied; the caller gives up the array). */
@@ -37,7 +41,7 @@ public final class WeightTensor {
             throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols + "] given "
                     + values.length + " values");
         }
-        return new WeightTensor(DType.F32, rows, cols, values, null);
+        return new WeightTensor(DType.F32, rows, cols, values, null, null);
     }
 
     /**
@@ -52,7 +56,7 @@ public final class WeightTensor {
                     + need + " bytes, given " + bytes.remaining());
         }
         ByteBuffer view = bytes.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        return new WeightTensor(dtype, rows, cols, null, view);
+        return new WeightTensor(dtype, rows, cols, null, view, null);
     }
 
     private static void checkShape(int rows, int cols) {
@@ -105,6 +109,11 @@ public final class WeightTensor {
         return data;
     }
 
+    /** Where logical row {@code row} starts in {@link #buffer()}, in elements (the row map applied). */
+    int rowStart(int row) {
+        return (rowMap == null ? row : rowMap[row]) * cols;
+    }
+
     /**
      * The raw little-endian elements as a fresh read-only view (position 0, limit {@link #byteSize()}). A heap F32
      * tensor is copied into a new buffer: callers that upload or checksum may use this for any tensor.
@@ -113,6 +122,14 @@ public final class WeightTensor {
         if (heap != null) {
             ByteBuffer b = ByteBuffer.allocate(heap.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             b.asFloatBuffer().put(heap);
+            return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        if (rowMap != null) { // rows in logical order: a transient copy for the caller (a device upload)
+            int rowBytes = cols * dtype.bytes();
+            ByteBuffer b = ByteBuffer.allocate((int) byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+            for (int r = 0; r < rows; r++) {
+                b.put(r * rowBytes, data, rowStart(r) * dtype.bytes(), rowBytes);
+            }
             return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         }
         return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -128,7 +145,7 @@ public final class WeightTensor {
         if (heap != null) {
             return heap[(int) i];
         }
-        int idx = (int) i;
+        int idx = rowMap == null ? (int) i : rowStart((int) (i / cols)) + (int) (i % cols);
         switch (dtype) {
             case F32:
                 return data.getFloat(idx * 4);
@@ -149,7 +166,7 @@ public final class WeightTensor {
         }
         long base = (long) row * cols;
         for (int c = 0; c < cols; c++) {
-            dst[off + c] = at(base + c);
+            dst[off + c] = at(base + c); // at() applies the row map
         }
     }
 
@@ -187,13 +204,19 @@ public final class WeightTensor {
     }
 
     /**
-     * A copy whose row {@code r} is row {@code sourceRows[r]} of this tensor, in the same dtype and storage kind (heap
-     * F32 stays heap; buffer-backed rows go to a new direct buffer, byte for byte). The loader uses it for the q/k
-     * row permutation between RoPE layouts, which only those tensors need.
+     * This tensor with its rows reordered: row {@code r} of the result is row {@code sourceRows[r]} of this one, in
+     * the same dtype. A heap F32 tensor is copied (its kernels index the array directly); a buffer-backed one shares
+     * this tensor's buffer under a row map, so a mapped checkpoint's rows stay in the page cache only. The loader uses
+     * it for the q/k row permutation between RoPE layouts. Every element reads back exactly as in a copy.
      */
     public WeightTensor permuteRows(int[] sourceRows) {
         if (sourceRows.length != rows) {
             throw new IllegalArgumentException(sourceRows.length + " row indices for a tensor of " + rows + " rows");
+        }
+        for (int src : sourceRows) {
+            if (src < 0 || src >= rows) {
+                throw new IllegalArgumentException("row index " + src + " outside a tensor of " + rows + " rows");
+            }
         }
         if (heap != null) {
             float[] out = new float[heap.length];
@@ -202,17 +225,16 @@ public final class WeightTensor {
             }
             return ofFloats(out, rows, cols);
         }
-        int rowBytes = cols * dtype.bytes();
-        ByteBuffer out = ByteBuffer.allocateDirect(rows * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        int[] map = new int[rows];
         for (int r = 0; r < rows; r++) {
-            int src = sourceRows[r] * rowBytes;
-            out.put(r * rowBytes, data, src, rowBytes);
+            map[r] = rowStart(sourceRows[r]) / cols;
         }
-        return ofBytes(dtype, out, rows, cols);
+        return new WeightTensor(dtype, rows, cols, null, data, map);
     }
 
     @Override
     public String toString() {
-        return "WeightTensor[" + rows + "x" + cols + " " + dtype + (heap != null ? " heap" : "") + "]";
+        return "WeightTensor[" + rows + "x" + cols + " " + dtype + (heap != null ? " heap" : "")
+                + (rowMap != null ? " rows permuted" : "") + "]";
     }
 }

@@ -148,6 +148,27 @@ class CliTest {
         assertTrue(stderr().contains(junk + ": truncated llama2.c checkpoint"), stderr());
     }
 
+    /** {@code convert --random-model} writes the random model {@code bench --random-model} builds, element for element. */
+    @Test
+    void convertWritesTheBenchRandomModel(@TempDir Path dir) throws Exception {
+        String spec = "64,160,2,4,2,512";
+        assertEquals(0, run("convert", "--random-model", spec, "--dtype", "BF16", "--out", dir.toString()), stderr());
+        io.mtpspark.engine.model.LlamaModel written = io.mtpspark.engine.model.ModelLoader.load(dir);
+        io.mtpspark.engine.model.LlamaModel built = BenchCommand.randomModel(spec,
+                io.mtpspark.engine.safetensors.DType.BF16);
+        assertEquals(built.config().dim(), written.config().dim());
+        assertEquals(built.config().nLayers(), written.config().nLayers());
+        assertEquals(io.mtpspark.engine.safetensors.DType.BF16, written.weights().layers()[1].wq().dtype());
+        assertArrayEquals(built.weights().layers()[1].wq().toFloatArray(),
+                written.weights().layers()[1].wq().toFloatArray()); // q rows permuted back on load
+        assertArrayEquals(built.weights().layers()[1].wDown().toFloatArray(),
+                written.weights().layers()[1].wDown().toFloatArray());
+
+        assertEquals(2, run("convert", "--random-model", spec, "--model", TestModels.storiesBin().toString(),
+                "--out", dir.resolve("both").toString()));
+        assertTrue(stderr().contains("exactly one of --model and --random-model"), stderr());
+    }
+
     @Test
     void unknownArchitectureInHfDirectory(@TempDir Path dir) throws Exception {
         assertEquals(0, run("convert", "--model", TestModels.storiesBin().toString(), "--out", dir.toString()));

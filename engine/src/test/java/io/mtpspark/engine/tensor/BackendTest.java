@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +64,46 @@ class BackendTest {
                 ref.axpy(y1, 0, 0.7f, x, 0, n);
                 cpu.axpy(y2, 0, 0.7f, x, 0, n);
                 assertClose(y1, y2, 1e-6f);
+            }
+        }
+    }
+
+    /**
+     * The attention-weighted value sum gives the oracle's exact bits for heads narrower than 16 (one register: the
+     * SIMD path; and less), with zero weights skipped and columns gathered out of order; wider heads go through each
+     * backend's own axpy (fused on the CPU backend), so there they agree to rounding.
+     */
+    @Test
+    void weightedValuesAreBitIdenticalToTheOracle() {
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            SplittableRandom rng = new SplittableRandom(4);
+            for (int hd : new int[]{4, VectorKernels.lanes(), 12, 16, 64}) {
+                int positions = 300;
+                int stride = 3 * hd;
+                float[] v = new float[positions * stride];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (rng.nextGaussian() * 3);
+                }
+                int m = 200;
+                float[] weights = new float[m];
+                int[] cols = new int[m];
+                for (int j = 0; j < m; j++) {
+                    weights[j] = j % 7 == 3 ? 0f : (float) rng.nextDouble();
+                    cols[j] = (j * 53 + 11) % positions;
+                }
+                float[] a = new float[2 * hd];
+                float[] b = new float[2 * hd];
+                java.util.Arrays.fill(a, 9f); // stale output is overwritten
+                java.util.Arrays.fill(b, 9f);
+                ref.weightedValues(a, hd, weights, cols, m, 0.37f, v, stride, hd, hd);
+                cpu.weightedValues(b, hd, weights, cols, m, 0.37f, v, stride, hd, hd);
+                if (hd < 16) {
+                    assertArrayEquals(a, b, "head dim " + hd);
+                } else {
+                    for (int i = 0; i < a.length; i++) {
+                        assertEquals(a[i], b[i], 1e-5f * (1 + Math.abs(a[i])), "head dim " + hd + " at " + i);
+                    }
+                }
             }
         }
     }

@@ -29,7 +29,7 @@ class TensorMatmulTest {
             // from an odd element offset, with a tail: the buffer's element i + 1 lands in dst[i]
             int n = 65536 - 1;
             float[] dst = new float[n];
-            VectorKernels.widen(b, dt, 1, dst, n);
+            VectorKernels.widen(b, dt, 1, dst, 0, n);
             for (int i = 0; i < n; i++) {
                 short bits = (short) (i + 1);
                 float want = dt == DType.BF16 ? DType.bf16ToFloat(bits) : DType.f16ToFloat(bits);
@@ -103,6 +103,52 @@ class TensorMatmulTest {
                 }
             }
         }
+    }
+
+    /**
+     * A buffer-backed tensor with permuted rows (a row map over the same buffer, no copy) computes exactly what a
+     * copy with its rows moved computes, on the decode path and the block path, and reads back the same elements.
+     */
+    @Test
+    void permutedRowsComputeExactlyWhatAPermutedCopyComputes() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            SplittableRandom rng = new SplittableRandom(10);
+            int in = 300;
+            int out = 132;
+            WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
+            int[] source = new int[out];
+            for (int r = 0; r < out; r++) {
+                source[r] = (r * 37 + 5) % out; // 37 is coprime with 132: a permutation scattering neighbours
+            }
+            for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                WeightTensor mapped = w.permuteRows(source);
+                WeightTensor twice = mapped.permuteRows(source); // maps compose
+                WeightTensor copy = copyPermuted(copyPermuted(w, source), source);
+                assertEquals(copy.buffer().rewind(), twice.bytes(), w + " bytes in logical order");
+                for (int rows : new int[]{1, 3, 9, 81}) {
+                    float[] x = random(rng, rows * in);
+                    float[] a = new float[rows * out];
+                    float[] b = new float[rows * out];
+                    cpu.matmul(a, x, rows, copy);
+                    cpu.matmul(b, x, rows, twice);
+                    assertArrayEquals(a, b, w + " rows " + rows);
+                    ref.matmul(a, x, rows, copy);
+                    ref.matmul(b, x, rows, twice);
+                    assertArrayEquals(a, b, "oracle, " + w + " rows " + rows);
+                }
+            }
+        }
+    }
+
+    /** Rows moved byte for byte into a new direct buffer: what loading did before row maps. */
+    private static WeightTensor copyPermuted(WeightTensor w, int[] source) {
+        int rowBytes = w.cols() * w.dtype().bytes();
+        ByteBuffer src = w.bytes();
+        ByteBuffer dst = ByteBuffer.allocateDirect(w.rows() * rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < w.rows(); r++) {
+            dst.put(r * rowBytes, src, source[r] * rowBytes, rowBytes);
+        }
+        return WeightTensor.ofBytes(w.dtype(), dst, w.rows(), w.cols());
     }
 
     static WeightTensor mappedF32(WeightTensor heap) {
