@@ -34,9 +34,11 @@ decoders_for() { # batch cap -> the configurations whose full block fits cap row
   echo "$list,auto"
 }
 
-bench() {
+bench() { # STEPS_NOW positions per prompt, then bench's options
+  local steps=$1
+  shift
   java -XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector -jar "$JAR" bench --threads "$THREADS" \
-    --steps "$STEPS" --warmup 1 --repeats "$REPEATS" --history "$OUT" "$@" 2>&1 \
+    --steps "$steps" --warmup 1 --repeats "$REPEATS" --history "$OUT" "$@" 2>&1 \
     | grep -v -e '^WARNING: Using incubator' -e 'INFO: --backend auto' -e 'BackendChoice create' || true
 }
 
@@ -45,12 +47,12 @@ for m in $MODELS; do
   [[ $m == stories ]] || batches="$RANDOM_BATCHES"
   for b in $batches; do
     case $m in
-      stories) bench --model "$ROOT/models/stories260K/stories260K.bin" \
+      stories) bench "$STEPS" --model "$ROOT/models/stories260K/stories260K.bin" \
                  --adapter "$ROOT/models/stories260K/mtp-adapter.safetensors" --batch-size "$b" \
                  --decoders "$(decoders_for "$b" 2048)" ;;
-      oracle)  bench --random-model "$RANDOM_MODEL" --drafter oracle --batch-size "$b" --steps 24 \
+      oracle)  bench 24 --random-model "$RANDOM_MODEL" --drafter oracle --batch-size "$b" \
                  --decoders "$(decoders_for "$b" "${ROW_CAP:-640}")" ;;
-      random)  bench --random-model "$RANDOM_MODEL" --batch-size "$b" --steps 24 \
+      random)  bench 24 --random-model "$RANDOM_MODEL" --batch-size "$b" \
                  --decoders "$(decoders_for "$b" "${ROW_CAP:-640}")" ;;
     esac
   done

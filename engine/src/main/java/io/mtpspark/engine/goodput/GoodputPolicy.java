@@ -44,7 +44,7 @@ public final class GoodputPolicy implements StepChooser {
     /** Steps before a configuration's own correction is trusted (autoregressive runs this many first). */
     static final int MIN_OBSERVATIONS = 3;
     /** A configuration never run is tried when predicted within this share of the best (calibration noise). */
-    static final double EXPLORE_SHARE = 0.8;
+    static final double EXPLORE_SHARE = 0.9;
     private final List<DecodeConfig> configs;
     private final double[] tokens;
     private final double[] rows;
