@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  * correction, which is measured before any measured costs are compared. A configuration that the calibration
  * flattered thus runs a few steps, shows its real cost and is dropped; one predicted within
  * {@value #EXPLORE_SHARE} of the best is tried for a few steps too, since noise can make a cell look dear as well as
- * cheap. The choice converges on what the run itself measures.
+ * cheap, within a budget of {@value #EXPLORE_BUDGET} of the steps measured so far. The choice converges on what the run itself measures.
  *
  * <p>The cost model may come lazily: a cold JVM runs the forward's SIMD loops interpreted, up to 100× slower, and a
  * calibration then would time the JIT, not the backend. So the policy can decode autoregressively for a warm-up
@@ -45,6 +45,8 @@ public final class GoodputPolicy implements StepChooser {
     static final int MIN_OBSERVATIONS = 3;
     /** A configuration never run is tried when predicted within this share of the best (calibration noise). */
     static final double EXPLORE_SHARE = 0.9;
+    /** Exploration may take at most this share of the decoding steps measured so far. */
+    static final double EXPLORE_BUDGET = 0.05;
     private final List<DecodeConfig> configs;
     private final double[] tokens;
     private final double[] rows;
@@ -60,6 +62,9 @@ public final class GoodputPolicy implements StepChooser {
     private final int[] observations;
     private final double[] correction;
     private final double[] scratch = new double[OBSERVATION_WINDOW];
+    private long stepsObserved;
+    private long stepsExploring;
+    private int exploring = -1; // the configuration being tried, until its cost is measured
 
     /** With a cost model already measured. */
     public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
@@ -191,6 +196,13 @@ public final class GoodputPolicy implements StepChooser {
         // noise: run it a few steps and let its measured cost decide (once per configuration), if it could win at
         // all (its block costing no more than one row)
         int explore = -1;
+        if (exploring >= 0 && observations[exploring] < MIN_OBSERVATIONS) {
+            return exploring; // finish measuring the one being tried
+        }
+        exploring = -1;
+        if (stepsExploring + MIN_OBSERVATIONS > EXPLORE_BUDGET * stepsObserved) {
+            return best; // trying costs steps: at most EXPLORE_BUDGET of them, so short runs barely explore
+        }
         double exploreRate = EXPLORE_SHARE * Math.max(bestRate, arRate);
         double oneRow = cost.seconds(sequences, 1) * correction(0);
         for (int i = 1; i < configs.size(); i++) {
@@ -201,7 +213,11 @@ public final class GoodputPolicy implements StepChooser {
                 exploreRate = rate;
             }
         }
-        return explore >= 0 ? explore : best;
+        if (explore >= 0) {
+            exploring = explore;
+            return explore;
+        }
+        return best;
     }
 
     /**
@@ -224,6 +240,10 @@ public final class GoodputPolicy implements StepChooser {
         double predicted = cost.seconds(sequences, rows[index]);
         if (!(predicted > 0) || nanos <= 0) {
             return false;
+        }
+        stepsObserved++;
+        if (index == exploring) {
+            stepsExploring++;
         }
         ratios[index][observations[index] % OBSERVATION_WINDOW] = nanos / 1e9 / predicted;
         int n = Math.min(++observations[index], OBSERVATION_WINDOW);
