@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,10 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
  * partition 0's first attempt stalls after producing a row ({@code --inject-failure 0:1:STALL_MS}). Spark launches a
  * speculative copy on the other executor, the copy commits, the straggler is killed. A SparkListener in the driver
  * ({@link TaskAttemptLog}) shows the speculative launch; the output has every id once and one statistics row per
- * partition, partition 0's from the speculative attempt. Tagged {@code soak} (three JVMs, 2–3 minutes on a shared
- * 2-core machine): run by {@code scripts/reliability-soak.sh}.
+ * partition, partition 0's from the speculative attempt. Part of {@code mvn verify} (three JVMs, ~68 s on the quiet
+ * 2-core machine; 2–3 minutes on a loaded one), and of {@code scripts/reliability-soak.sh}.
  */
-@Tag("soak")
 class SpeculationTest {
     private static final String MODEL = SharedSpark.modelDir().resolve("stories260K.bin").toString();
     private static final ObjectMapper JSON = new ObjectMapper();
