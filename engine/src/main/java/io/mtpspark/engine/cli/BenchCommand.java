@@ -278,18 +278,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static MtpAdapter randomAdapter(LlamaModel model, int k) {
-        MtpAdapter random = MtpAdapter.random(model, k, 16, 1);
-        java.util.Map<String, Double> tokens = new java.util.LinkedHashMap<>();
-        java.util.Map<String, Double> rows = new java.util.LinkedHashMap<>();
-        for (DecodeConfig c : DecodeConfig.candidates(List.of(1, 2, 4, 8, k), Integer.MAX_VALUE)) {
-            if (!c.autoregressive() && c.k() <= k) {
-                tokens.put(c.label(), 1 + 1.0 / model.config().vocabSize());
-                rows.put(c.label(), (double) (c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR ? c.k() + 1
-                        : c.fullRows())); // linear passes after a rejection carry no drafts
-            }
-        }
-        return random.withAcceptance(new io.mtpspark.engine.mtp.AcceptanceTable("random adapter (uniform guesses)",
-                tokens, rows));
+        List<DecodeConfig> configs = DecodeConfig.candidates(List.of(1, 2, 4, 8, k), Integer.MAX_VALUE).stream()
+                .filter(c -> c.k() <= k).toList();
+        // linear passes after a rejection carry no drafts: k + 1 rows
+        return MtpAdapter.random(model, k, 16, 1).withAcceptance(io.mtpspark.engine.mtp.AcceptanceTable.of(
+                "random adapter (uniform guesses)", configs, c -> 1 + 1.0 / model.config().vocabSize(),
+                c -> c.layout() == io.mtpspark.engine.decode.BlockLayout.LINEAR ? c.k() + 1 : c.fullRows()));
     }
 
     /** A decoder for one {@code --decoders} entry: a name, or NAME:K for a fixed k. */

@@ -179,16 +179,9 @@ public final class GoodputPolicy implements StepChooser {
             // includes drafting, which the calibration of the forward leaves out)
             return 0;
         }
-        int best = 0;
+        int best = best(sequences, acceptanceRatioSum);
         double arRate = tokensPerSecond(0, sequences, acceptanceRatioSum);
-        double bestRate = arRate * MTP_MARGIN;
-        for (int i = 1; i < configs.size(); i++) {
-            double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
-            if (rate > bestRate) {
-                best = i;
-                bestRate = rate;
-            }
-        }
+        double bestRate = best == 0 ? arRate * MTP_MARGIN : tokensPerSecond(best, sequences, acceptanceRatioSum);
         if (!learning) {
             return best;
         }
@@ -216,6 +209,20 @@ public final class GoodputPolicy implements StepChooser {
         if (explore >= 0) {
             exploring = explore;
             return explore;
+        }
+        return best;
+    }
+
+    /** The configuration with the highest corrected prediction (autoregressive unless MTP beats it by the margin). */
+    private int best(int sequences, double acceptanceRatioSum) {
+        int best = 0;
+        double bestRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
+        for (int i = 1; i < configs.size(); i++) {
+            double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
+            if (rate > bestRate) {
+                best = i;
+                bestRate = rate;
+            }
         }
         return best;
     }
@@ -306,7 +313,7 @@ public final class GoodputPolicy implements StepChooser {
             return "autoregressive: " + (failed ? "the cost calibration failed" : "the forward's cost is calibrated "
                     + "after a warm-up of autoregressive decoding");
         }
-        int c = choose(sequences, sequences);
+        int c = best(sequences, sequences); // what it prefers, without starting a trial of another configuration
         double ar = tokensPerSecond(0, sequences, sequences);
         String at = " at " + sequences + (sequences == 1 ? " sequence" : " sequences");
         if (c == 0) {

@@ -17,6 +17,24 @@ import java.util.Map;
  * @param measuredOn what it was measured on (prompt set, token budget)
  */
 public record AcceptanceTable(String measuredOn, Map<String, Double> tokensPerPass, Map<String, Double> rowsPerPass) {
+    /**
+     * A table by rule rather than measurement: {@code tokens} and {@code rows} per pass for every MTP configuration
+     * of {@code configs} (autoregressive ones left out), e.g. an oracle's k + 1 tokens per pass.
+     */
+    public static AcceptanceTable of(String measuredOn, java.util.List<io.mtpspark.engine.decode.DecodeConfig> configs,
+                                     java.util.function.ToDoubleFunction<io.mtpspark.engine.decode.DecodeConfig> tokens,
+                                     java.util.function.ToDoubleFunction<io.mtpspark.engine.decode.DecodeConfig> rows) {
+        Map<String, Double> t = new LinkedHashMap<>();
+        Map<String, Double> r = new LinkedHashMap<>();
+        for (io.mtpspark.engine.decode.DecodeConfig c : configs) {
+            if (!c.autoregressive()) {
+                t.put(c.label(), tokens.applyAsDouble(c));
+                r.put(c.label(), rows.applyAsDouble(c));
+            }
+        }
+        return new AcceptanceTable(measuredOn, t, r);
+    }
+
 
     public AcceptanceTable {
         tokensPerPass = Map.copyOf(tokensPerPass);

@@ -8,7 +8,6 @@ import io.mtpspark.engine.sampling.SamplingOptions;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -52,15 +51,7 @@ public final class OracleDrafter implements Drafter {
      * (what the goodput policy is to expect of it).
      */
     public static AcceptanceTable acceptance(List<DecodeConfig> configs) {
-        Map<String, Double> tokens = new LinkedHashMap<>();
-        Map<String, Double> rows = new LinkedHashMap<>();
-        for (DecodeConfig c : configs) {
-            if (!c.autoregressive()) {
-                tokens.put(c.label(), (double) c.k() + 1);
-                rows.put(c.label(), (double) c.fullRows());
-            }
-        }
-        return new AcceptanceTable("oracle (every draft accepted)", tokens, rows);
+        return AcceptanceTable.of("oracle (every draft accepted)", configs, c -> c.k() + 1, DecodeConfig::fullRows);
     }
 
     @Override
