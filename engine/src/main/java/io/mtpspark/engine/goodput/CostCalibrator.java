@@ -20,7 +20,8 @@ import java.util.logging.Logger;
  * cell is the fastest of at least three forwards after one warm-up (the JIT, a busy neighbour or a GC pause only ever
  * make a forward slower), after a warm-up of the whole forward; a bigger shape is never recorded as cheaper than a
  * smaller one (noise would otherwise invent savings). The whole calibration stays within a time budget (cells it
- * does not reach are extrapolated, see {@link ForwardCostModel}); results are kept per JVM by key (model, backend,
+ * does not reach are extrapolated, see {@link ForwardCostModel}; cells are measured smallest forward first, by total
+ * rows, so what a budget leaves out is the biggest forwards of every sequence count); results are kept per JVM by key (model, backend,
  * device), so the tasks of an executor calibrate once.
  */
 public final class CostCalibrator {
@@ -109,29 +110,31 @@ public final class CostCalibrator {
             stable = t < best * 0.9 ? 0 : stable + 1;
             best = Math.min(best, t);
         }
-        for (int i = 0; i < seqs.length && !out; i++) {
+        int[] prunedFrom = new int[seqs.length]; // per sequence count: the first row shape no longer measured
+        Arrays.fill(prunedFrom, rows.length);
+        for (int[] cell : byTotalRows(seqs, rows)) {
+            int i = cell[0];
+            int j = cell[1];
             int n = seqs[i];
+            int r = rows[j];
+            int real = Math.max(1, Math.min(r, logits[j]));
+            if (j >= prunedFrom[i] || n * r > forward.maxRows() || n * real > forward.maxLogitRows()) {
+                continue;
+            }
             while (caches.size() < n) {
                 caches.add(prefilled(forward, batch, cached, maxRows, vocab));
             }
-            for (int j = 0; j < rows.length; j++) {
-                int r = rows[j];
-                int real = Math.max(1, Math.min(r, logits[j]));
-                if (n * r > forward.maxRows() || n * real > forward.maxLogitRows()) {
-                    continue;
-                }
-                fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
-                seconds[i][j] = timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate,
-                        logitRows, 3);
-                if (System.nanoTime() - t0 > budgetNanos) {
-                    out = true;
-                    break;
-                }
-                if (maxTokensFrom != null && j + 1 < rows.length && j > 0 && !Double.isNaN(seconds[i][0])
-                        && seconds[i][j] > PRUNE_MARGIN * maxTokensFrom[j + 1] * seconds[i][0]) {
-                    pruned++;
-                    break; // no bigger block can pay for itself at n sequences
-                }
+            fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
+            seconds[i][j] = timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate,
+                    logitRows, 3);
+            if (System.nanoTime() - t0 > budgetNanos) {
+                out = true;
+                break;
+            }
+            if (maxTokensFrom != null && j + 1 < rows.length && j > 0 && !Double.isNaN(seconds[i][0])
+                    && seconds[i][j] > PRUNE_MARGIN * maxTokensFrom[j + 1] * seconds[i][0]) {
+                pruned++;
+                prunedFrom[i] = j + 1; // no bigger block can pay for itself at n sequences
             }
         }
         monotone(seconds);
@@ -220,6 +223,29 @@ public final class CostCalibrator {
             }
         }
         return best;
+    }
+
+    /**
+     * The cells (sequence index, row index) in the order they are measured: by total rows per forward (sequences ×
+     * rows per sequence), smaller first, then fewer sequences. A budget that runs out thus leaves out the biggest
+     * forwards at every sequence count rather than every sequence count but the first: the one-row cost at the batch
+     * size (what autoregressive decoding pays) is measured before a big block of one sequence. Extrapolating
+     * missing sequence counts linearly from one sequence would keep one sequence's cheap block-to-row ratio and so
+     * flatter every MTP block at a large batch, where the rows of all sequences share each weight read.
+     */
+    static List<int[]> byTotalRows(int[] seqs, int[] rows) {
+        List<int[]> cells = new ArrayList<>();
+        for (int i = 0; i < seqs.length; i++) {
+            for (int j = 0; j < rows.length; j++) {
+                cells.add(new int[]{i, j});
+            }
+        }
+        cells.sort((a, b) -> {
+            long ta = (long) seqs[a[0]] * rows[a[1]];
+            long tb = (long) seqs[b[0]] * rows[b[1]];
+            return ta != tb ? Long.compare(ta, tb) : Integer.compare(a[0], b[0]);
+        });
+        return cells;
     }
 
     /** 1, 2, 4, … below {@code max}, then {@code max}. */

@@ -129,6 +129,55 @@ class GoodputPolicyTest {
         }
     }
 
+    /**
+     * A calibration its budget cut short, on a CPU-like memory-bound model (one row's weights cost as much as 12
+     * rows' arithmetic): at one sequence MTP wins, at 16 autoregressive does. The calibrator measures cells by total
+     * rows, so the cut leaves out the biggest forwards of every sequence count and the 16-sequence row cost is
+     * measured; measured one sequence at a time instead, the 16-sequence cells would all be scaled from one
+     * sequence's cheap blocks, every MTP block would look affordable at 16 sequences, and the run would try one
+     * after another. The policy must spend no more steps on clearly slower configurations than its first
+     * autoregressive steps and its exploration budget allow.
+     */
+    @Test
+    void aCalibrationCutShortByItsBudgetStillKnowsTheBatchsCost() {
+        ForwardCostModel truth = ForwardCostModel.of("cpu-memory", SEQUENCES, ROWS,
+                (n, r) -> 2e-2 * Math.max(1, n * r / 12.0));
+        double[][] seconds = new double[SEQUENCES.length][ROWS.length];
+        for (double[] row : seconds) {
+            java.util.Arrays.fill(row, Double.NaN);
+        }
+        double spent = 0;
+        for (int[] cell : CostCalibrator.byTotalRows(SEQUENCES, ROWS)) {
+            double t = truth.seconds(SEQUENCES[cell[0]], ROWS[cell[1]]);
+            seconds[cell[0]][cell[1]] = t;
+            spent += 4 * t; // a warm-up and three timed forwards per cell
+            if (spent > 2.0) {
+                break;
+            }
+        }
+        ForwardCostModel cut = new ForwardCostModel("cut", SEQUENCES, ROWS, seconds, 2000);
+        double[] survival = survival(0.85);
+        AcceptanceTable table = tableBySimulation(survival);
+        for (int n : new int[]{1, 16}) {
+            int best = bestUnder(truth, n, survival);
+            assertEquals(n == 1, !CONFIGS.get(best).autoregressive(), "the true optimum at " + n + ": "
+                    + CONFIGS.get(best).label());
+            GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, cut);
+            int[] steps = runWithObservedCosts(policy, truth, n, 60, 3); // about one benchmark round
+            double bestRate = simulate(CONFIGS.get(best), n, survival, truth, 3000, 1);
+            int wasted = 0; // steps on configurations clearly slower than the optimum (near-ties cost nothing)
+            for (int i = 0; i < CONFIGS.size(); i++) {
+                wasted += simulate(CONFIGS.get(i), n, survival, truth, 3000, 1) < 0.9 * bestRate ? steps[i] : 0;
+            }
+            String what = n + " sequences, calibrated " + cut + ": steps " + java.util.Arrays.toString(steps);
+            // autoregressive's first steps, then exploration within its budget (and the trial that crosses it)
+            int allowed = (int) (2 * GoodputPolicy.MIN_OBSERVATIONS + GoodputPolicy.EXPLORE_BUDGET * 60);
+            assertTrue(wasted <= allowed, wasted + " of 60 steps on clearly slower configurations; " + what);
+            assertTrue(simulate(CONFIGS.get(policy.choose(n, n)), n, survival, truth, 3000, 1)
+                    >= 0.97 * simulate(CONFIGS.get(best), n, survival, truth, 3000, 1), what);
+        }
+    }
+
     /** The policy decides every step; each step's "measured" time is the true cost with ±25% noise. */
     private static int[] runWithObservedCosts(GoodputPolicy policy, ForwardCostModel truth, int n, int steps,
                                               long seed) {
