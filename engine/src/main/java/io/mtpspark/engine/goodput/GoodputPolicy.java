@@ -25,8 +25,10 @@ import java.util.logging.Logger;
  * steps), and the choice uses corrected costs. A configuration not yet run borrows autoregressive decoding's
  * correction, which is measured before any measured costs are compared. A configuration that the calibration
  * flattered thus runs a few steps, shows its real cost and is dropped; one predicted within
- * {@value #EXPLORE_SHARE} of the best is tried for a few steps too, since noise can make a cell look dear as well as
- * cheap, within a budget of {@value #EXPLORE_BUDGET} of the steps measured so far. The choice converges on what the run itself measures.
+ * {@value #EXPLORE_SHARE} of the best is tried for a few steps too (and again, while it stays near, up to
+ * {@value #RETRY_UNTIL} measured steps), since noise can make a cell look dear as well as cheap, within a budget of
+ * {@value #EXPLORE_BUDGET} of the decoding time measured so far. The choice converges on what the run itself
+ * measures.
  *
  * <p>The cost model may come lazily: a cold JVM runs the forward's SIMD loops interpreted, up to 100× slower, and a
  * calibration then would time the JIT, not the backend. So the policy can decode autoregressively for a warm-up
@@ -45,7 +47,16 @@ public final class GoodputPolicy implements StepChooser {
     static final int MIN_OBSERVATIONS = 3;
     /** A configuration never run is tried when predicted within this share of the best (calibration noise). */
     static final double EXPLORE_SHARE = 0.9;
-    /** Exploration may take at most this share of the decoding steps measured so far. */
+    /**
+     * A near contender is tried again (another {@value #MIN_OBSERVATIONS} steps, within the budget) until it has this
+     * many measured steps: three noisy steps can make a configuration that narrowly wins look narrowly worse.
+     */
+    static final int RETRY_UNTIL = 4 * MIN_OBSERVATIONS;
+    /**
+     * Exploration may take at most this share of the decoding time measured so far: a trial is started only when its
+     * predicted time fits, and counts at its measured time (on a compute-bound CPU one step of a big block can cost
+     * twenty autoregressive steps, so a budget of steps would let trials take most of a short run's time).
+     */
     static final double EXPLORE_BUDGET = 0.05;
     private final List<DecodeConfig> configs;
     private final double[] tokens;
@@ -62,9 +73,10 @@ public final class GoodputPolicy implements StepChooser {
     private final int[] observations;
     private final double[] correction;
     private final double[] scratch = new double[OBSERVATION_WINDOW];
-    private long stepsObserved;
-    private long stepsExploring;
+    private double secondsObserved;
+    private double secondsExploring;
     private int exploring = -1; // the configuration being tried, until its cost is measured
+    private int trialEnd; // the observation count at which the trial of {@code exploring} ends
 
     /** With a cost model already measured. */
     public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
@@ -189,25 +201,25 @@ public final class GoodputPolicy implements StepChooser {
         // noise: run it a few steps and let its measured cost decide (once per configuration), if it could win at
         // all (its block costing no more than one row)
         int explore = -1;
-        if (exploring >= 0 && observations[exploring] < MIN_OBSERVATIONS) {
+        if (exploring >= 0 && observations[exploring] < trialEnd) {
             return exploring; // finish measuring the one being tried
         }
         exploring = -1;
-        if (stepsExploring + MIN_OBSERVATIONS > EXPLORE_BUDGET * stepsObserved) {
-            return best; // trying costs steps: at most EXPLORE_BUDGET of them, so short runs barely explore
-        }
         double exploreRate = EXPLORE_SHARE * Math.max(bestRate, arRate);
         double oneRow = cost.seconds(sequences, 1) * correction(0);
+        double budget = EXPLORE_BUDGET * secondsObserved - secondsExploring; // short runs barely explore
         for (int i = 1; i < configs.size(); i++) {
             double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
             boolean couldWin = expectedTokens(i, sequences, acceptanceRatioSum) / oneRow > bestRate;
-            if (i != best && observations[i] < MIN_OBSERVATIONS && rate >= exploreRate && couldWin) {
+            boolean fits = MIN_OBSERVATIONS * cost.seconds(sequences, rows[i]) * correction(i) <= budget;
+            if (i != best && observations[i] < RETRY_UNTIL && rate >= exploreRate && couldWin && fits) {
                 explore = i;
                 exploreRate = rate;
             }
         }
         if (explore >= 0) {
             exploring = explore;
+            trialEnd = observations[explore] + MIN_OBSERVATIONS;
             return explore;
         }
         return best;
@@ -248,9 +260,9 @@ public final class GoodputPolicy implements StepChooser {
         if (!(predicted > 0) || nanos <= 0) {
             return false;
         }
-        stepsObserved++;
+        secondsObserved += nanos / 1e9;
         if (index == exploring) {
-            stepsExploring++;
+            secondsExploring += nanos / 1e9;
         }
         ratios[index][observations[index] % OBSERVATION_WINDOW] = nanos / 1e9 / predicted;
         int n = Math.min(++observations[index], OBSERVATION_WINDOW);

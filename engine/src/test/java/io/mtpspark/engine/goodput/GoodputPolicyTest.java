@@ -178,6 +178,64 @@ class GoodputPolicyTest {
         }
     }
 
+    /**
+     * Exploration is budgeted in time, not steps: a near contender whose step costs five autoregressive steps (an
+     * 81-row block at 93% of autoregressive decoding's rate) is not tried in a short run, where three of its steps
+     * would take a fifth of the time, but is tried in a long one.
+     */
+    @Test
+    void explorationTakesAtMostItsShareOfTheTime() {
+        double[] survival = survival(0.85);
+        AcceptanceTable table = tableBySimulation(survival);
+        double quadratic8 = table.tokens("quadratic k=8");
+        ForwardCostModel cost = ForwardCostModel.of("near", SEQUENCES, ROWS,
+                (n, r) -> n * 1e-3 * (r == 1 ? 1 : r == 81 ? quadratic8 / 0.93 : 10.0 * r));
+        int near = CONFIGS.indexOf(CONFIGS.stream().filter(c -> c.label().equals("quadratic k=8")).findFirst()
+                .orElseThrow());
+        GoodputPolicy shortRun = new GoodputPolicy(CONFIGS, table, cost);
+        int[] steps = runWithObservedCosts(shortRun, cost, 1, 100, 5);
+        double total = 0;
+        for (int i = 0; i < CONFIGS.size(); i++) {
+            total += steps[i] * cost.seconds(1, shortRun.rowsPerPass(i));
+        }
+        double share = steps[near] * cost.seconds(1, 81) / total;
+        assertTrue(share <= GoodputPolicy.EXPLORE_BUDGET, "exploration took " + share + " of the time: "
+                + java.util.Arrays.toString(steps));
+        GoodputPolicy longRun = new GoodputPolicy(CONFIGS, table, cost);
+        runWithObservedCosts(longRun, cost, 1, 2000, 5);
+        assertTrue(longRun.observations(near) >= GoodputPolicy.MIN_OBSERVATIONS, "tried in a long run");
+    }
+
+    /**
+     * A contender that truly wins by 10% but whose first three measured steps were slow (a busy neighbour) looks
+     * 4% worse than autoregressive decoding: still a near contender, so it is tried again within the exploration
+     * budget, and the run ends on it.
+     */
+    @Test
+    void aNearContenderUnluckyInItsFirstStepsIsTriedAgain() {
+        double[] survival = survival(0.85);
+        AcceptanceTable table = tableBySimulation(survival);
+        double quadratic8 = table.tokens("quadratic k=8");
+        ForwardCostModel cost = ForwardCostModel.of("wins", SEQUENCES, ROWS,
+                (n, r) -> n * 1e-3 * (r == 1 ? 1 : r == 81 ? quadratic8 / 1.10 : 10.0 * r));
+        int winner = CONFIGS.indexOf(CONFIGS.stream().filter(c -> c.label().equals("quadratic k=8")).findFirst()
+                .orElseThrow());
+        GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, cost);
+        int unlucky = 0;
+        for (int step = 0; step < 2000; step++) {
+            int c = policy.choose(1, 1);
+            double seconds = cost.seconds(1, policy.rowsPerPass(c));
+            if (c == winner && unlucky < GoodputPolicy.MIN_OBSERVATIONS) {
+                unlucky++;
+                seconds *= 1.15;
+            }
+            policy.observeStep(c, 1, Math.round(seconds * 1e9));
+        }
+        assertEquals(GoodputPolicy.MIN_OBSERVATIONS, unlucky, "the winner ran its first steps");
+        assertEquals(winner, policy.choose(1, 1), "tried again after its unlucky start; observations "
+                + policy.observations(winner));
+    }
+
     /** The policy decides every step; each step's "measured" time is the true cost with ±25% noise. */
     private static int[] runWithObservedCosts(GoodputPolicy policy, ForwardCostModel truth, int n, int steps,
                                               long seed) {
