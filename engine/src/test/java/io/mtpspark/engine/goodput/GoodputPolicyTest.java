@@ -185,13 +185,9 @@ class GoodputPolicyTest {
      */
     @Test
     void explorationTakesAtMostItsShareOfTheTime() {
-        double[] survival = survival(0.85);
-        AcceptanceTable table = tableBySimulation(survival);
-        double quadratic8 = table.tokens("quadratic k=8");
-        ForwardCostModel cost = ForwardCostModel.of("near", SEQUENCES, ROWS,
-                (n, r) -> n * 1e-3 * (r == 1 ? 1 : r == 81 ? quadratic8 / 0.93 : 10.0 * r));
-        int near = CONFIGS.indexOf(CONFIGS.stream().filter(c -> c.label().equals("quadratic k=8")).findFirst()
-                .orElseThrow());
+        AcceptanceTable table = tableBySimulation(survival(0.85));
+        ForwardCostModel cost = quadratic8At(0.93, table);
+        int near = index("quadratic k=8");
         GoodputPolicy shortRun = new GoodputPolicy(CONFIGS, table, cost);
         int[] steps = runWithObservedCosts(shortRun, cost, 1, 100, 5);
         double total = 0;
@@ -213,13 +209,9 @@ class GoodputPolicyTest {
      */
     @Test
     void aNearContenderUnluckyInItsFirstStepsIsTriedAgain() {
-        double[] survival = survival(0.85);
-        AcceptanceTable table = tableBySimulation(survival);
-        double quadratic8 = table.tokens("quadratic k=8");
-        ForwardCostModel cost = ForwardCostModel.of("wins", SEQUENCES, ROWS,
-                (n, r) -> n * 1e-3 * (r == 1 ? 1 : r == 81 ? quadratic8 / 1.10 : 10.0 * r));
-        int winner = CONFIGS.indexOf(CONFIGS.stream().filter(c -> c.label().equals("quadratic k=8")).findFirst()
-                .orElseThrow());
+        AcceptanceTable table = tableBySimulation(survival(0.85));
+        ForwardCostModel cost = quadratic8At(1.10, table);
+        int winner = index("quadratic k=8");
         GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, cost);
         int unlucky = 0;
         for (int step = 0; step < 2000; step++) {
@@ -234,6 +226,25 @@ class GoodputPolicyTest {
         assertEquals(GoodputPolicy.MIN_OBSERVATIONS, unlucky, "the winner ran its first steps");
         assertEquals(winner, policy.choose(1, 1), "tried again after its unlucky start; observations "
                 + policy.observations(winner));
+    }
+
+    /**
+     * Costs under which quadratic k=8 runs at {@code rate} times autoregressive decoding's tokens/s at any batch
+     * (its 81-row block costing its tokens per pass ÷ rate rows) and every other block is far dearer.
+     */
+    private static ForwardCostModel quadratic8At(double rate, AcceptanceTable table) {
+        double tokens = table.tokens("quadratic k=8");
+        return ForwardCostModel.of("quadratic k=8 at " + rate, SEQUENCES, ROWS,
+                (n, r) -> n * 1e-3 * (r == 1 ? 1 : r == 81 ? tokens / rate : 10.0 * r));
+    }
+
+    private static int index(String label) {
+        for (int i = 0; i < CONFIGS.size(); i++) {
+            if (CONFIGS.get(i).label().equals(label)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException(label);
     }
 
     /** The policy decides every step; each step's "measured" time is the true cost with ±25% noise. */
