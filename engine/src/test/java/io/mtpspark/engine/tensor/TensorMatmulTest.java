@@ -12,11 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The CPU backend's kernels over {@link WeightTensor}s (mapped F32, BF16, F16) against the scalar oracle reading the
- * same weights, on shapes that hit the SIMD tails, the four-row blocks and the parallel path.
+ * same weights, on shapes that hit the SIMD tails, the four-row blocks, the nine-row tile and the parallel path.
  */
 class TensorMatmulTest {
     private static final int[][] SHAPES = {{1, 64, 64}, {5, 67, 33}, {81, 256, 300}, {9, 1000, 517}, {3, 7, 1},
-            {17, 2048, 40}, {2, 31, 129}};
+            {17, 2048, 40}, {2, 31, 129}, {11, 77, 130}, {12, 1000, 131}};
     private final ScalarBackend ref = new ScalarBackend();
 
     @Test
@@ -83,7 +83,11 @@ class TensorMatmulTest {
         }
     }
 
-    /** A row's result does not depend on how many other rows share the call (block-shape independence). */
+    /**
+     * A row's result does not depend on how many other rows share the call (block-shape independence): blocks of 81
+     * rows (scratch tiles), 9 to 12 rows (the nine-row tile, then decode rows) and 13 (scratch tiles again), each row
+     * bit for bit what it computes alone, on the parallel path with a tail of four columns and two outputs.
+     */
     @Test
     void eachRowIsIndependentOfTheBlockAroundIt() {
         try (CpuBackend cpu = new CpuBackend(2)) {
@@ -92,14 +96,19 @@ class TensorMatmulTest {
             int out = 130;
             WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
             for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
-                float[] x = random(rng, 81 * in);
-                float[] block = new float[81 * out];
-                cpu.matmul(block, x, 81, w);
-                for (int r : new int[]{0, 1, 2, 3, 4, 41, 78, 79, 80}) {
-                    float[] one = new float[out];
-                    cpu.matmul(one, java.util.Arrays.copyOfRange(x, r * in, (r + 1) * in), 1, w);
-                    assertArrayEquals(one, java.util.Arrays.copyOfRange(block, r * out, (r + 1) * out),
-                            w + " row " + r);
+                for (int rows : new int[]{81, 9, 10, 12, 13}) {
+                    float[] x = random(rng, rows * in);
+                    float[] block = new float[rows * out];
+                    cpu.matmul(block, x, rows, w);
+                    for (int r : new int[]{0, 1, 2, 3, 4, 8, 9, 11, 12, 41, 78, 79, 80}) {
+                        if (r >= rows) {
+                            continue;
+                        }
+                        float[] one = new float[out];
+                        cpu.matmul(one, java.util.Arrays.copyOfRange(x, r * in, (r + 1) * in), 1, w);
+                        assertArrayEquals(one, java.util.Arrays.copyOfRange(block, r * out, (r + 1) * out),
+                                w + " block of " + rows + ", row " + r);
+                    }
                 }
             }
         }
