@@ -111,10 +111,7 @@ public final class CpuBackend implements Backend {
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode)
      * the weights are read straight from the buffer and widened in registers; a block of four or more rows first
      * widens each group of four weight rows into this thread's float scratch, once, and then runs the heap kernels
-     * over it, so the widening is paid once per weight row, not once per input row. A block of nine to twelve rows
-     * (one MTP step with eight mask tokens, a few more rows) runs its first nine rows in the nine-row tile straight
-     * from the buffer (each weight vector widened once in a register and used nine times: measured faster than the
-     * scratch copy at nine rows, slower from 18 rows on) and the rest as decode rows. All paths sum every (row, output)
+     * over it, so the widening is paid once per weight row, not once per input row. Both sum every (row, output)
      * pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the heap or mapped.
      */
     private void tensorMatmulRange(int from, int to) {
@@ -131,22 +128,12 @@ public final class CpuBackend implements Backend {
         float[] scratch = holder[0];
         ByteBuffer buf = w.buffer();
         DType dtype = w.dtype();
-        int r0 = 0; // rows below r0 are done
-        if (VECTOR && rows >= VectorKernels.TALL_ROWS && rows < VectorKernels.TALL_ROWS + 4) {
-            for (int o = from; o < to; o++) {
-                VectorKernels.tile9x1(x, 0, in, buf, dtype, w.rowStart(o), in, out, o, outDim);
-            }
-            r0 = VectorKernels.TALL_ROWS;
-        }
-        if (r0 == rows) {
-            return;
-        }
         int o = from;
         if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
-                if (rows - r0 < 4) {
+                if (rows < 4) {
                     int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
-                    for (int r = r0; r < rows; r++) {
+                    for (int r = 0; r < rows; r++) {
                         VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                     }
                 } else {
@@ -163,7 +150,7 @@ public final class CpuBackend implements Backend {
             } else {
                 w.readRow(o, scratch, 0);
             }
-            for (int r = r0; r < rows; r++) {
+            for (int r = 0; r < rows; r++) {
                 out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, scratch, 0, in)
                         : dot(x, r * in, scratch, 0, in);
             }

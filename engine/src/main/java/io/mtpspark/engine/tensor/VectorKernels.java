@@ -292,59 +292,6 @@ final class VectorKernels {
         out[o0 + 3] = s3;
     }
 
-    /** Input rows of {@link #tile9x1}: a block of one real row and eight MTP mask rows. */
-    static final int TALL_ROWS = 9;
-
-    /**
-     * Nine input rows (at x0 + k·xs) by one weight row read straight from a little-endian F32/BF16/F16 buffer
-     * (starting at element e), widened in registers: out[o0 + k·os]. Each weight vector is loaded and widened once
-     * and feeds nine FMAs (eleven of the sixteen AVX2 registers live), with no scratch copy of the weights, which is
-     * what a nine-row block wants: the widen-then-2×4-tile path re-reads every weight from the scratch and pays a
-     * store and a load per weight vector for only nine rows of FMAs. Sums exactly as {@link #tile1x4} would.
-     */
-    static void tile9x1(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e, int n, float[] out, int o0,
-                        int os) {
-        int l = S.length();
-        int bound = S.loopBound(n);
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs, x4 = x3 + xs, x5 = x4 + xs, x6 = x5 + xs, x7 = x6 + xs;
-        int x8 = x7 + xs;
-        boolean f32 = dtype == DType.F32;
-        boolean brain = dtype == DType.BF16;
-        int eb = e * dtype.bytes();
-        for (int i = 0; i < bound; i += l) {
-            FloatVector wv = f32 ? FloatVector.fromByteBuffer(S, w, eb + i * 4, LE) : half(w, eb + i * 2, brain);
-            a0 = FloatVector.fromArray(S, x, x0 + i).fma(wv, a0);
-            a1 = FloatVector.fromArray(S, x, x1 + i).fma(wv, a1);
-            a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
-            a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
-            a4 = FloatVector.fromArray(S, x, x4 + i).fma(wv, a4);
-            a5 = FloatVector.fromArray(S, x, x5 + i).fma(wv, a5);
-            a6 = FloatVector.fromArray(S, x, x6 + i).fma(wv, a6);
-            a7 = FloatVector.fromArray(S, x, x7 + i).fma(wv, a7);
-            a8 = FloatVector.fromArray(S, x, x8 + i).fma(wv, a8);
-        }
-        finish1(a0, x, x0, w, dtype, e, bound, n, out, o0);
-        finish1(a1, x, x1, w, dtype, e, bound, n, out, o0 + os);
-        finish1(a2, x, x2, w, dtype, e, bound, n, out, o0 + 2 * os);
-        finish1(a3, x, x3, w, dtype, e, bound, n, out, o0 + 3 * os);
-        finish1(a4, x, x4, w, dtype, e, bound, n, out, o0 + 4 * os);
-        finish1(a5, x, x5, w, dtype, e, bound, n, out, o0 + 5 * os);
-        finish1(a6, x, x6, w, dtype, e, bound, n, out, o0 + 6 * os);
-        finish1(a7, x, x7, w, dtype, e, bound, n, out, o0 + 7 * os);
-        finish1(a8, x, x8, w, dtype, e, bound, n, out, o0 + 8 * os);
-    }
-
-    /** One (row, output) pair's lanes reduced, then its scalar tail in order: the sum every tile ends with. */
-    private static void finish1(FloatVector a, float[] x, int x0, ByteBuffer w, DType dtype, int e, int bound, int n,
-                                float[] out, int o) {
-        float s = a.reduceLanes(VectorOperators.ADD);
-        for (int i = bound; i < n; i++) {
-            s += x[x0 + i] * element(w, dtype, e + i);
-        }
-        out[o] = s;
-    }
-
     private static FloatVector half(ByteBuffer w, int byteOffset, boolean brain) {
         ShortVector h = ShortVector.fromByteBuffer(H, w, byteOffset, LE);
         return brain ? bf16(h) : f16(h);
