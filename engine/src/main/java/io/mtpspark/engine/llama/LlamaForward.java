@@ -393,13 +393,7 @@ public final class LlamaForward implements BlockForward {
                 int limit = causal ? cacheLen + i + 1 : cols;
                 int prefix = causal ? limit : wholeCache ? Math.min(cacheLen, limit) : 0;
                 backend.scoresByPosition(att, 0, q, qOff, kT, kvOff, stride, hd, prefix, scale);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < prefix; t++) {
-                    visibleCols[t] = t;
-                    if (att[t] > max) {
-                        max = att[t];
-                    }
-                }
+                float max = backend.max(att, 0, prefix); // columns [0, prefix) already hold 0 .. prefix-1
                 int m = prefix;
                 for (int t = prefix; t < limit; t++) {
                     if (mask.allows(i, t, cacheLen)) {
@@ -415,11 +409,17 @@ public final class LlamaForward implements BlockForward {
                 float sum = backend.expShiftSum(att, 0, m, max);
                 float inv = 1.0f / sum;
                 backend.weightedValues(attOut, qOff, att, visibleCols, m, inv, vc, kvDim, kvOff, hd);
+                for (int j = prefix; j < m; j++) {
+                    visibleCols[j] = j; // back to the identity the next row's prefix relies on
+                }
             }
         }
     }
 
-    /** One thread's score row: the visible columns of the row being attended, and their indices. */
+    /**
+     * One thread's score row: the visible columns of the row being attended, and their indices. Between rows
+     * {@code columns[j] == j}, so a row's leading run of visible columns needs no writing.
+     */
     private static final class AttentionScratch {
         final float[] scores;
         final int[] columns;
@@ -427,6 +427,9 @@ public final class LlamaForward implements BlockForward {
         AttentionScratch(int size) {
             scores = new float[size];
             columns = new int[size];
+            for (int j = 0; j < size; j++) {
+                columns[j] = j;
+            }
         }
     }
 
