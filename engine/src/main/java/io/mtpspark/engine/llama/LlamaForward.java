@@ -244,63 +244,7 @@ public final class LlamaForward implements BlockForward {
         int items = batch.segments * c.nHeads();
         long workPerItem = attentionWork * c.headDim() * 2 / batch.segments;
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = w.layers()[l];
-            for (int i = 0; i < n; i++) {
-                backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
-            }
-            backend.matmul(q, xb, n, lw.wq());
-            backend.matmul(k, xb, n, lw.wk());
-            backend.matmul(v, xb, n, lw.wv());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
-                lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
-                lora(adapter, l, LoraTarget.V_PROJ, xb, v, gated);
-            }
-            if (lw.bq() != null) {
-                for (int i = 0; i < n; i++) {
-                    addInPlace(q, i * qDim, lw.bq(), qDim);
-                    addInPlace(k, i * kvDim, lw.bk(), kvDim);
-                    addInPlace(v, i * kvDim, lw.bv(), kvDim);
-                }
-            }
-            for (int s = 0; s < batch.segments; s++) {
-                KvCache cache = hostCache(batch, s);
-                float[] vc = cache.values(l);
-                int first = batch.segmentStart[s];
-                int slot = cache.length() - first; // cache slot of batch row i is slot + i
-                for (int i = first; i < batch.segmentStart[s + 1]; i++) {
-                    rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
-                    rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
-                    cache.putKey(l, slot + i, k, i * kvDim);
-                    System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
-                }
-            }
-            attLayer = l;
-            attBatch = batch;
-            backend.parallelFor(items, workPerItem, attentionTask);
-            backend.matmul(xb2, attOut, n, lw.wo());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
-            }
-            addInPlace(x, 0, xb2, n * dim);
-            for (int i = 0; i < n; i++) {
-                backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
-            }
-            backend.matmul(hb, xb, n, lw.wGate());
-            backend.matmul(hb2, xb, n, lw.wUp());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
-                lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
-            }
-            for (int i = 0; i < n; i++) {
-                // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
-                backend.siluMul(hb, hb2, i * hid, hid);
-            }
-            backend.matmul(xb2, hb, n, lw.wDown());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
-            }
-            addInPlace(x, 0, xb2, n * dim);
+            layer(l, batch, adapter, gated, items, workPerItem);
         }
         attBatch = null;
         for (int s = 0; s < batch.segments; s++) {
@@ -316,6 +260,77 @@ public final class LlamaForward implements BlockForward {
             }
             backend.matmul(logits, gathered, nLogits, w.classifier());
         }
+    }
+
+    /**
+     * One decoder layer over every row of the batch, in place on {@link #x}. A method of its own so that the JIT
+     * compiles it (small, called once per layer) long before it would finish compiling the whole forward.
+     */
+    private void layer(int l, BlockBatch batch, MtpAdapter adapter, int gated, int items, long workPerItem) {
+        int n = batch.rows;
+        int[] positions = batch.positions;
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int qDim = c.qDim();
+        int hid = c.hiddenDim();
+        float eps = c.rmsNormEps();
+        LayerWeights lw = w.layers()[l];
+        for (int i = 0; i < n; i++) {
+            backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
+        }
+        backend.matmul(q, xb, n, lw.wq());
+        backend.matmul(k, xb, n, lw.wk());
+        backend.matmul(v, xb, n, lw.wv());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
+            lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
+            lora(adapter, l, LoraTarget.V_PROJ, xb, v, gated);
+        }
+        if (lw.bq() != null) {
+            for (int i = 0; i < n; i++) {
+                addInPlace(q, i * qDim, lw.bq(), qDim);
+                addInPlace(k, i * kvDim, lw.bk(), kvDim);
+                addInPlace(v, i * kvDim, lw.bv(), kvDim);
+            }
+        }
+        for (int s = 0; s < batch.segments; s++) {
+            KvCache cache = hostCache(batch, s);
+            float[] vc = cache.values(l);
+            int first = batch.segmentStart[s];
+            int slot = cache.length() - first; // cache slot of batch row i is slot + i
+            for (int i = first; i < batch.segmentStart[s + 1]; i++) {
+                rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
+                rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
+                cache.putKey(l, slot + i, k, i * kvDim);
+                System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
+            }
+        }
+        attLayer = l;
+        attBatch = batch;
+        backend.parallelFor(items, workPerItem, attentionTask);
+        backend.matmul(xb2, attOut, n, lw.wo());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
+        }
+        addInPlace(x, 0, xb2, n * dim);
+        for (int i = 0; i < n; i++) {
+            backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
+        }
+        backend.matmul(hb, xb, n, lw.wGate());
+        backend.matmul(hb2, xb, n, lw.wUp());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
+            lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
+        }
+        for (int i = 0; i < n; i++) {
+            // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
+            backend.siluMul(hb, hb2, i * hid, hid);
+        }
+        backend.matmul(xb2, hb, n, lw.wDown());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
+        }
+        addInPlace(x, 0, xb2, n * dim);
     }
 
     @Override
