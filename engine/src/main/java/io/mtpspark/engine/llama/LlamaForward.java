@@ -213,9 +213,6 @@ public final class LlamaForward implements BlockForward {
             cache.reserve(cache.length() + batch.segmentStart[s + 1] - batch.segmentStart[s]);
         }
         int dim = c.dim();
-        int kvDim = c.kvDim();
-        int qDim = c.qDim();
-        int hid = c.hiddenDim();
         float eps = c.rmsNormEps();
         int vocab = c.vocabSize();
         int masks = adapter == null ? 0 : adapter.k();
