@@ -7,13 +7,16 @@
 # A binary whose name starts with "fwd" is called as `fwd MODEL STEPS` (the forward-only build of earlier sittings);
 # any other as run.c: `run MODEL -t 0 -n STEPS -z TOKENIZER`. Without one, the run.c row is skipped.
 # Environment: MODEL_DIR (default /tmp/cpu_bf16_2048; written on first use with `convert --random-model`),
-# THREADS (default 2), HISTORY (default docs/perf-history.jsonl). About 2-3 minutes on a quiet 2-core machine (plus
+# THREADS (default 2), HISTORY (default docs/perf-history.jsonl), WARMUP (stories260K bench warm-up rounds, default
+# 40: the row compares decode speed with run.c's, and at the former 10 rounds, about 5,000 tokens, the JIT is still
+# compiling the kernels on this 2-core machine; the start-up row measures the JIT's cost). About 2-3 minutes on a quiet 2-core machine (plus
 # about a minute the first time, to write the 1.4 GB model).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNC="${1:-/tmp/runc/run}"
 MODEL_DIR="${MODEL_DIR:-/tmp/cpu_bf16_2048}"
 THREADS="${THREADS:-2}"
+WARMUP="${WARMUP:-40}"
 HISTORY="${HISTORY:-docs/perf-history.jsonl}"
 JAR=engine/target/mtp-engine.jar
 STORIES=models/stories260K/stories260K.bin
@@ -58,7 +61,7 @@ engine_tps=(); runc=()
 echo "stories260K vs run.c (load $(load))…" >&2
 for round in 1 2 3; do
   engine_tps+=("$("${JAVA[@]}" -jar "$JAR" bench --model "$STORIES" --tokenizer "$TOK" --prompts "$WORK/once.txt" \
-    --threads 1 --warmup 10 --repeats 11 --json 2>/dev/null \
+    --threads 1 --warmup "$WARMUP" --repeats 11 --json 2>/dev/null \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["decoders"]["autoregressive"]["tokens_per_second_median"])')")
   if [[ -x "$RUNC" ]]; then runc+=("$(runc_tps)"); fi
 done
@@ -76,10 +79,10 @@ for round in 1 2 3; do
 done
 
 python3 - "$WORK/block.json" "$MODEL_DIR/model.safetensors" "$rss_small" "$rss_large" "$HISTORY" "$commit" \
-  "$(load)" "${engine_tps[*]}" "${runc[*]:-}" "${plain[*]}" "${modules[*]}" "${cds[*]}" "$RUNC" <<'EOF'
+  "$(load)" "${engine_tps[*]}" "${runc[*]:-}" "${plain[*]}" "${modules[*]}" "${cds[*]}" "$RUNC" "$WARMUP" <<'EOF'
 import json, os, statistics, sys, datetime, platform
 (block_file, model_file, rss_small, rss_large, history, commit, load, engine, runc, plain, modules, cds,
- runc_path) = sys.argv[1:]
+ runc_path, warmup) = sys.argv[1:]
 b = json.load(open(block_file))
 rows = b["block_ms"]
 file_mb = os.path.getsize(model_file) / 1e6
@@ -88,7 +91,7 @@ engine, runc, plain, modules, cds = map(nums, (engine, runc, plain, modules, cds
 med = statistics.median
 roof = b["roofline"]
 table = [
-    ("stories260K, 1 thread, greedy ÷ run.c (median of 3 interleaved rounds)",
+    (f"stories260K, 1 thread, greedy ÷ run.c (median of 3 interleaved rounds; bench --warmup {warmup})",
      f"{med(engine):.0f} ÷ {med(runc):.0f} tok/s = {med(engine) / med(runc):.2f}×" if runc else "no run.c binary",
      "≥ 1.0×"),
     ("BF16 dim 2048 × 16 layers, batch 1: weight bytes/s ÷ read bandwidth (median round; fastest round)",
@@ -115,7 +118,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 machine = f"{cpu}, {os.cpu_count()} cores, load average {load}"
 with open(history, "a") as h:
     for command, figures in [
-        ("scripts/cpu-limit-bench.sh: stories260K bench --threads 1 vs " + runc_path,
+        (f"scripts/cpu-limit-bench.sh: stories260K bench --threads 1 --warmup {warmup} vs " + runc_path,
          {"engine_tokens_per_s": engine, "runc_tokens_per_s": runc,
           "ratio_median": med(engine) / med(runc) if runc else None}),
         ("scripts/cpu-limit-bench.sh: generate --max-tokens 4 max RSS",

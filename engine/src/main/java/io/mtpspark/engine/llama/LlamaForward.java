@@ -213,9 +213,6 @@ public final class LlamaForward implements BlockForward {
             cache.reserve(cache.length() + batch.segmentStart[s + 1] - batch.segmentStart[s]);
         }
         int dim = c.dim();
-        int kvDim = c.kvDim();
-        int qDim = c.qDim();
-        int hid = c.hiddenDim();
         float eps = c.rmsNormEps();
         int vocab = c.vocabSize();
         int masks = adapter == null ? 0 : adapter.k();
@@ -244,63 +241,7 @@ public final class LlamaForward implements BlockForward {
         int items = batch.segments * c.nHeads();
         long workPerItem = attentionWork * c.headDim() * 2 / batch.segments;
         for (int l = 0; l < c.nLayers(); l++) {
-            LayerWeights lw = w.layers()[l];
-            for (int i = 0; i < n; i++) {
-                backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
-            }
-            backend.matmul(q, xb, n, lw.wq());
-            backend.matmul(k, xb, n, lw.wk());
-            backend.matmul(v, xb, n, lw.wv());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
-                lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
-                lora(adapter, l, LoraTarget.V_PROJ, xb, v, gated);
-            }
-            if (lw.bq() != null) {
-                for (int i = 0; i < n; i++) {
-                    addInPlace(q, i * qDim, lw.bq(), qDim);
-                    addInPlace(k, i * kvDim, lw.bk(), kvDim);
-                    addInPlace(v, i * kvDim, lw.bv(), kvDim);
-                }
-            }
-            for (int s = 0; s < batch.segments; s++) {
-                KvCache cache = hostCache(batch, s);
-                float[] vc = cache.values(l);
-                int first = batch.segmentStart[s];
-                int slot = cache.length() - first; // cache slot of batch row i is slot + i
-                for (int i = first; i < batch.segmentStart[s + 1]; i++) {
-                    rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
-                    rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
-                    cache.putKey(l, slot + i, k, i * kvDim);
-                    System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
-                }
-            }
-            attLayer = l;
-            attBatch = batch;
-            backend.parallelFor(items, workPerItem, attentionTask);
-            backend.matmul(xb2, attOut, n, lw.wo());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
-            }
-            addInPlace(x, 0, xb2, n * dim);
-            for (int i = 0; i < n; i++) {
-                backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
-            }
-            backend.matmul(hb, xb, n, lw.wGate());
-            backend.matmul(hb2, xb, n, lw.wUp());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
-                lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
-            }
-            for (int i = 0; i < n; i++) {
-                // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
-                backend.siluMul(hb, hb2, i * hid, hid);
-            }
-            backend.matmul(xb2, hb, n, lw.wDown());
-            if (gated > 0) {
-                lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
-            }
-            addInPlace(x, 0, xb2, n * dim);
+            layer(l, batch, adapter, gated, items, workPerItem);
         }
         attBatch = null;
         for (int s = 0; s < batch.segments; s++) {
@@ -316,6 +257,77 @@ public final class LlamaForward implements BlockForward {
             }
             backend.matmul(logits, gathered, nLogits, w.classifier());
         }
+    }
+
+    /**
+     * One decoder layer over every row of the batch, in place on {@link #x}. A method of its own so that the JIT
+     * compiles it (small, called once per layer) long before it would finish compiling the whole forward.
+     */
+    private void layer(int l, BlockBatch batch, MtpAdapter adapter, int gated, int items, long workPerItem) {
+        int n = batch.rows;
+        int[] positions = batch.positions;
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        int qDim = c.qDim();
+        int hid = c.hiddenDim();
+        float eps = c.rmsNormEps();
+        LayerWeights lw = w.layers()[l];
+        for (int i = 0; i < n; i++) {
+            backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
+        }
+        backend.matmul(q, xb, n, lw.wq());
+        backend.matmul(k, xb, n, lw.wk());
+        backend.matmul(v, xb, n, lw.wv());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
+            lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
+            lora(adapter, l, LoraTarget.V_PROJ, xb, v, gated);
+        }
+        if (lw.bq() != null) {
+            for (int i = 0; i < n; i++) {
+                addInPlace(q, i * qDim, lw.bq(), qDim);
+                addInPlace(k, i * kvDim, lw.bk(), kvDim);
+                addInPlace(v, i * kvDim, lw.bv(), kvDim);
+            }
+        }
+        for (int s = 0; s < batch.segments; s++) {
+            KvCache cache = hostCache(batch, s);
+            float[] vc = cache.values(l);
+            int first = batch.segmentStart[s];
+            int slot = cache.length() - first; // cache slot of batch row i is slot + i
+            for (int i = first; i < batch.segmentStart[s + 1]; i++) {
+                rope.rotate(q, i * qDim, c.nHeads(), positions[i]);
+                rope.rotate(k, i * kvDim, c.nKvHeads(), positions[i]);
+                cache.putKey(l, slot + i, k, i * kvDim);
+                System.arraycopy(v, i * kvDim, vc, (slot + i) * kvDim, kvDim);
+            }
+        }
+        attLayer = l;
+        attBatch = batch;
+        backend.parallelFor(items, workPerItem, attentionTask);
+        backend.matmul(xb2, attOut, n, lw.wo());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.O_PROJ, attOut, xb2, gated);
+        }
+        addInPlace(x, 0, xb2, n * dim);
+        for (int i = 0; i < n; i++) {
+            backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
+        }
+        backend.matmul(hb, xb, n, lw.wGate());
+        backend.matmul(hb2, xb, n, lw.wUp());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
+            lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
+        }
+        for (int i = 0; i < n; i++) {
+            // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
+            backend.siluMul(hb, hb2, i * hid, hid);
+        }
+        backend.matmul(xb2, hb, n, lw.wDown());
+        if (gated > 0) {
+            lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
+        }
+        addInPlace(x, 0, xb2, n * dim);
     }
 
     @Override
@@ -393,13 +405,7 @@ public final class LlamaForward implements BlockForward {
                 int limit = causal ? cacheLen + i + 1 : cols;
                 int prefix = causal ? limit : wholeCache ? Math.min(cacheLen, limit) : 0;
                 backend.scoresByPosition(att, 0, q, qOff, kT, kvOff, stride, hd, prefix, scale);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < prefix; t++) {
-                    visibleCols[t] = t;
-                    if (att[t] > max) {
-                        max = att[t];
-                    }
-                }
+                float max = backend.max(att, 0, prefix); // columns [0, prefix) already hold 0 .. prefix-1
                 int m = prefix;
                 for (int t = prefix; t < limit; t++) {
                     if (mask.allows(i, t, cacheLen)) {
@@ -415,11 +421,17 @@ public final class LlamaForward implements BlockForward {
                 float sum = backend.expShiftSum(att, 0, m, max);
                 float inv = 1.0f / sum;
                 backend.weightedValues(attOut, qOff, att, visibleCols, m, inv, vc, kvDim, kvOff, hd);
+                for (int j = prefix; j < m; j++) {
+                    visibleCols[j] = j; // back to the identity the next row's prefix relies on
+                }
             }
         }
     }
 
-    /** One thread's score row: the visible columns of the row being attended, and their indices. */
+    /**
+     * One thread's score row: the visible columns of the row being attended, and their indices. Between rows
+     * {@code columns[j] == j}, so a row's leading run of visible columns needs no writing.
+     */
     private static final class AttentionScratch {
         final float[] scores;
         final int[] columns;
@@ -427,6 +439,9 @@ public final class LlamaForward implements BlockForward {
         AttentionScratch(int size) {
             scores = new float[size];
             columns = new int[size];
+            for (int j = 0; j < size; j++) {
+                columns[j] = j;
+            }
         }
     }
 

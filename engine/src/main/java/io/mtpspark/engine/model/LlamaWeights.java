@@ -21,6 +21,21 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
         return b;
     }
 
+    /** Whether every matrix is stored in {@code dtype}. */
+    public boolean allMatrices(DType dtype) {
+        if (tokenEmbedding.dtype() != dtype || classifier.dtype() != dtype) {
+            return false;
+        }
+        for (LayerWeights l : layers) {
+            for (WeightTensor t : new WeightTensor[]{l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wDown(), l.wUp()}) {
+                if (t.dtype() != dtype) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /**
      * These weights with every matrix in {@code target} element type ({@link WeightTensor#to}: rounding to nearest
      * even when narrowing, exact when widening; a tied classifier stays tied). F32 means a heap {@code float[]} (a

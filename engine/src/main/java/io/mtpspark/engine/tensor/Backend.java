@@ -85,6 +85,20 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * The largest of {@code a[off, off + n)} ({@code -Infinity} when n is 0): the softmax shift. Which of two equal
+     * or signed-zero maxima is returned changes no {@code exp(a - max)}.
+     */
+    default float max(float[] a, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            if (a[off + i] > max) {
+                max = a[off + i];
+            }
+        }
+        return max;
+    }
+
     /** RMSNorm of one row: {@code out = w * x / sqrt(mean(x^2) + eps)}. */
     void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps);
 

@@ -266,6 +266,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public float max(float[] a, int off, int n) {
+        return VECTOR ? VectorKernels.max(a, off, n) : Backend.super.max(a, off, n);
+    }
+
+    @Override
     public float expShiftSum(float[] a, int off, int n, float shift) {
         return VECTOR ? VectorKernels.expShiftSum(a, off, n, shift)
                 : ScalarBackend.expShiftSumScalar(a, off, n, shift);

@@ -39,6 +39,11 @@ public abstract class DelegatingBackend implements Backend {
     }
 
     @Override
+    public float max(float[] a, int off, int n) {
+        return delegate.max(a, off, n);
+    }
+
+    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         return delegate.dot(a, aOff, b, bOff, n);
     }

@@ -108,6 +108,28 @@ class BackendTest {
         }
     }
 
+    /** The softmax shift: the SIMD maximum (lanes, then the tail) is the oracle's on every length. */
+    @Test
+    void maxMatchesTheOracle() {
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            SplittableRandom rng = new SplittableRandom(5);
+            for (int n : new int[]{0, 1, 7, 8, 9, 16, 23, 301}) {
+                for (int at = 0; at < Math.max(1, n); at++) { // the largest value in every position, tail included
+                    float[] a = new float[n + 3];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = (float) (rng.nextGaussian() - 20);
+                    }
+                    if (n > 0) {
+                        a[2 + at] = 5f + at;
+                    }
+                    a[0] = a[n + 2] = 100f; // outside the range: never the answer
+                    assertEquals(ref.max(a, 2, n), cpu.max(a, 2, n), "n " + n + " largest at " + at);
+                }
+            }
+            assertEquals(Float.NEGATIVE_INFINITY, cpu.max(new float[4], 1, 0));
+        }
+    }
+
     @Test
     void parallelForCoversEveryIndexOnce() {
         try (CpuBackend cpu = new CpuBackend(2)) {
