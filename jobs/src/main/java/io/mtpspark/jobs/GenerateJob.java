@@ -9,6 +9,7 @@ import io.mtpspark.jobs.generate.GenerateRun;
 import io.mtpspark.jobs.generate.RunResult;
 import io.mtpspark.jobs.inject.InfraKeys;
 import io.mtpspark.jobs.inject.JobsModule;
+import io.mtpspark.jobs.spark.LocalSparkDefaults;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
@@ -27,9 +28,7 @@ public final class GenerateJob {
     public static void main(String[] args) {
         ConfigValues config = parse(args);
         GenerateOptions options = ConfigBinder.bind(GenerateOptions.class, config);
-        SparkSession.Builder builder = SparkSession.builder().appName("mtp-generate");
-        options.master().ifPresent(builder::master);
-        SparkSession spark = builder.getOrCreate();
+        SparkSession spark = LocalSparkDefaults.builder("mtp-generate", options.master()).getOrCreate();
         try {
             RunResult result = run(spark, config, options);
             if (result.resumeNote() != null) {

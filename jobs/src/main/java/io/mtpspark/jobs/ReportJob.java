@@ -9,6 +9,7 @@ import io.mtpspark.jobs.inject.InfraKeys;
 import io.mtpspark.jobs.inject.ReportModule;
 import io.mtpspark.jobs.report.CostLine;
 import io.mtpspark.jobs.report.ReportRun;
+import io.mtpspark.jobs.spark.LocalSparkDefaults;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,9 +28,7 @@ public final class ReportJob {
     public static void main(String[] args) {
         ConfigValues config = parse(args);
         ReportOptions options = ConfigBinder.bind(ReportOptions.class, config);
-        SparkSession.Builder builder = SparkSession.builder().appName("mtp-report");
-        options.master().ifPresent(builder::master);
-        SparkSession spark = builder.getOrCreate();
+        SparkSession spark = LocalSparkDefaults.builder("mtp-report", options.master()).getOrCreate();
         try {
             ReportRun.Result result = run(spark, config, options);
             System.out.print(render(result));

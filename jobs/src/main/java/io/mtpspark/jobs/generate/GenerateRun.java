@@ -145,7 +145,10 @@ public final class GenerateRun {
                     .partitionBy("run_id").parquet(taskStatsPath(options.output()));
         }
 
-        Dataset<Row> runRows = RunRows.current(spark.read().parquet(generations).where(col("run_id").equalTo(runId)));
+        // Read with the schema the job writes: inferring it from the Parquet footers would cost a Spark job, and
+        // columns an older version's rows lack read as null, which RunRows and RunSummary count as absent.
+        Dataset<Row> runRows = RunRows.current(spark.read().schema(OutputSchemas.GENERATIONS).parquet(generations)
+                .where(col("run_id").equalTo(runId)));
         TrainingExport.Result export = options.export().map(format -> {
             String path = strip(options.output()) + "/exports/run_id=" + runId + "/" + format;
             Map<String, String> conf = s3 ? setSqlConf(S3aSettings.COMMITTER_SQL_CONF) : Map.of();
