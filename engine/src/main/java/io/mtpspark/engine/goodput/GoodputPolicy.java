@@ -72,6 +72,9 @@ public final class GoodputPolicy implements StepChooser {
     private final double[][] ratios; // per configuration, a ring of measured ÷ calibrated step times
     private final int[] observations;
     private final double[] correction;
+    private final boolean[] stale; // a configuration's correction predates its latest observations
+    private final int[] predictedFor; // the sequence count predictedStep holds the calibrated step time for
+    private final double[] predictedStep;
     private final double[] scratch = new double[OBSERVATION_WINDOW];
     private double secondsObserved;
     private double secondsExploring;
@@ -101,6 +104,9 @@ public final class GoodputPolicy implements StepChooser {
         ratios = new double[n][OBSERVATION_WINDOW];
         observations = new int[n];
         correction = new double[n];
+        stale = new boolean[n];
+        predictedFor = new int[n];
+        predictedStep = new double[n];
         tokens = new double[n];
         rows = new double[n];
         drafted = new double[n];
@@ -256,7 +262,11 @@ public final class GoodputPolicy implements StepChooser {
         if (cost == null) {
             return false;
         }
-        double predicted = cost.seconds(sequences, rows[index]);
+        if (predictedFor[index] != sequences) { // the interpolation's logs once per sequence count, not every step
+            predictedFor[index] = sequences;
+            predictedStep[index] = cost.seconds(sequences, rows[index]);
+        }
+        double predicted = predictedStep[index];
         if (!(predicted > 0) || nanos <= 0) {
             return false;
         }
@@ -265,10 +275,8 @@ public final class GoodputPolicy implements StepChooser {
             secondsExploring += nanos / 1e9;
         }
         ratios[index][observations[index] % OBSERVATION_WINDOW] = nanos / 1e9 / predicted;
-        int n = Math.min(++observations[index], OBSERVATION_WINDOW);
-        System.arraycopy(ratios[index], 0, scratch, 0, n);
-        Arrays.sort(scratch, 0, n);
-        correction[index] = n % 2 == 1 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
+        observations[index]++;
+        stale[index] = true; // the median is taken when a choice needs it (every few steps), not on every step
         return observations[index] == MIN_OBSERVATIONS;
     }
 
@@ -278,7 +286,17 @@ public final class GoodputPolicy implements StepChooser {
      */
     public double correction(int i) {
         int from = observations[i] >= MIN_OBSERVATIONS ? i : observations[0] >= MIN_OBSERVATIONS ? 0 : -1;
-        return from < 0 ? 1 : correction[from];
+        if (from < 0) {
+            return 1;
+        }
+        if (stale[from]) {
+            int n = Math.min(observations[from], OBSERVATION_WINDOW);
+            System.arraycopy(ratios[from], 0, scratch, 0, n);
+            Arrays.sort(scratch, 0, n);
+            correction[from] = n % 2 == 1 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
+            stale[from] = false;
+        }
+        return correction[from];
     }
 
     private boolean measuredAny() {
