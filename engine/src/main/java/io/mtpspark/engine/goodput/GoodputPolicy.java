@@ -262,11 +262,7 @@ public final class GoodputPolicy implements StepChooser {
         if (cost == null) {
             return false;
         }
-        if (predictedFor[index] != sequences) { // the interpolation's logs once per sequence count, not every step
-            predictedFor[index] = sequences;
-            predictedStep[index] = cost.seconds(sequences, rows[index]);
-        }
-        double predicted = predictedStep[index];
+        double predicted = predictedSeconds(index, sequences);
         if (!(predicted > 0) || nanos <= 0) {
             return false;
         }
@@ -325,7 +321,14 @@ public final class GoodputPolicy implements StepChooser {
 
     @Override
     public double predictedSeconds(int index, int sequences) {
-        return cost == null ? Double.NaN : cost.seconds(sequences, rows[index]);
+        if (cost == null) {
+            return Double.NaN;
+        }
+        if (predictedFor[index] != sequences) { // the interpolation's logs once per sequence count, not every step
+            predictedFor[index] = sequences;
+            predictedStep[index] = cost.seconds(sequences, rows[index]);
+        }
+        return predictedStep[index];
     }
 
     /** Mean rows per sequence of a pass of configuration {@code i}. */
