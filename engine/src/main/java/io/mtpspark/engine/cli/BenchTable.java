@@ -18,13 +18,31 @@ final class BenchTable {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "model %s, backend %s, adapter %s%n", result.path("model").asText(),
                 result.path("backend").asText(), result.path("adapter").asText()));
+        JsonNode roof = result.path("roofline");
+        if (roof.isObject()) {
+            sb.append(String.format(Locale.ROOT, "roofline (%d threads, same run): read bandwidth %.2f GB/s, FMA peak "
+                            + "%.1f GFLOP/s, in-cache matmul %.1f GFLOP/s%n", roof.path("threads").asInt(),
+                    roof.path("read_gb_per_s").asDouble(), roof.path("fma_peak_gflops").asDouble(),
+                    roof.path("in_cache_matmul_gflops").asDouble()));
+        }
         if (result.has("block_ms")) {
             sb.append(String.format(Locale.ROOT, "one block forward after %d cached positions, median of %d rounds%n",
                     result.path("cache_positions").asInt(), result.path("repeats").asInt()));
-            TextTable t = new TextTable(1, "rows", "median ms", "vs 1 row");
+            TextTable t = roof.isObject()
+                    ? new TextTable(1, "rows", "median ms", "vs 1 row", "weight GB/s", "% of bandwidth", "GFLOP/s",
+                    "% of FMA peak")
+                    : new TextTable(1, "rows", "median ms", "vs 1 row");
             for (Map.Entry<String, JsonNode> e : fields(result.get("block_ms"))) {
-                t.row(e.getKey(), num(e.getValue().path("median_ms"), "%.3f"),
-                        num(e.getValue().path("relative_to_1_row"), "%.2f×"));
+                JsonNode r = e.getValue();
+                String ms = num(r.path("median_ms"), "%.3f");
+                String rel = num(r.path("relative_to_1_row"), "%.2f×");
+                if (roof.isObject()) {
+                    t.row(e.getKey(), ms, rel, num(r.path("weight_gb_per_s"), "%.2f"),
+                            num(r.path("pct_of_read_bandwidth"), "%.0f%%"), num(r.path("gflops"), "%.1f"),
+                            num(r.path("pct_of_fma_peak"), "%.0f%%"));
+                } else {
+                    t.row(e.getKey(), ms, rel);
+                }
             }
             return sb.append(t.render()).toString();
         }
@@ -40,7 +58,14 @@ final class BenchTable {
         } else {
             decoderRows(t, result.path("batch_size").asText(), result);
         }
-        return sb.append(t.render()).toString();
+        sb.append(t.render());
+        JsonNode ar = result.path("decoders").path("autoregressive");
+        if (ar.has("pct_of_read_bandwidth")) {
+            sb.append(String.format(Locale.ROOT, "batch-1 autoregressive decoding reads %.2f GB/s of weights: %.0f%% of "
+                    + "the measured read bandwidth%n", ar.path("weight_gb_per_s").asDouble(),
+                    ar.path("pct_of_read_bandwidth").asDouble()));
+        }
+        return sb.toString();
     }
 
     private static void decoderRows(TextTable t, String batch, JsonNode atBatch) {

@@ -54,6 +54,32 @@ class ReadableOutputTest {
     }
 
     @Test
+    void benchTablePrintsTheRooflineWhenMeasured() throws Exception {
+        JsonNode block = new ObjectMapper().readTree("""
+                {"model":"m","backend":"cpu","adapter":"a","cache_positions":16,"repeats":3,
+                 "roofline":{"threads":2,"read_gb_per_s":16.5,"fma_peak_gflops":160.24,"in_cache_matmul_gflops":70.5},
+                 "block_ms":{"1":{"median_ms":92.0,"relative_to_1_row":1.0,"weight_gb_per_s":15.74,
+                                  "pct_of_read_bandwidth":95.4,"gflops":17.2,"pct_of_fma_peak":10.7},
+                             "81":{"median_ms":2000.0,"relative_to_1_row":21.7,"weight_gb_per_s":0.72,
+                                   "pct_of_read_bandwidth":4.4,"gflops":59.3,"pct_of_fma_peak":37.0}}}""");
+        String text = BenchTable.render(block);
+        assertTrue(text.contains("roofline (2 threads, same run): read bandwidth 16.50 GB/s, FMA peak 160.2 GFLOP/s, "
+                + "in-cache matmul 70.5 GFLOP/s"), text);
+        assertTrue(text.lines().anyMatch(l -> l.matches("81 +2000\\.000 +21\\.70× +0\\.72 +4% +59\\.3 +37%")), text);
+        JsonNode decode = new ObjectMapper().readTree("""
+                {"model":"m","backend":"cpu","adapter":"a","prompts":1,"steps":8,"warmup":0,"repeats":1,"batch_size":1,
+                 "roofline":{"threads":2,"read_gb_per_s":16.5,"fma_peak_gflops":160.0,"in_cache_matmul_gflops":70.0},
+                 "decoders":{"autoregressive":{"tokens_per_second_median":11.0,"tokens_per_pass":1.0,
+                             "weight_gb_per_s":15.9,"pct_of_read_bandwidth":96.4,"tokens_per_second_rounds":[11.0]}}}""");
+        assertTrue(BenchTable.render(decode).contains("batch-1 autoregressive decoding reads 15.90 GB/s of weights: 96% "
+                + "of the measured read bandwidth"), BenchTable.render(decode));
+        JsonNode plain = new ObjectMapper().readTree("""
+                {"model":"m","backend":"cpu","adapter":"a","cache_positions":16,"repeats":3,
+                 "block_ms":{"1":{"median_ms":92.0,"relative_to_1_row":1.0}}}""");
+        assertTrue(!BenchTable.render(plain).contains("roofline"), BenchTable.render(plain));
+    }
+
+    @Test
     void textTableAlignsColumns() {
         String t = new TextTable(1, "name", "value").row("a", "1.5").row("longer", "10.25").render();
         assertEquals("name    value\na         1.5\nlonger  10.25\n", t);
