@@ -18,9 +18,17 @@ public final class CpuBackend implements Backend {
     /** Below this many multiply-adds a kernel runs on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 17;
     private static final boolean VECTOR = vectorApiAvailable();
+    /**
+     * Whether this JDK's Vector API reads vectors from a {@link ByteBuffer} (JDK 17 and 18 do; later releases moved
+     * those loads to memory segments). Without it, mapped and BF16/F16 weights are widened row by row on scalar
+     * loops and multiplied with the SIMD heap kernels, with the same sums, so nothing fails or changes but speed.
+     */
+    private static final boolean BUFFER_VECTOR = VECTOR && bufferKernelsAvailable();
     private static volatile boolean warned;
+    private static volatile boolean warnedBuffer;
 
     private final WorkerPool pool;
+    private final boolean bufferVector;
     private final float[][] matmulArgs = new float[3][];
     private int mmRows;
     private int mmIn;
@@ -36,12 +44,23 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(int threads) {
-        this.pool = new WorkerPool(Math.max(1, threads));
+        this(threads, BUFFER_VECTOR);
         if (!VECTOR && !warned) {
             warned = true;
             LOG.warning("JDK Vector API unavailable: start the JVM with --add-modules jdk.incubator.vector; "
                     + "the CPU backend runs on scalar loops and is several times slower");
         }
+        if (VECTOR && !BUFFER_VECTOR && !warnedBuffer) {
+            warnedBuffer = true;
+            LOG.warning("this JDK's Vector API (" + Runtime.version() + ") has no ByteBuffer loads: memory-mapped "
+                    + "and BF16/F16 weights are widened on scalar loops, several times slower than on JDK 17");
+        }
+    }
+
+    /** With the buffer kernels on or off ({@code false}: what a JDK without them runs; tests compare the two). */
+    CpuBackend(int threads, boolean bufferVector) {
+        this.pool = new WorkerPool(Math.max(1, threads));
+        this.bufferVector = bufferVector && VECTOR;
     }
 
     /** Whether SIMD kernels are active (the fast path). */
@@ -58,6 +77,22 @@ public final class CpuBackend implements Backend {
         } catch (LinkageError e) {
             return false;
         }
+    }
+
+    private static boolean bufferKernelsAvailable() {
+        try {
+            ByteBuffer probe = ByteBuffer.allocate(4 * VectorKernels.lanes());
+            VectorKernels.widen(probe, DType.BF16, 0, new float[VectorKernels.lanes()], 0, VectorKernels.lanes());
+            VectorKernels.widen(probe, DType.F32, 0, new float[VectorKernels.lanes()], 0, VectorKernels.lanes());
+            return true;
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Whether SIMD kernels read mapped and 16-bit weights in place ({@code false} on JDKs without buffer loads). */
+    public static boolean bufferVectorized() {
+        return BUFFER_VECTOR;
     }
 
     public int threads() {
@@ -113,6 +148,7 @@ public final class CpuBackend implements Backend {
      * widens each group of four weight rows into this thread's float scratch, once, and then runs the heap kernels
      * over it, so the widening is paid once per weight row, not once per input row. Both sum every (row, output)
      * pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the heap or mapped.
+     * On a JDK without the Vector API's buffer loads every block takes the second way, rows widened by scalar code.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -131,29 +167,33 @@ public final class CpuBackend implements Backend {
         int o = from;
         if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
-                if (rows < 4) {
+                if (rows < 4 && bufferVector) {
                     int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                     for (int r = 0; r < rows; r++) {
                         VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                     }
                 } else {
                     for (int j = 0; j < 4; j++) {
-                        VectorKernels.widen(buf, dtype, w.rowStart(o + j), scratch, j * in, in);
+                        widenRow(w, o + j, scratch, j * in);
                     }
                     tiles(out, x, rows, scratch, 0, in, outDim, o);
                 }
             }
         }
         for (; o < to; o++) {
-            if (VECTOR) {
-                VectorKernels.widen(buf, dtype, w.rowStart(o), scratch, 0, in);
-            } else {
-                w.readRow(o, scratch, 0);
-            }
+            widenRow(w, o, scratch, 0);
             for (int r = 0; r < rows; r++) {
                 out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, scratch, 0, in)
                         : dot(x, r * in, scratch, 0, in);
             }
+        }
+    }
+
+    private void widenRow(WeightTensor w, int row, float[] dst, int off) {
+        if (bufferVector) {
+            VectorKernels.widen(w.buffer(), w.dtype(), w.rowStart(row), dst, off, w.cols());
+        } else {
+            w.readRow(row, dst, off);
         }
     }
 

@@ -31,6 +31,10 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
         if (!CpuBackend.vectorized()) {
             throw new IllegalStateException("the roofline needs the Vector API (--add-modules jdk.incubator.vector)");
         }
+        if (!CpuBackend.bufferVectorized()) {
+            throw new IllegalStateException("the roofline's bandwidth pass needs the Vector API's ByteBuffer loads, "
+                    + "which this JDK (" + Runtime.version() + ") does not have; run it on JDK 17");
+        }
         return new Roofline(bandwidth(backend, (int) bufferBytes), fmaPeak(backend), matmulPeak(backend),
                 bufferBytes, threads);
     }

@@ -70,6 +70,25 @@ class TensorMatmulTest {
         }
     }
 
+    /**
+     * On a JDK whose Vector API has no buffer loads (18+), mapped and 16-bit weights are widened by scalar code and
+     * then multiplied by the heap kernels: the same bits as the in-register widening, for every dtype and row count.
+     */
+    @Test
+    void withoutBufferLoadsTheSameBitsComeOut() {
+        try (CpuBackend fast = new CpuBackend(2, true); CpuBackend portable = new CpuBackend(2, false)) {
+            forEachShape(9, (rows, x, heap) -> {
+                for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                    float[] a = new float[rows * heap.rows()];
+                    float[] b = new float[rows * heap.rows()];
+                    fast.matmul(a, x, rows, w);
+                    portable.matmul(b, x, rows, w);
+                    assertArrayEquals(a, b, w + " rows " + rows);
+                }
+            });
+        }
+    }
+
     private interface ShapeCheck {
         void run(int rows, float[] x, WeightTensor heapWeight);
     }
