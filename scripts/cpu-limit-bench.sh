@@ -7,7 +7,7 @@
 # A binary whose name starts with "fwd" is called as `fwd MODEL STEPS` (the forward-only build of earlier sittings);
 # any other as run.c: `run MODEL -t 0 -n STEPS -z TOKENIZER`. Without one, the run.c row is skipped.
 # Environment: MODEL_DIR (default /tmp/cpu_bf16_2048; written on first use with `convert --random-model`),
-# THREADS (default 2), HISTORY (default docs/perf-history.jsonl), WARMUP (stories260K bench warm-up rounds, default
+# JAVA_OPTS (extra JVM options for every engine run, e.g. -XX:LoopUnrollLimit=1), THREADS (default 2), HISTORY (default docs/perf-history.jsonl), WARMUP (stories260K bench warm-up rounds, default
 # 40: the row compares decode speed with run.c's, and at the former 10 rounds, about 5,000 tokens, the JIT is still
 # compiling the kernels on this 2-core machine; the start-up row measures the JIT's cost). About 2-3 minutes on a quiet 2-core machine (plus
 # about a minute the first time, to write the 1.4 GB model).
@@ -23,7 +23,7 @@ STORIES=models/stories260K/stories260K.bin
 TOK=models/stories260K/tok512.bin
 WORK="$(mktemp -d /tmp/cpu-limit-bench.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-JAVA=(java --add-modules jdk.incubator.vector)
+JAVA=(java --add-modules jdk.incubator.vector ${JAVA_OPTS:-})
 
 [[ -f "$JAR" ]] || mvn -B -q -o -pl engine package -DskipTests
 if [[ ! -f "$MODEL_DIR/model.safetensors" ]]; then
@@ -109,7 +109,7 @@ table = [
     ("single generate of 252 tokens, wall ms (java -jar / --add-modules / + AppCDS)",
      f"{med(plain):.0f} / {med(modules):.0f} / {med(cds):.0f}", "report"),
 ]
-print(f"issue 15 table, commit {commit}, {b['backend']}, load average at the end {load}")
+print(f"issue 15 table, commit {commit}, {b['backend']}, JVM options {os.environ.get('JAVA_OPTS') or '(none)'}, load average at the end {load}")
 print("| measurement | measured | goal |\n|---|---|---|")
 for name, got, goal in table:
     print(f"| {name} | {got} | {goal} |")
@@ -127,5 +127,5 @@ with open(history, "a") as h:
          {"java_jar": plain, "add_modules": modules, "add_modules_appcds": cds}),
     ]:
         h.write(json.dumps({"time": now, "commit": commit, "machine": machine, "command": command,
-                            "figures": figures}) + "\n")
+                            "jvm_options": os.environ.get("JAVA_OPTS", ""), "figures": figures}) + "\n")
 EOF

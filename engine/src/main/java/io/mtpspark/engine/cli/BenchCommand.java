@@ -159,6 +159,9 @@ final class BenchCommand implements Callable<Integer> {
             h.put("commit", gitCommit());
             h.put("machine", machine());
             h.put("command", "bench " + String.join(" ", commandLine()));
+            // the JVM's own options (heap, JIT flags) change what a figure means as much as bench's options do
+            h.put("jvm_options", String.join(" ",
+                    java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
             h.set("figures", out);
             Files.writeString(history, mapper.writeValueAsString(h) + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);

@@ -252,6 +252,9 @@ class CliTest {
         JsonNode line = new ObjectMapper().readTree(Files.readAllLines(hist).get(0));
         assertTrue(line.at("/figures/decoders/autoregressive/tokens_per_second_median").asDouble() > 0, line.toString());
         assertTrue(line.get("command").asText().startsWith("bench --model"));
+        // this JVM's options, as the runtime reports them (surefire's fork passes --add-modules at least)
+        assertEquals(String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()),
+                line.path("jvm_options").asText(null), line.toString());
     }
     @Test
     void severalPromptsBatchedGiveEachPromptItsOwnGeneration(@TempDir Path dir) throws Exception {
