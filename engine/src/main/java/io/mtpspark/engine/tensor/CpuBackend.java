@@ -36,8 +36,8 @@ public final class CpuBackend implements Backend {
     private final RangeTask matmulTask = this::matmulRange;
     private WeightTensor mmTensor;
     private final RangeTask tensorMatmulTask = this::tensorMatmulRange;
-    /** Per thread: weight rows of a buffer-backed tensor widened to float, reused across calls. */
-    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per thread: two groups of four weight rows of a buffer-backed tensor widened to float, reused across calls. */
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[2][0]);
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -144,11 +144,12 @@ public final class CpuBackend implements Backend {
 
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode)
-     * the weights are read straight from the buffer and widened in registers; a block of four or more rows first
-     * widens each group of four weight rows into this thread's float scratch, once, and then runs the heap kernels
-     * over it, so the widening is paid once per weight row, not once per input row. Both sum every (row, output)
-     * pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the heap or mapped.
-     * On a JDK without the Vector API's buffer loads every block takes the second way, rows widened by scalar code.
+     * the weights are read straight from the buffer and widened in registers. A block of four or more rows works on
+     * groups of four weight rows widened into this thread's float scratch, once per group rather than once per input
+     * row, and runs the heap kernels over them; while a group's first row pairs run, each also widens one row of the
+     * next group into the other scratch, so the weights stream from memory under the arithmetic. All of them sum
+     * every (row, output) pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the
+     * heap or mapped. On a JDK without the Vector API's buffer loads, rows are widened by scalar code instead.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -160,25 +161,44 @@ public final class CpuBackend implements Backend {
         float[][] holder = widened.get();
         if (holder[0].length < 4 * in) {
             holder[0] = new float[4 * in];
+            holder[1] = new float[4 * in];
         }
         float[] scratch = holder[0];
+        float[] next = holder[1];
         ByteBuffer buf = w.buffer();
         DType dtype = w.dtype();
         int o = from;
-        if (VECTOR) {
-            for (; o + 4 <= to; o += 4) {
-                if (rows < 4 && bufferVector) {
-                    int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
-                    for (int r = 0; r < rows; r++) {
-                        VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
-                    }
-                } else {
-                    for (int j = 0; j < 4; j++) {
-                        widenRow(w, o + j, scratch, j * in);
-                    }
-                    tiles(out, x, rows, scratch, 0, in, outDim, o);
+        int groupsEnd = from + (to - from) / 4 * 4;
+        if (VECTOR && rows < 4 && bufferVector) {
+            for (; o < groupsEnd; o += 4) {
+                int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
+                for (int r = 0; r < rows; r++) {
+                    VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                 }
             }
+        } else if (VECTOR && o < groupsEnd) {
+            for (int j = 0; j < 4; j++) {
+                widenRow(w, o + j, scratch, j * in);
+            }
+            for (; o < groupsEnd; o += 4) {
+                int following = o + 4 < groupsEnd ? 0 : 4; // rows of the next group widened so far
+                int r = 0;
+                if (bufferVector) {
+                    for (; r + 2 <= rows && following < 4; r += 2, following++) {
+                        VectorKernels.tile2x4Widening(x, r * in, in, scratch, 0, in, in, buf, dtype,
+                                w.rowStart(o + 4 + following), next, following * in, out, r * outDim + o, outDim);
+                    }
+                }
+                tiles(out, x, r, rows, scratch, 0, in, outDim, o);
+                for (; following < 4; following++) { // blocks of four to seven rows: fewer pairs than rows to widen
+                    widenRow(w, o + 4 + following, next, following * in);
+                }
+                float[] t = scratch;
+                scratch = next;
+                next = t;
+            }
+            holder[0] = scratch;
+            holder[1] = next;
         }
         for (; o < to; o++) {
             widenRow(w, o, scratch, 0);
@@ -200,11 +220,11 @@ public final class CpuBackend implements Backend {
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
 
     /**
-     * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
+     * Outputs o..o+3 for input rows [r0, rows), weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
      * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way.
      */
-    private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o) {
-        int r = 0;
+    private static void tiles(float[] out, float[] x, int r0, int rows, float[] w, int w0, int in, int outDim, int o) {
+        int r = r0;
         if (WIDE_TILES) {
             for (; r + 4 <= rows; r += 4) {
                 VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
@@ -229,7 +249,7 @@ public final class CpuBackend implements Backend {
         int o = from;
         if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
-                tiles(out, x, rows, w, o * in, in, outDim, o);
+                tiles(out, x, 0, rows, w, o * in, in, outDim, o);
             }
         }
         for (; o < to; o++) {

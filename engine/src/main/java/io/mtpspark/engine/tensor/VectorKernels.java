@@ -189,6 +189,49 @@ final class VectorKernels {
         finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
     }
 
+    /**
+     * {@link #tile2x4} that also widens the {@code n} elements of one weight row of a little-endian F32/BF16/F16
+     * buffer (from element {@code e}) into {@code dst[d0, d0 + n)}, one vector per step: the next group of weight
+     * rows streams in from memory while this group's multiply-adds run, instead of in a pass of its own that waits
+     * on memory with nothing to overlap. The sums are {@link #tile2x4}'s.
+     */
+    static void tile2x4Widening(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, ByteBuffer next,
+                                DType dtype, int e, float[] dst, int d0, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        boolean f32 = dtype == DType.F32;
+        boolean brain = dtype == DType.BF16;
+        int eb = f32 ? e * 4 : e * 2;
+        int step = f32 ? 4 : 2;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws, x1 = x0 + xs;
+        for (int i = 0; i < bound; i += l) {
+            FloatVector nv = f32 ? FloatVector.fromByteBuffer(S, next, eb + i * step, LE)
+                    : half(next, eb + i * step, brain);
+            nv.intoArray(dst, d0 + i);
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector wv = FloatVector.fromArray(S, w, w0 + i);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, w, w1 + i);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, w, w2 + i);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, w, w3 + i);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        for (int i = bound; i < n; i++) {
+            dst[d0 + i] = element(next, dtype, e + i);
+        }
+        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
+        finish4(a10, a11, a12, a13, x, x1, w, w0, ws, bound, n, out, o0 + os);
+    }
+
     /** Whether the 4×4 tile fits the vector registers (32 with AVX-512's 16 lanes; 16 with AVX2's 8). */
     static boolean wideTiles() {
         return S.length() >= 16;
