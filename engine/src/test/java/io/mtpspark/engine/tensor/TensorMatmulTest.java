@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class TensorMatmulTest {
     private static final int[][] SHAPES = {{1, 64, 64}, {5, 67, 33}, {81, 256, 300}, {9, 1000, 517}, {3, 7, 1},
-            {17, 2048, 40}, {2, 31, 129}, {11, 77, 130}, {12, 1000, 131}};
+            {17, 2048, 40}, {2, 31, 129}, {11, 77, 130}, {12, 1000, 131}, {3, 70, 36}};
     private final ScalarBackend ref = new ScalarBackend();
 
     @Test
