@@ -116,7 +116,7 @@ public final class CpuBackend implements Backend {
         if ((long) rows * inDim * outDim < PARALLEL_THRESHOLD || pool.threads() == 1) {
             matmulRange(0, outDim);
         } else {
-            pool.run(outDim, matmulTask);
+            pool.run(outDim, 4, matmulTask);
         }
         matmulArgs[0] = matmulArgs[1] = matmulArgs[2] = null;
     }
@@ -136,7 +136,7 @@ public final class CpuBackend implements Backend {
         if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
             tensorMatmulRange(0, mmOut);
         } else {
-            pool.run(mmOut, tensorMatmulTask);
+            pool.run(mmOut, 4, tensorMatmulTask);
         }
         matmulArgs[0] = matmulArgs[1] = null;
         mmTensor = null;

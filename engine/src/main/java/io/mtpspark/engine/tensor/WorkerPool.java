@@ -37,10 +37,19 @@ final class WorkerPool implements AutoCloseable {
 
     /** Runs the task over [0, n) on all threads; returns when every chunk is done. Not reentrant. */
     void run(int n, Backend.RangeTask t) {
+        run(n, 1, t);
+    }
+
+    /**
+     * As {@link #run(int, Backend.RangeTask)}, with chunk boundaries at multiples of {@code align} (the matmul's
+     * four-output tiles: an unaligned boundary sends the outputs on either side through the one-output kernel).
+     */
+    void run(int n, int align, Backend.RangeTask t) {
         int c = Math.min(n, threads() * 4);
         task = t;
         total = n;
-        chunkSize = (n + c - 1) / c;
+        chunkSize = ((n + c - 1) / c + align - 1) / align * align;
+        c = (n + chunkSize - 1) / chunkSize;
         chunks = c;
         pending.set(c);
         nextChunk.set(0); // volatile write: publishes the fields above to workers that claim a chunk
