@@ -36,8 +36,11 @@ public final class CpuBackend implements Backend {
     private final RangeTask matmulTask = this::matmulRange;
     private WeightTensor mmTensor;
     private final RangeTask tensorMatmulTask = this::tensorMatmulRange;
-    /** Per thread: two groups of four weight rows of a buffer-backed tensor widened to float, reused across calls. */
-    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[2][0]);
+    /**
+     * Per thread, reused across calls: two panels of four weight rows of a buffer-backed tensor widened to float
+     * (the group in use and the next), and one row for scalar widening.
+     */
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[3][0]);
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -145,12 +148,12 @@ public final class CpuBackend implements Backend {
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode,
      * small batches, three-row blocks) the weights are read straight from the buffer and widened in registers, once
-     * for each pair of rows. A block of four or more rows works on
-     * groups of four weight rows widened into this thread's float scratch, once per group rather than once per input
-     * row, and runs the heap kernels over them; while a group's first row pairs run, each also widens one row of the
-     * next group into the other scratch, so the weights stream from memory under the arithmetic. All of them sum
-     * every (row, output) pair exactly as a heap F32 weight does, so an F32 weight gives bit-identical results on the
-     * heap or mapped. On a JDK without the Vector API's buffer loads, rows are widened by scalar code instead.
+     * for each pair of rows. A block of four or more rows works on groups of four weight rows widened into a panel of
+     * this thread's scratch, once per group rather than once per input row, and runs the panel kernels over it; while
+     * a group's first row pairs run, each also widens one row of the next group into the other panel, so the weights
+     * stream from memory under the arithmetic. All of them sum every (row, output) pair exactly as a heap F32 weight
+     * does, so an F32 weight gives bit-identical results on the heap or mapped. On a JDK without the Vector API's
+     * buffer loads, rows are widened by scalar code into the same panels.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -163,9 +166,11 @@ public final class CpuBackend implements Backend {
         if (holder[0].length < 4 * in) {
             holder[0] = new float[4 * in];
             holder[1] = new float[4 * in];
+            holder[2] = new float[in];
         }
-        float[] scratch = holder[0];
+        float[] panel = holder[0];
         float[] next = holder[1];
+        float[] row = holder[2];
         ByteBuffer buf = w.buffer();
         DType dtype = w.dtype();
         int o = from;
@@ -184,34 +189,49 @@ public final class CpuBackend implements Backend {
             }
         } else if (VECTOR && o < groupsEnd) {
             for (int j = 0; j < 4; j++) {
-                widenRow(w, o + j, scratch, j * in);
+                panelRow(w, o + j, panel, j, row);
             }
             for (; o < groupsEnd; o += 4) {
-                int following = o + 4 < groupsEnd ? 0 : 4; // rows of the next group widened so far
+                int following = o + 4 < groupsEnd ? 0 : 4; // rows of the next group's panel widened so far
                 int r = 0;
-                if (bufferVector) {
-                    for (; r + 2 <= rows && following < 4; r += 2, following++) {
-                        VectorKernels.tile2x4Widening(x, r * in, in, scratch, 0, in, in, buf, dtype,
-                                w.rowStart(o + 4 + following), next, following * in, out, r * outDim + o, outDim);
+                for (; r + 2 <= rows; r += 2) {
+                    if (following < 4 && bufferVector) {
+                        VectorKernels.panel2x4Widening(x, r * in, in, panel, in, buf, dtype,
+                                w.rowStart(o + 4 + following), next, following, out, r * outDim + o, outDim);
+                        following++;
+                    } else {
+                        VectorKernels.panel2x4(x, r * in, in, panel, in, out, r * outDim + o, outDim);
                     }
                 }
-                tiles(out, x, r, rows, scratch, 0, in, outDim, o);
-                for (; following < 4; following++) { // blocks of four to seven rows: fewer pairs than rows to widen
-                    widenRow(w, o + 4 + following, next, following * in);
+                if (r < rows) {
+                    VectorKernels.panel1x4(x, r * in, panel, in, out, r * outDim + o);
                 }
-                float[] t = scratch;
-                scratch = next;
+                for (; following < 4; following++) { // fewer row pairs than rows to widen
+                    panelRow(w, o + 4 + following, next, following, row);
+                }
+                float[] t = panel;
+                panel = next;
                 next = t;
             }
-            holder[0] = scratch;
+            holder[0] = panel;
             holder[1] = next;
         }
         for (; o < to; o++) {
-            widenRow(w, o, scratch, 0);
+            widenRow(w, o, row, 0);
             for (int r = 0; r < rows; r++) {
-                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, scratch, 0, in)
-                        : dot(x, r * in, scratch, 0, in);
+                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, row, 0, in)
+                        : dot(x, r * in, row, 0, in);
             }
+        }
+    }
+
+    /** Row {@code j} of a panel from weight row {@code wr} ({@code row}: scratch for scalar widening). */
+    private void panelRow(WeightTensor w, int wr, float[] panel, int j, float[] row) {
+        if (bufferVector) {
+            VectorKernels.widenPanel(w.buffer(), w.dtype(), w.rowStart(wr), panel, j, w.cols());
+        } else {
+            w.readRow(wr, row, 0);
+            VectorKernels.toPanel(row, panel, j, w.cols());
         }
     }
 

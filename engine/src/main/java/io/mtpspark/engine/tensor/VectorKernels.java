@@ -189,47 +189,185 @@ final class VectorKernels {
         finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
     }
 
-    /**
-     * {@link #tile2x4} that also widens the {@code n} elements of one weight row of a little-endian F32/BF16/F16
-     * buffer (from element {@code e}) into {@code dst[d0, d0 + n)}, one vector per step: the next group of weight
-     * rows streams in from memory while this group's multiply-adds run, instead of in a pass of its own that waits
-     * on memory with nothing to overlap. The sums are {@link #tile2x4}'s.
-     */
-    static void tile2x4Widening(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, ByteBuffer next,
-                                DType dtype, int e, float[] dst, int d0, float[] out, int o0, int os) {
+    // Panels: a group of four weight rows of length n widened for the multi-row kernels, vector chunk c of row j at
+    // [4·c·L + j·L] (L lanes) and row j's scalar tail at [4·bound + j·(n − bound)]. Every step of a kernel then loads
+    // its four weight vectors at one index plus constants, which C2 addresses without per-row arithmetic; the sums
+    // are the row-major tiles' (one accumulator per pair over the chunks in order, lanes reduced, then the tail).
+
+    /** Row {@code j} of a panel from {@code n} elements of a little-endian F32/BF16/F16 buffer at element {@code e}. */
+    static void widenPanel(ByteBuffer src, DType dtype, int e, float[] panel, int j, int n) {
         int l = S.length();
         int bound = S.loopBound(n);
         boolean f32 = dtype == DType.F32;
         boolean brain = dtype == DType.BF16;
-        int eb = f32 ? e * 4 : e * 2;
         int step = f32 ? 4 : 2;
+        int eb = e * step;
+        for (int i = 0; i < bound; i += l) {
+            (f32 ? FloatVector.fromByteBuffer(S, src, eb + i * step, LE) : half(src, eb + i * step, brain))
+                    .intoArray(panel, 4 * i + j * l);
+        }
+        int tail = 4 * bound + j * (n - bound) - bound;
+        for (int i = bound; i < n; i++) {
+            panel[tail + i] = element(src, dtype, e + i);
+        }
+    }
+
+    /** Row {@code j} of a panel from a float row (the scalar-widened rows of a JDK without buffer loads). */
+    static void toPanel(float[] row, float[] panel, int j, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        for (int i = 0; i < bound; i += l) {
+            FloatVector.fromArray(S, row, i).intoArray(panel, 4 * i + j * l);
+        }
+        int tail = 4 * bound + j * (n - bound) - bound;
+        for (int i = bound; i < n; i++) {
+            panel[tail + i] = row[i];
+        }
+    }
+
+    /**
+     * Two input rows by a panel's four weight rows: out[o0 + k·os + j]. Two chunks per step (the same order per
+     * accumulator): with one, C2 unrolls the loop four times and spills the accumulators.
+     */
+    static void panel2x4(float[] x, int x0, int xs, float[] p, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws, x1 = x0 + xs;
-        for (int i = 0; i < bound; i += l) {
-            FloatVector nv = f32 ? FloatVector.fromByteBuffer(S, next, eb + i * step, LE)
-                    : half(next, eb + i * step, brain);
-            nv.intoArray(dst, d0 + i);
+        int x1 = x0 + xs;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) {
+            int q = 4 * i;
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = FloatVector.fromArray(S, w, w0 + i);
+            FloatVector wv = FloatVector.fromArray(S, p, q);
             a00 = x0v.fma(wv, a00);
             a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, w, w1 + i);
+            wv = FloatVector.fromArray(S, p, q + l);
             a01 = x0v.fma(wv, a01);
             a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, w, w2 + i);
+            wv = FloatVector.fromArray(S, p, q + 2 * l);
             a02 = x0v.fma(wv, a02);
             a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, w, w3 + i);
+            wv = FloatVector.fromArray(S, p, q + 3 * l);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+            x0v = FloatVector.fromArray(S, x, x0 + i + l);
+            x1v = FloatVector.fromArray(S, x, x1 + i + l);
+            wv = FloatVector.fromArray(S, p, q + 4 * l);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, p, q + 5 * l);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, p, q + 6 * l);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, p, q + 7 * l);
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        for (int i = bound; i < n; i++) {
-            dst[d0 + i] = element(next, dtype, e + i);
+        for (; i < bound; i += l) {
+            int q = 4 * i;
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector wv = FloatVector.fromArray(S, p, q);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, p, q + l);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, p, q + 2 * l);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, p, q + 3 * l);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
         }
-        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
-        finish4(a10, a11, a12, a13, x, x1, w, w0, ws, bound, n, out, o0 + os);
+        finishPanel4(a00, a01, a02, a03, x, x0, p, bound, n, out, o0);
+        finishPanel4(a10, a11, a12, a13, x, x1, p, bound, n, out, o0 + os);
+    }
+
+    /**
+     * {@link #panel2x4} that also widens row {@code j} of the next group's panel from {@code n} elements of a
+     * little-endian F32/BF16/F16 buffer (from element {@code e}), one vector per step: the next group streams in from
+     * memory while this group's multiply-adds run, instead of in a pass of its own that waits on memory with nothing
+     * to overlap.
+     */
+    static void panel2x4Widening(float[] x, int x0, int xs, float[] p, int n, ByteBuffer next, DType dtype, int e,
+                                 float[] nextPanel, int j, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        boolean f32 = dtype == DType.F32;
+        boolean brain = dtype == DType.BF16;
+        int step = f32 ? 4 : 2;
+        int eb = e * step;
+        int jl = j * l;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int x1 = x0 + xs;
+        for (int i = 0; i < bound; i += l) {
+            int q = 4 * i;
+            (f32 ? FloatVector.fromByteBuffer(S, next, eb + i * step, LE) : half(next, eb + i * step, brain))
+                    .intoArray(nextPanel, q + jl);
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector wv = FloatVector.fromArray(S, p, q);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, p, q + l);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, p, q + 2 * l);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, p, q + 3 * l);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        int tail = 4 * bound + j * (n - bound) - bound;
+        for (int i = bound; i < n; i++) {
+            nextPanel[tail + i] = element(next, dtype, e + i);
+        }
+        finishPanel4(a00, a01, a02, a03, x, x0, p, bound, n, out, o0);
+        finishPanel4(a10, a11, a12, a13, x, x1, p, bound, n, out, o0 + os);
+    }
+
+    /** One input row by a panel's four weight rows: out[o0 + j]. */
+    static void panel1x4(float[] x, int x0, float[] p, int n, float[] out, int o0) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < bound; i += l) {
+            int q = 4 * i;
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a0 = xv.fma(FloatVector.fromArray(S, p, q), a0);
+            a1 = xv.fma(FloatVector.fromArray(S, p, q + l), a1);
+            a2 = xv.fma(FloatVector.fromArray(S, p, q + 2 * l), a2);
+            a3 = xv.fma(FloatVector.fromArray(S, p, q + 3 * l), a3);
+        }
+        finishPanel4(a0, a1, a2, a3, x, x0, p, bound, n, out, o0);
+    }
+
+    private static void finishPanel4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x,
+                                     int x0, float[] p, int bound, int n, float[] out, int o0) {
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        int t = n - bound;
+        int t0 = 4 * bound - bound;
+        for (int i = bound; i < n; i++) {
+            float xi = x[x0 + i];
+            s0 += xi * p[t0 + i];
+            s1 += xi * p[t0 + t + i];
+            s2 += xi * p[t0 + 2 * t + i];
+            s3 += xi * p[t0 + 3 * t + i];
+        }
+        out[o0] = s0;
+        out[o0 + 1] = s1;
+        out[o0 + 2] = s2;
+        out[o0 + 3] = s3;
     }
 
     /** Whether the 4×4 tile fits the vector registers (32 with AVX-512's 16 lanes; 16 with AVX2's 8). */
