@@ -1,18 +1,30 @@
 package io.mtpspark.engine.tensor;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of daemon threads that split an index range with the calling thread. Dispatch allocates nothing:
  * the caller publishes the task in fields, bumps a generation counter and wakes the workers, who spin briefly
  * before parking so that back-to-back dispatches in a decode loop do not pay for a park/unpark each time.
+ *
+ * <p>Chunks are claimed by a compare-and-set on one word holding the dispatch number and the next chunk index, and
+ * the word is closed before the caller returns. A worker that is still on its way out of the last dispatch (a thread
+ * descheduled between a claim and its check) therefore cannot claim a chunk of the next one while the caller is
+ * rewriting the task fields: its compare-and-set fails. (With a counter reset to 0 per dispatch, such a worker could
+ * run a chunk of the next dispatch with half-written fields and count it twice, so the caller returned while a
+ * chunk was still being written.)
  */
 final class WorkerPool implements AutoCloseable {
     private static final int SPINS_BEFORE_PARK = 20_000;
 
     private final Thread[] workers;
-    private final AtomicInteger nextChunk = new AtomicInteger();
+    /** No dispatch open: nothing can be claimed. */
+    private static final long CLOSED = -1L;
+    /** Dispatch number in the high 32 bits, the next chunk to claim in the low 32; {@link #CLOSED} between. */
+    private final AtomicLong claim = new AtomicLong(CLOSED);
+    private int dispatch;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile long generation;
     private volatile boolean closed;
@@ -52,7 +64,8 @@ final class WorkerPool implements AutoCloseable {
         c = (n + chunkSize - 1) / chunkSize;
         chunks = c;
         pending.set(c);
-        nextChunk.set(0); // volatile write: publishes the fields above to workers that claim a chunk
+        dispatch = (dispatch + 1) & 0x7fffffff;
+        claim.set((long) dispatch << 32); // volatile write: publishes the fields above to workers that claim a chunk
         generation++;
         for (Thread w : workers) {
             LockSupport.unpark(w);
@@ -61,11 +74,22 @@ final class WorkerPool implements AutoCloseable {
         while (pending.get() > 0) {
             Thread.onSpinWait();
         }
+        claim.set(CLOSED); // before the fields are rewritten: a late worker's claim now fails
     }
 
     private void work() {
-        int c;
-        while ((c = nextChunk.getAndIncrement()) < chunks) {
+        while (true) {
+            long v = claim.get();
+            if (v == CLOSED) {
+                return;
+            }
+            int c = (int) v;
+            if (c >= chunks) {
+                return;
+            }
+            if (!claim.compareAndSet(v, v + 1)) {
+                continue;
+            }
             int from = c * chunkSize;
             int to = Math.min(total, from + chunkSize);
             if (from < to) {
