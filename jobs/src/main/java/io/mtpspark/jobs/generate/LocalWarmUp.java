@@ -18,13 +18,13 @@ import java.util.Map;
  * On a local master the driver and the tasks share one JVM, so the engine a task needs can be made ready while the
  * driver still reads and checks the input, on the core the driver's planning leaves idle: a daemon thread loads the
  * engine into {@link EngineCache} and, for {@code --decoder auto}, builds the decoder a task would build, decodes
- * synthetic prompts autoregressively for the policy's warm-up time (which compiles the forward) and calibrates the
- * cost model. The tasks then find the engine loaded, the cost
- * model cached (the same key: model, backend, device) and the forward compiled, instead of each starting JIT-cold and
- * one calibrating while the other waits for the cache entry. Nothing here produces output or changes a choice's
- * inputs beyond the calibration's timing, which the tasks would otherwise measure the same way; a failure is logged
- * and left to the tasks, which load and calibrate as they always did. Only CPU backends are warmed: a GPU backend
- * belongs to the task Spark assigned the device to.
+ * synthetic prompts autoregressively until a batch's time is steady (which compiles the forward) and calibrates the
+ * cost model. The tasks then find the engine loaded, the cost model cached (the same key: model, backend, device)
+ * and the forward compiled, instead of each starting JIT-cold and one calibrating while the other waits for the
+ * cache entry. Nothing here produces output; what differs for the tasks is that the calibration was timed beside
+ * the driver's planning rather than beside a waiting task, which the policy's per-step correction covers as it does
+ * a busy neighbour. A failure is kept, logged and left to the tasks, which load and calibrate as they always did.
+ * Only CPU backends are warmed: a GPU backend belongs to the task Spark assigned the device to.
  */
 final class LocalWarmUp implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LocalWarmUp.class.getName());
@@ -64,7 +64,7 @@ final class LocalWarmUp implements AutoCloseable {
     }
 
     private void warm(GenerationSettings settings, Map<String, String> infraConfig, ModelIdentities content,
-                             int threads) {
+                      int threads) {
         long t0 = System.nanoTime();
         try {
             LoadedEngine engine = EngineCache.engine(infraConfig, settings.model(), settings.tokenizerLocation(),
