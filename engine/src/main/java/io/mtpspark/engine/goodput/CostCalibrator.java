@@ -51,6 +51,11 @@ public final class CostCalibrator {
                 : calibrate(key, forward, adapter, maxSequences, rows, logits, maxTokensFrom, budgetNanos));
     }
 
+    /** The cost model cached for {@code key}, if one is, without calibrating. */
+    public static java.util.Optional<ForwardCostModel> cachedModel(String key) {
+        return java.util.Optional.ofNullable(CACHE.get(key));
+    }
+
     /** Forgets every cached calibration (tests). */
     public static void clearCache() {
         CACHE.clear();

@@ -40,7 +40,7 @@ public final class DecoderFactory {
     /** Rows one forward may hold over all sequences for {@code auto} (bounds the scratch of big batches). */
     static final int AUTO_MAX_FORWARD_ROWS = 2048;
     /** Autoregressive decoding before {@code auto} calibrates: compiles the forward, so the JIT is not timed. */
-    static final long AUTO_WARM_UP_NANOS = 1_000_000_000L;
+    public static final long AUTO_WARM_UP_NANOS = 1_000_000_000L;
     private static final Logger LOG = Logger.getLogger(DecoderFactory.class.getName());
     /** Context used when the caller does not choose one: the model's, capped to keep the KV cache reasonable. */
     public static final int DEFAULT_MAX_CONTEXT = 4096;
@@ -208,12 +208,20 @@ public final class DecoderFactory {
             maxTokensFrom[j] = configs.stream().filter(c -> !c.autoregressive() && c.fullRows() >= r)
                     .mapToDouble(c -> adapter.acceptance().tokens(c.label())).max().orElse(1);
         }
-        String key = ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
+        String key = calibrationKey(model, backend, device);
         GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> CostCalibrator.cached(key,
                 forward, adapter, batchSize, rows, logits, maxTokensFrom, CostCalibrator.DEFAULT_BUDGET_NANOS),
                 AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs,
                 drafter != null ? drafter : new SamplerHeadDrafter(model, adapter, backend), batchSize, policy);
+    }
+
+    /**
+     * The key {@code auto}'s cost model is cached under in this JVM ({@link CostCalibrator#cached}): the model's
+     * fingerprint, the backend and the device, the three things a forward's cost depends on.
+     */
+    public static String calibrationKey(LlamaModel model, Backend backend, String device) {
+        return ModelFingerprint.of(model) + " / " + backend.name() + " / " + device;
     }
 
     /** Turns on device-side verification (and drafting with {@code adapter}) for greedy-only device forwards. */

@@ -93,7 +93,10 @@ public final class GenerateRun {
         String configHash = ConfigHash.of(options, content);
         String generations = generationsPath(options.output());
         StaleStaging.clear(generations, options.resume(), spark.sparkContext().hadoopConfiguration());
-        try (InputReader input = new InputReader(spark, options)) {
+        // a local master's tasks run in this JVM: their engine loads and calibrates while the input is checked
+        try (LocalWarmUp warm = LocalWarmUp.start(spark.sparkContext().isLocal(), GenerationSettings.of(options),
+                infraConfig, content, spark.sparkContext().getConf().getInt("spark.task.cpus", 1));
+             InputReader input = new InputReader(spark, options)) {
             Dataset<Row> rowsIn = input.read();
             long inputRows = input.rows();
             if (inputRows == 0) {

@@ -14,11 +14,19 @@ import org.apache.spark.sql.SparkSession;
  * {@code spark.sql.shuffle.partitions} becomes the number of local task slots (Spark's 200 means 200 reduce tasks for
  * the input checks' aggregation over a few hundred rows) and adaptive execution goes off (it plans and submits each
  * shuffle stage as a job of its own, a few hundred milliseconds each in a young JVM, to tune partition counts that
- * are already right). The tests' shared session runs with the same two settings. A setting given as a
- * {@code -Dspark…} property (or by spark-submit) wins; other masters (a cluster, {@code local-cluster}) keep
- * Spark's defaults.
+ * are already right). The tests' shared session runs with these two settings. Spark SQL also evaluates expressions
+ * interpreted instead of generating and compiling Java for each query ({@code spark.sql.codegen.wholeStage} off,
+ * {@code spark.sql.codegen.factoryMode} {@code NO_CODEGEN}): in one local JVM the driver's and the tasks' Janino
+ * compiles (~60 per demo run, ~4 s of CPU) and the JIT work on the generated classes take the cores and the JIT
+ * compiler threads from the engine's forward, which then reaches its compiled speed seconds later, while the
+ * interpreted projections cost microseconds per row against milliseconds of generation per row
+ * (docs/BENCHMARKS.md, "Interpreted Spark SQL on local masters"). A setting given as a {@code -Dspark…} property
+ * (or by spark-submit) wins; other masters (a cluster, {@code local-cluster}) keep Spark's defaults.
  */
 public final class LocalSparkDefaults {
+    static final String WHOLE_STAGE_CODEGEN = "spark.sql.codegen.wholeStage";
+    /** Spark's switch between generated and interpreted projections, predicates and orderings. */
+    static final String CODEGEN_FACTORY_MODE = "spark.sql.codegen.factoryMode";
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
 
     private LocalSparkDefaults() {
@@ -50,7 +58,9 @@ public final class LocalSparkDefaults {
         int slots = m.group(1) == null ? 1 : m.group(1).equals("*") ? cores : Integer.parseInt(m.group(1));
         Map<String, String> wanted = Map.of(
                 "spark.sql.shuffle.partitions", Integer.toString(Math.max(1, slots)),
-                "spark.sql.adaptive.enabled", "false");
+                "spark.sql.adaptive.enabled", "false",
+                WHOLE_STAGE_CODEGEN, "false",
+                CODEGEN_FACTORY_MODE, "NO_CODEGEN");
         wanted.forEach((k, v) -> {
             if (setAlready.apply(k) == null) {
                 out.put(k, v);
