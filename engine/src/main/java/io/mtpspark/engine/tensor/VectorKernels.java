@@ -459,43 +459,6 @@ final class VectorKernels {
         finishBuffer4(a0, a1, a2, a3, x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
     }
 
-    /**
-     * Two input rows by four weight rows read straight from a little-endian F32/BF16/F16 buffer (element indices
-     * e0..e3), widened in registers once for both rows: small batches and three-row blocks read the weights once per
-     * pair, not once per row. Sums exactly as {@link #tile2x4} would over the widened rows.
-     */
-    static void tile2x4(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
-                        float[] out, int o0, int os) {
-        int l = S.length();
-        int bound = S.loopBound(n);
-        boolean f32 = dtype == DType.F32;
-        boolean brain = dtype == DType.BF16;
-        int step = f32 ? 4 : 2;
-        int b0 = e0 * step, b1 = e1 * step, b2 = e2 * step, b3 = e3 * step;
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        int x1 = x0 + xs;
-        for (int i = 0; i < bound; i += l) {
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            int b = i * step;
-            FloatVector wv = f32 ? FloatVector.fromByteBuffer(S, w, b0 + b, LE) : half(w, b0 + b, brain);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = f32 ? FloatVector.fromByteBuffer(S, w, b1 + b, LE) : half(w, b1 + b, brain);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = f32 ? FloatVector.fromByteBuffer(S, w, b2 + b, LE) : half(w, b2 + b, brain);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = f32 ? FloatVector.fromByteBuffer(S, w, b3 + b, LE) : half(w, b3 + b, brain);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
-        }
-        finishBuffer4(a00, a01, a02, a03, x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(a10, a11, a12, a13, x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
-    }
-
     /** Lanes reduced, then the scalar tail over buffer elements: {@link #finish4} for weights read from a buffer. */
     private static void finishBuffer4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x,
                                       int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int bound,
