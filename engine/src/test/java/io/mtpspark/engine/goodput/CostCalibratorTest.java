@@ -34,14 +34,21 @@ class CostCalibratorTest {
         for (int i = 0; i < all.sequences().length; i++) {
             assertFalse(Double.isNaN(all.seconds()[i][3]), "without a bound the 81-row cell is measured: " + all);
         }
-        // nothing can gain: the first multi-row block that costs 1.25x one row ends the row (a 3-row block of this
-        // compute-bound model always does)
+        // nothing can gain: the first multi-row block that costs 1.25x one row ends the row. At one sequence a 2-row
+        // block of this compute-bound model always does; at two, the 1-row cell (two rows) can cost almost what six
+        // do when per-forward overhead dominates (a JVM whose call sites other tests made megamorphic), and then
+        // measuring on is right, so there the test checks the rule's direction only
         ForwardCostModel pruned = CostCalibrator.calibrate("pruned", forward, adapter, 2, rows, logits,
                 new double[]{1, 1, 1, 1}, 10_000_000_000L);
+        assertTrue(Double.isNaN(pruned.seconds()[0][3]), "81 rows measured although nothing can gain: " + pruned);
         for (int i = 0; i < pruned.sequences().length; i++) {
-            assertTrue(Double.isNaN(pruned.seconds()[i][3]), "81 rows measured although nothing can gain: " + pruned);
-            assertTrue(pruned.seconds(pruned.sequences()[i], 81) > 20 * pruned.seconds(pruned.sequences()[i], 1),
-                    "extrapolated as dear: " + pruned);
+            double[] s = pruned.seconds()[i];
+            if (Double.isNaN(s[3])) {
+                assertTrue(s[1] > 1.25 * s[0] || Double.isNaN(s[2]) || s[2] > 1.25 * s[0],
+                        "pruned although every block was cheap: " + pruned);
+                assertTrue(pruned.seconds(pruned.sequences()[i], 81) > 20 * pruned.seconds(pruned.sequences()[i], 1),
+                        "extrapolated as dear: " + pruned);
+            }
         }
     }
 }
