@@ -240,11 +240,11 @@ public final class CpuBackend implements Backend {
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
 
     /**
-     * Outputs o..o+3 for input rows [r0, rows), weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
+     * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
      * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way.
      */
-    private static void tiles(float[] out, float[] x, int r0, int rows, float[] w, int w0, int in, int outDim, int o) {
-        int r = r0;
+    private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o) {
+        int r = 0;
         if (WIDE_TILES) {
             for (; r + 4 <= rows; r += 4) {
                 VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
@@ -269,7 +269,7 @@ public final class CpuBackend implements Backend {
         int o = from;
         if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
-                tiles(out, x, 0, rows, w, o * in, in, outDim, o);
+                tiles(out, x, rows, w, o * in, in, outDim, o);
             }
         }
         for (; o < to; o++) {
