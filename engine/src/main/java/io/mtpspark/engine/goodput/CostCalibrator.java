@@ -142,12 +142,20 @@ public final class CostCalibrator {
                 prunedFrom[i] = j + 1; // no bigger block can pay for itself at n sequences
             }
         }
+        int retimed = retime(seconds, seqs, rows, cell -> {
+            int n = seqs[cell[0]];
+            int r = rows[cell[1]];
+            int real = Math.max(1, Math.min(r, logits[cell[1]]));
+            fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
+            return timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate, logitRows, 3);
+        });
         monotone(seconds);
         double ms = (System.nanoTime() - t0) / 1e6;
         ForwardCostModel m = new ForwardCostModel(key, seqs, rows, seconds, ms);
-        LOG.info(String.format("cost calibration of %s: %.0f ms%s%s", key, ms, out ? " (budget reached; the remaining "
+        LOG.info(String.format("cost calibration of %s: %.0f ms%s%s%s", key, ms, out ? " (budget reached; the remaining "
                 + "shapes are extrapolated)" : "", pruned > 0 ? "; bigger blocks skipped at " + pruned
-                + " sequence count(s): already too dear to pay for themselves" : ""));
+                + " sequence count(s): already too dear to pay for themselves" : "", retimed > 0 ? "; " + retimed
+                + " cell(s) timed again: a bigger forward had been timed cheaper" : ""));
         return m;
     }
 
@@ -188,6 +196,54 @@ public final class CostCalibrator {
             gate[row] = mask;
             logitRows[row] = row;
         }
+    }
+
+    /** Times one cell again ({@code cell} = sequence index, row index), returning its fastest forward in seconds. */
+    @FunctionalInterface
+    interface CellTimer {
+        double time(int[] cell);
+    }
+
+    /**
+     * A second look before {@link #monotone}: every one-row cell (the cost every ratio is taken against, and the
+     * cheapest to time) is timed again and keeps the faster of its two times; then each cell that a bigger forward
+     * (as many sequences or more, as many rows or more) was timed more than 10% cheaper than is timed again, up to
+     * twice, while it still is. A forward is never cheaper than a smaller one, so such a cell was timed slow: JIT-cold
+     * (a forward compiled late or deoptimised by a new shape, whose times are steady but several times too slow) or
+     * beside a burst of other work. Left as it was, {@link #monotone} would raise every bigger cell to it, and a slow
+     * one-row cell makes every block look as cheap as one row, so the policy picks MTP where it loses. Returns how
+     * many cells were timed again beyond the one-row pass.
+     */
+    static int retime(double[][] seconds, int[] seqs, int[] rows, CellTimer timer) {
+        for (int i = 0; i < seqs.length; i++) {
+            if (!Double.isNaN(seconds[i][0])) {
+                seconds[i][0] = Math.min(seconds[i][0], timer.time(new int[]{i, 0}));
+            }
+        }
+        int again = 0;
+        for (int[] cell : byTotalRows(seqs, rows)) {
+            for (int attempt = 0; attempt < 2 && undercut(seconds, cell[0], cell[1]); attempt++) {
+                seconds[cell[0]][cell[1]] = Math.min(seconds[cell[0]][cell[1]], timer.time(cell));
+                again++;
+            }
+        }
+        return again;
+    }
+
+    /** Whether a measured cell bigger than (i, j) in both directions was timed more than 10% cheaper than it. */
+    private static boolean undercut(double[][] seconds, int i, int j) {
+        double t = seconds[i][j];
+        if (Double.isNaN(t)) {
+            return false;
+        }
+        for (int a = i; a < seconds.length; a++) {
+            for (int b = j; b < seconds[a].length; b++) {
+                if ((a != i || b != j) && seconds[a][b] * 1.1 < t) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Running maximum along rows, then along sequence counts, over the measured cells. */
