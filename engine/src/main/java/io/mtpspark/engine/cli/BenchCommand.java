@@ -67,6 +67,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--repeats", defaultValue = "5", description = "measured rounds")
     int repeats;
 
+    @Option(names = "--min-round-seconds", defaultValue = "1.0", description = "a round of a decoder decodes "
+            + "its prompts again until it has lasted this long: a fast decoder's round on a small model is otherwise "
+            + "~0.1 s, which a busy moment of a shared machine, a GC pause or a recompilation moves by tens of "
+            + "percent (default: 1.0)")
+    double minRoundSeconds;
+
     @Option(names = "--json", description = "print the result as one JSON object instead of a table")
     boolean json;
 
@@ -187,6 +193,10 @@ final class BenchCommand implements Callable<Integer> {
         out.put("steps", steps);
         out.put("warmup", warmup);
         out.put("repeats", repeats);
+        if (!(minRoundSeconds >= 0)) {
+            throw new IllegalArgumentException("--min-round-seconds: expected 0 or more, got " + minRoundSeconds);
+        }
+        out.put("min_round_seconds", minRoundSeconds);
         if (batchSizes.size() == 1) {
             out.put("batch_size", batchSizes.get(0));
             measureDecoders(out, model, ids, backend, adapter, batchSizes.get(0));
@@ -221,6 +231,8 @@ final class BenchCommand implements Callable<Integer> {
         double[][] rounds = new double[decoderList.size()][repeats];
         long[] tokens = new long[decoderList.size()];
         long[] passes = new long[decoderList.size()];
+        int[] setsPerRound = new int[decoderList.size()];
+        long minRoundNanos = (long) (minRoundSeconds * 1e9);
         for (int round = -warmup; round < repeats; round++) {
             if (round == 0) { // auto's calibration belongs to its start-up, not to a measured round
                 for (Decoder d : decoderList) {
@@ -231,18 +243,23 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (int d = 0; d < decoderList.size(); d++) {
                 long t0 = System.nanoTime();
-                List<GenerationResult> results = decoderList.get(d).generateAll(requests);
-                long nanos = System.nanoTime() - t0;
+                long nanos;
                 long generated = 0;
                 long p = 0;
-                for (GenerationResult r : results) {
-                    generated += r.generatedIds().length;
-                    p += r.forwardPasses();
-                }
+                int sets = 0;
+                do { // the same requests again until the round has lasted --min-round-seconds
+                    for (GenerationResult r : decoderList.get(d).generateAll(requests)) {
+                        generated += r.generatedIds().length;
+                        p += r.forwardPasses();
+                    }
+                    sets++;
+                    nanos = System.nanoTime() - t0;
+                } while (nanos < minRoundNanos);
                 if (round >= 0) {
                     rounds[d][round] = generated * 1e9 / nanos;
-                    tokens[d] = generated;
-                    passes[d] = p;
+                    tokens[d] = generated / sets;
+                    passes[d] = p / sets;
+                    setsPerRound[d] = sets;
                 }
             }
         }
@@ -263,8 +280,9 @@ final class BenchCommand implements Callable<Integer> {
             if (decoder instanceof AdaptiveDecoder auto) {
                 describeAuto(dec, auto);
             }
-            dec.put("generated_tokens_per_round", tokens[d]);
-            dec.put("forward_passes_per_round", passes[d]);
+            dec.put("request_sets_per_round", setsPerRound[d]);
+            dec.put("generated_tokens_per_request_set", tokens[d]);
+            dec.put("forward_passes_per_request_set", passes[d]);
             dec.put("tokens_per_pass", tokens[d] / (double) passes[d]);
             dec.put("tokens_per_second_median", median);
             if (arTokensPerSecond > 0) {

@@ -247,10 +247,18 @@ class CliTest {
     @Test
     void benchPrintsAMedianAndAppendsHistory(@TempDir Path dir) throws Exception {
         Path hist = dir.resolve("perf.jsonl");
-        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "40", "--warmup", "0",
-                "--repeats", "1", "--history", hist.toString()));
+        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "12", "--warmup", "0",
+                "--repeats", "1", "--min-round-seconds", "1.5", "--history", hist.toString()));
         JsonNode line = new ObjectMapper().readTree(Files.readAllLines(hist).get(0));
-        assertTrue(line.at("/figures/decoders/autoregressive/tokens_per_second_median").asDouble() > 0, line.toString());
+        JsonNode ar = line.at("/figures/decoders/autoregressive");
+        double tokensPerSecond = ar.path("tokens_per_second_median").asDouble();
+        assertTrue(tokensPerSecond > 0, line.toString());
+        // a round decodes the prompts again until it has lasted --min-round-seconds (one round here: its own rate);
+        // 12 positions keep one pass over the seven prompts far below 1.5 s even in a cold JVM
+        int sets = ar.path("request_sets_per_round").asInt();
+        assertTrue(sets >= 2, line.toString());
+        double roundSeconds = sets * ar.path("generated_tokens_per_request_set").asDouble() / tokensPerSecond;
+        assertTrue(roundSeconds >= 1.5, roundSeconds + " s: " + line);
         assertTrue(line.get("command").asText().startsWith("bench --model"));
         // this JVM's options, as the runtime reports them (surefire's fork passes --add-modules at least)
         assertEquals(String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()),
@@ -290,7 +298,7 @@ class CliTest {
     @Test
     void benchComparesBatchSizes() throws Exception {
         assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
-                "--repeats", "1", "--batch-size", "1,4", "--json"), stderr());
+                "--repeats", "1", "--min-round-seconds", "0", "--batch-size", "1,4", "--json"), stderr());
         JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         for (String b : new String[]{"1", "4"}) {
             assertTrue(n.at("/batches/" + b + "/decoders/autoregressive/tokens_per_second_median").asDouble() > 0,
@@ -308,8 +316,8 @@ class CliTest {
     void benchWithTheOracleDrafterAcceptsEveryDraft() throws Exception {
         String adapter = TestModels.storiesDir().resolve("mtp-adapter.safetensors").toString();
         assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--adapter", adapter, "--steps",
-                "48", "--warmup", "0", "--repeats", "1", "--decoders", "quadratic:4,linear:2", "--drafter", "oracle",
-                "--json"), stderr());
+                "48", "--warmup", "0", "--repeats", "1", "--min-round-seconds", "0", "--decoders", "quadratic:4,linear:2",
+                "--drafter", "oracle", "--json"), stderr());
         JsonNode n = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
         assertEquals("oracle", n.get("drafter").asText());
         assertTrue(n.at("/decoders/quadratic:4/tokens_per_pass").asDouble() > 3.8, n.toString()); // shipped: 2.83

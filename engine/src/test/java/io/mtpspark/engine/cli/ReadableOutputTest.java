@@ -31,7 +31,7 @@ class ReadableOutputTest {
     void benchPrintsATableByDefaultAndJsonOnRequest(@TempDir Path dir) throws Exception {
         Path prompts = Files.writeString(dir.resolve("p.txt"), "Once upon a time\nThe little dog\n");
         String[] args = {"bench", "--model", TestModels.storiesBin().toString(), "--steps", "24", "--warmup", "0",
-                "--repeats", "2", "--decoders", "autoregressive,quadratic", "--k", "2", "--prompts",
+                "--repeats", "2", "--min-round-seconds", "0", "--decoders", "autoregressive,quadratic", "--k", "2", "--prompts",
                 prompts.toString()};
         assertEquals(0, Main.execute(args), err.toString(StandardCharsets.UTF_8));
         List<String> lines = stdout().lines().toList();
