@@ -115,6 +115,17 @@ public final class CostCalibrator {
             stable = t < best * 0.9 ? 0 : stable + 1;
             best = Math.min(best, t);
         }
+        // one cell (sequence index, row index): n sequences of r rows over their prefilled caches, fastest of three
+        CellTimer timer = cell -> {
+            int n = seqs[cell[0]];
+            int r = rows[cell[1]];
+            int real = Math.max(1, Math.min(r, logits[cell[1]]));
+            while (caches.size() < n) {
+                caches.add(prefilled(forward, batch, cached, maxRows, vocab));
+            }
+            fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
+            return timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate, logitRows, 3);
+        };
         int[] prunedFrom = new int[seqs.length]; // per sequence count: the first row shape no longer measured
         Arrays.fill(prunedFrom, rows.length);
         for (int[] cell : byTotalRows(seqs, rows)) {
@@ -126,12 +137,7 @@ public final class CostCalibrator {
             if (j >= prunedFrom[i] || n * r > forward.maxRows() || n * real > forward.maxLogitRows()) {
                 continue;
             }
-            while (caches.size() < n) {
-                caches.add(prefilled(forward, batch, cached, maxRows, vocab));
-            }
-            fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
-            seconds[i][j] = timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate,
-                    logitRows, 3);
+            seconds[i][j] = timer.time(cell);
             if (System.nanoTime() - t0 > budgetNanos) {
                 out = true;
                 break;
@@ -142,13 +148,7 @@ public final class CostCalibrator {
                 prunedFrom[i] = j + 1; // no bigger block can pay for itself at n sequences
             }
         }
-        int retimed = retime(seconds, seqs, rows, cell -> {
-            int n = seqs[cell[0]];
-            int r = rows[cell[1]];
-            int real = Math.max(1, Math.min(r, logits[cell[1]]));
-            fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
-            return timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate, logitRows, 3);
-        });
+        int retimed = retime(seconds, seqs, rows, timer);
         monotone(seconds);
         double ms = (System.nanoTime() - t0) / 1e6;
         ForwardCostModel m = new ForwardCostModel(key, seqs, rows, seconds, ms);
