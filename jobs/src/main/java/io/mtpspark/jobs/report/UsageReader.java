@@ -1,14 +1,11 @@
 package io.mtpspark.jobs.report;
 
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
+import static io.mtpspark.jobs.summary.GenerationSums.doubleOf;
+import static io.mtpspark.jobs.summary.GenerationSums.longOf;
 
 import com.google.inject.Inject;
 import io.mtpspark.jobs.generate.RunRows;
+import io.mtpspark.jobs.summary.GenerationSums;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -17,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -90,28 +86,12 @@ public final class UsageReader {
     }
 
     static List<DomainUsage> domainUsage(Dataset<Row> generations) {
-        Column sampled = col("speedup_sample").and(col("ar_wall_ms").isNotNull())
-                .and(col("finish_reason").notEqual("error"));
-        Dataset<Row> sums = generations.withColumn("domain", coalesce(col("domain"), lit("(none)")))
-                .groupBy(col("run_id"), col("domain"))
-                .agg(count(lit(1)).as("rows"),
-                        sum(when(col("finish_reason").equalTo("error"), 1L).otherwise(0L)).as("errors"),
-                        sum(col("completion_tokens").cast("long")).as("tokens"),
-                        sum(col("forward_passes").cast("long")).as("passes"),
-                        sum(col("wall_ms")).as("wall_ms"),
-                        sum(when(sampled, 1L).otherwise(0L)).as("s_rows"),
-                        sum(when(sampled, col("completion_tokens").cast("long"))).as("s_tokens"),
-                        sum(when(sampled, col("wall_ms"))).as("s_ms"),
-                        sum(when(sampled, col("ar_completion_tokens").cast("long"))).as("ar_tokens"),
-                        sum(when(sampled, col("ar_wall_ms"))).as("ar_ms"),
-                        sum(when(col("decoder").equalTo("autoregressive"), 0L).otherwise(1L)).as("mtp_rows"))
-                .orderBy(col("run_id"), col("domain"));
         List<DomainUsage> out = new ArrayList<>();
-        for (Row r : sums.collectAsList()) {
-            out.add(new DomainUsage(r.getString(r.fieldIndex("run_id")), r.getString(r.fieldIndex("domain")),
-                    longOf(r, "rows"), longOf(r, "errors"), longOf(r, "tokens"), longOf(r, "passes"),
-                    doubleOf(r, "wall_ms"), longOf(r, "s_rows"), longOf(r, "s_tokens"), doubleOf(r, "s_ms"),
-                    longOf(r, "ar_tokens"), doubleOf(r, "ar_ms"), longOf(r, "mtp_rows") == 0));
+        for (Row r : GenerationSums.by(generations, "run_id", "domain")) {
+            out.add(new DomainUsage(r.getString(0), r.getString(1), longOf(r, "rows"), longOf(r, "errors"),
+                    longOf(r, "tokens"), longOf(r, "passes"), doubleOf(r, "wall_ms"), longOf(r, "s_rows"),
+                    longOf(r, "s_tokens"), doubleOf(r, "s_ms"), longOf(r, "ar_tokens"), doubleOf(r, "ar_ms"),
+                    longOf(r, "mtp_rows") == 0));
         }
         return out;
     }
@@ -142,15 +122,5 @@ public final class UsageReader {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot check " + location, e);
         }
-    }
-
-    private static long longOf(Row r, String field) {
-        int i = r.fieldIndex(field);
-        return r.isNullAt(i) ? 0 : ((Number) r.get(i)).longValue();
-    }
-
-    private static double doubleOf(Row r, String field) {
-        int i = r.fieldIndex(field);
-        return r.isNullAt(i) ? 0 : ((Number) r.get(i)).doubleValue();
     }
 }

@@ -1,11 +1,7 @@
 package io.mtpspark.jobs.summary;
 
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.when;
+import static io.mtpspark.jobs.summary.GenerationSums.doubleOf;
+import static io.mtpspark.jobs.summary.GenerationSums.longOf;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +14,10 @@ import org.apache.spark.sql.Row;
  * tokens, tokens per forward pass and the measured speedup (job decoder tokens/s ÷ autoregressive tokens/s at the
  * same batch size over the domain's sampled rows; 1 by definition for autoregressive rows; null = unmeasured).
  * Three throughputs, each defined once and labelled the same in the console, the manifest and the dashboard:
- * <ul><li><b>overall</b>: generated tokens ÷ the invocation's wall time ({@code wallSeconds}, Spark and model
- * start-up included): what the user waited for;</li>
+ * <ul><li><b>overall</b>: generated tokens ÷ the job's wall time ({@code wallSeconds}: from the job's start in
+ * a running Spark session until its outputs and statistics are written, so model load, input checks and the writes
+ * are in it, the JVM's and the session's start and this summary's own read-back are not): what the user waited for
+ * once Spark was up;</li>
  * <li><b>per task slot</b>: generated tokens ÷ the summed task wall time ({@code taskSeconds}), what one GPU or CPU
  * slot delivers and what the cost report bills (the dashboard's "Throughput");</li>
  * <li><b>per sequence</b>: generated tokens ÷ the summed per-row {@code wall_ms}; batched rows overlap, so a slot
@@ -41,14 +39,12 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
 
     public static RunSummary of(String runId, Dataset<Row> generations, double wallSeconds, double taskSeconds,
                                 String decoding) {
-        Dataset<Row> g = generations.withColumn("domain", coalesce(col("domain"), lit("(none)")));
         // one Spark job: the per-domain sums, added up here for the run's totals
         List<Domain> domains = new ArrayList<>();
         Sums total = new Sums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-        for (Row r : aggregate(g.groupBy(col("domain"))).orderBy(col("domain")).collectAsList()) {
+        for (Row r : GenerationSums.by(generations, "domain")) {
             Sums d = Sums.of(r);
-            domains.add(new Domain(r.getString(r.fieldIndex("domain")), d.rows, d.errors, d.tokens, d.perPass(),
-                    d.speedup()));
+            domains.add(new Domain(r.getString(0), d.rows, d.errors, d.tokens, d.perPass(), d.speedup()));
             total = total.plus(d);
         }
         return new RunSummary(runId, total.rows, total.errors, total.tokens, total.perPass(),
@@ -60,10 +56,9 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
     private record Sums(long rows, long errors, long tokens, long passes, double wallMs, long sampleTokens,
                         double sampleMs, long arTokens, double arMs, long mtpRows) {
         static Sums of(Row r) {
-            return new Sums(longOrZero(r, "rows"), longOrZero(r, "errors"), longOrZero(r, "tokens"),
-                    longOrZero(r, "passes"), doubleOrZero(r, "wall_ms"), longOrZero(r, "s_tokens"),
-                    doubleOrZero(r, "s_ms"), longOrZero(r, "ar_tokens"), doubleOrZero(r, "ar_ms"),
-                    longOrZero(r, "mtp_rows"));
+            return new Sums(longOf(r, "rows"), longOf(r, "errors"), longOf(r, "tokens"), longOf(r, "passes"),
+                    doubleOf(r, "wall_ms"), longOf(r, "s_tokens"), doubleOf(r, "s_ms"), longOf(r, "ar_tokens"),
+                    doubleOf(r, "ar_ms"), longOf(r, "mtp_rows"));
         }
 
         Sums plus(Sums o) {
@@ -87,30 +82,6 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
         }
     }
 
-    private static Dataset<Row> aggregate(org.apache.spark.sql.RelationalGroupedDataset grouped) {
-        return grouped.agg(
-                count(lit(1)).as("rows"),
-                sum(when(col("finish_reason").equalTo("error"), 1L).otherwise(0L)).as("errors"),
-                sum(col("completion_tokens").cast("long")).as("tokens"),
-                sum(col("forward_passes").cast("long")).as("passes"),
-                sum(col("wall_ms")).as("wall_ms"),
-                sum(when(col("speedup_sample"), col("completion_tokens").cast("long"))).as("s_tokens"),
-                sum(when(col("speedup_sample"), col("wall_ms"))).as("s_ms"),
-                sum(when(col("speedup_sample"), col("ar_completion_tokens").cast("long"))).as("ar_tokens"),
-                sum(when(col("speedup_sample"), col("ar_wall_ms"))).as("ar_ms"),
-                sum(when(col("decoder").equalTo("autoregressive"), 0L).otherwise(1L)).as("mtp_rows"));
-    }
-
-    private static long longOrZero(Row r, String field) {
-        int i = r.fieldIndex(field);
-        return r.isNullAt(i) ? 0 : r.getLong(i);
-    }
-
-    private static double doubleOrZero(Row r, String field) {
-        int i = r.fieldIndex(field);
-        return r.isNullAt(i) ? 0 : r.getDouble(i);
-    }
-
     public double tokensPerSecondOverall() {
         return wallSeconds == 0 ? 0 : generatedTokens / wallSeconds;
     }
@@ -125,8 +96,9 @@ public record RunSummary(String runId, long rows, long errors, long generatedTok
         sb.append(String.format(Locale.ROOT, "run %s: %d rows, %d errors, %d generated tokens, %.2f tokens/pass, "
                         + "measured speedup %s (vs autoregressive at the same batch size), %.1f s%n",
                 runId, rows, errors, generatedTokens, tokensPerPass, format(measuredSpeedup), wallSeconds));
-        sb.append(String.format(Locale.ROOT, "  throughput: %.0f tokens/s overall (job wall time, start-up included), "
-                        + "%.0f tokens/s per task slot (task time, as billed), %.0f tokens/s per sequence%n",
+        sb.append(String.format(Locale.ROOT, "  throughput: %.0f tokens/s overall (job wall time: model load, input "
+                        + "checks and writes included, JVM and Spark session start not), %.0f tokens/s per task slot (task time, as billed), %.0f "
+                        + "tokens/s per sequence%n",
                 tokensPerSecondOverall(), tokensPerSecondPerTaskSlot(), tokensPerSecondPerSequence));
         if (decoding != null) {
             sb.append("  decoder auto: ").append(decoding).append(System.lineSeparator());
