@@ -40,7 +40,9 @@ public final class CpuBackend implements Backend {
      * Per thread, reused across calls: two panels of four weight rows of a buffer-backed tensor widened to float
      * (the group in use and the next), and one row for scalar widening.
      */
-    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[3][0]);
+    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[4][0]);
+    /** The inputs of a 16-bit matmul in pair order (see {@link VectorKernels#pairOrder}). */
+    private float[] pairScratch = new float[0];
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -84,9 +86,10 @@ public final class CpuBackend implements Backend {
 
     private static boolean bufferKernelsAvailable() {
         try {
-            ByteBuffer probe = ByteBuffer.allocate(4 * VectorKernels.lanes());
-            VectorKernels.widen(probe, DType.BF16, 0, new float[VectorKernels.lanes()], 0, VectorKernels.lanes());
-            VectorKernels.widen(probe, DType.F32, 0, new float[VectorKernels.lanes()], 0, VectorKernels.lanes());
+            int l = VectorKernels.lanes();
+            ByteBuffer probe = ByteBuffer.allocate(4 * l);
+            VectorKernels.widenChunks(probe, DType.BF16, 0, new float[2 * l], 0, l, 2 * l, 2 * l);
+            VectorKernels.widenChunks(probe, DType.F32, 0, new float[l], 0, l, l, l);
             return true;
         } catch (LinkageError e) {
             return false;
@@ -131,7 +134,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         matmulArgs[0] = out;
-        matmulArgs[1] = x;
+        matmulArgs[1] = VECTOR && w.dtype() != DType.F32 ? pairOrdered(x, rows, w.cols()) : x;
         mmTensor = w;
         mmRows = rows;
         mmIn = w.cols();
@@ -145,14 +148,26 @@ public final class CpuBackend implements Backend {
         mmTensor = null;
     }
 
+    /** The rows of {@code x} in pair order (the order the 16-bit kernels sum in), in this backend's scratch. */
+    private float[] pairOrdered(float[] x, int rows, int in) {
+        if (pairScratch.length < rows * in) {
+            pairScratch = new float[rows * in];
+        }
+        for (int r = 0; r < rows; r++) {
+            VectorKernels.pairOrder(x, r * in, pairScratch, r * in, in);
+        }
+        return pairScratch;
+    }
+
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode,
-     * small batches, three-row blocks) the weights are read straight from the buffer and widened in registers. A block of four or more rows works on groups of four weight rows widened into a panel of
-     * this thread's scratch, once per group rather than once per input row, and runs the panel kernels over it; while
-     * a group's first row pairs run, each also widens one row of the next group into the other panel, so the weights
-     * stream from memory under the arithmetic. All of them sum every (row, output) pair exactly as a heap F32 weight
-     * does, so an F32 weight gives bit-identical results on the heap or mapped. On a JDK without the Vector API's
-     * buffer loads, rows are widened by scalar code into the same panels.
+     * small batches, three-row blocks) the weights are read straight from the buffer and widened in registers. A block
+     * of four or more rows works on groups of four weight rows widened into a panel of this thread's scratch, once per
+     * group rather than once per input row, and runs the panel kernels over it; while a group's first row pairs run,
+     * each also widens one row of the next group into the other panel, so the weights stream from memory under the
+     * arithmetic. All of them sum every (row, output) pair the same way: F32 exactly as a heap F32 weight does (bit-
+     * identical on the heap or mapped), 16-bit in pair order over inputs put in pair order by the caller. On a JDK
+     * without the Vector API's buffer loads, rows are widened by scalar code into the same panels, in the same order.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -166,10 +181,12 @@ public final class CpuBackend implements Backend {
             holder[0] = new float[4 * in];
             holder[1] = new float[4 * in];
             holder[2] = new float[in];
+            holder[3] = new float[in];
         }
         float[] panel = holder[0];
         float[] next = holder[1];
         float[] row = holder[2];
+        float[] natural = holder[3];
         ByteBuffer buf = w.buffer();
         DType dtype = w.dtype();
         int o = from;
@@ -183,7 +200,7 @@ public final class CpuBackend implements Backend {
             }
         } else if (VECTOR && o < groupsEnd) {
             for (int j = 0; j < 4; j++) {
-                panelRow(w, o + j, panel, j, row);
+                panelRow(w, o + j, panel, j, row, natural);
             }
             for (; o < groupsEnd; o += 4) {
                 int following = o + 4 < groupsEnd ? 0 : 4; // rows of the next group's panel widened so far
@@ -201,7 +218,7 @@ public final class CpuBackend implements Backend {
                     VectorKernels.panel1x4(x, r * in, panel, in, out, r * outDim + o);
                 }
                 for (; following < 4; following++) { // fewer row pairs than rows to widen
-                    panelRow(w, o + 4 + following, next, following, row);
+                    panelRow(w, o + 4 + following, next, following, row, natural);
                 }
                 float[] t = panel;
                 panel = next;
@@ -211,7 +228,7 @@ public final class CpuBackend implements Backend {
             holder[1] = next;
         }
         for (; o < to; o++) {
-            widenRow(w, o, row, 0);
+            widenRow(w, o, row, natural);
             for (int r = 0; r < rows; r++) {
                 out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, row, 0, in)
                         : dot(x, r * in, row, 0, in);
@@ -219,21 +236,27 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Row {@code j} of a panel from weight row {@code wr} ({@code row}: scratch for scalar widening). */
-    private void panelRow(WeightTensor w, int wr, float[] panel, int j, float[] row) {
+    /** Row {@code j} of a panel from weight row {@code wr} ({@code row}, {@code natural}: scratch rows). */
+    private void panelRow(WeightTensor w, int wr, float[] panel, int j, float[] row, float[] natural) {
         if (bufferVector) {
             VectorKernels.widenPanel(w.buffer(), w.dtype(), w.rowStart(wr), panel, j, w.cols());
         } else {
-            w.readRow(wr, row, 0);
+            widenRow(w, wr, row, natural);
             VectorKernels.toPanel(row, panel, j, w.cols());
         }
     }
 
-    private void widenRow(WeightTensor w, int row, float[] dst, int off) {
+    /** Weight row {@code wr} widened into {@code dst}, 16-bit rows in pair order ({@code natural}: scratch). */
+    private void widenRow(WeightTensor w, int wr, float[] dst, float[] natural) {
+        int n = w.cols();
         if (bufferVector) {
-            VectorKernels.widen(w.buffer(), w.dtype(), w.rowStart(row), dst, off, w.cols());
+            int l = VectorKernels.lanes();
+            VectorKernels.widenChunks(w.buffer(), w.dtype(), w.rowStart(wr), dst, 0, l, n - n % l, n);
+        } else if (!VECTOR || w.dtype() == DType.F32) { // the scalar loops sum in natural order
+            w.readRow(wr, dst, 0);
         } else {
-            w.readRow(row, dst, off);
+            w.readRow(wr, natural, 0);
+            VectorKernels.pairOrder(natural, 0, dst, 0, n);
         }
     }
 

@@ -53,58 +53,76 @@ final class VectorKernels {
         return s;
     }
 
-    /**
-     * Elements {@code [from, from + n)} of a little-endian F32/BF16/F16 buffer widened to floats in
-     * {@code dst[d0, d0 + n)}:
-     * each vector of 16-bit elements is widened in registers (BF16: shift into the upper half; F16: rebias the
-     * exponent, subnormals through an exact power-of-two multiply, Inf/NaN kept). Exact: the same values as
-     * {@link DType#bf16ToFloat} / {@link DType#f16ToFloat}.
-     */
-    static void widen(ByteBuffer src, DType dtype, long from, float[] dst, int d0, int n) {
+    // Pair order. A 16-bit weight row is read as ints, two elements per lane: each block of 2·L elements (L lanes)
+    // becomes the vector of its even elements, then the vector of its odd ones, which shift and mask widen without
+    // a shuffle (a 16-byte load widened lane by lane ran at a third of the speed). The kernels over 16-bit weights
+    // therefore sum in pair order: the inputs are put in the same order (pairOrder), the panels are widened in it,
+    // and an element's product lands in the same lane and step on every path. A tail of one L-chunk and the scalar
+    // rest stay in natural order. F32 weights keep natural order, so a mapped F32 weight is bit-identical to the heap.
+
+    /** {@code n} elements from {@code src[s0]} into {@code dst[d0]} in pair order (see above); src and dst differ. */
+    static void pairOrder(float[] src, int s0, float[] dst, int d0, int n) {
         int l = S.length();
-        int i = 0;
-        int bound = S.loopBound(n);
-        switch (dtype) {
-            case F32 -> {
-                int base = (int) (from * 4);
-                for (; i < bound; i += l) {
-                    FloatVector.fromByteBuffer(S, src, base + i * 4, LE).intoArray(dst, d0 + i);
-                }
-                for (; i < n; i++) {
-                    dst[d0 + i] = src.getFloat(base + i * 4);
-                }
-            }
-            case BF16 -> {
-                int base = (int) (from * 2);
-                for (; i < bound; i += l) {
-                    bf16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, d0 + i);
-                }
-                for (; i < n; i++) {
-                    dst[d0 + i] = DType.bf16ToFloat(src.getShort(base + i * 2));
-                }
-            }
-            case F16 -> {
-                int base = (int) (from * 2);
-                for (; i < bound; i += l) {
-                    f16(ShortVector.fromByteBuffer(H, src, base + i * 2, LE)).intoArray(dst, d0 + i);
-                }
-                for (; i < n; i++) {
-                    dst[d0 + i] = DType.f16ToFloat(src.getShort(base + i * 2));
-                }
+        int bound2 = n - n % (2 * l);
+        for (int b = 0; b < bound2; b += 2 * l) {
+            for (int j = 0; j < l; j++) {
+                dst[d0 + b + j] = src[s0 + b + 2 * j];
+                dst[d0 + b + l + j] = src[s0 + b + 2 * j + 1];
             }
         }
+        System.arraycopy(src, s0 + bound2, dst, d0 + bound2, n - bound2);
+    }
+
+    /**
+     * Elements {@code [e, e + n)} of a little-endian F32/BF16/F16 buffer widened to floats, F32 in natural order and
+     * 16-bit in pair order: vector chunk c to {@code dst[base + c·chunkStride]}, the scalar tail to
+     * {@code dst[tailBase, tailBase + n − loopBound(n))}. Exact: the values of {@link DType#bf16ToFloat} and
+     * {@link DType#f16ToFloat} (F16: exponent rebiased, subnormals through an exact power-of-two multiply, Inf/NaN
+     * kept).
+     */
+    static void widenChunks(ByteBuffer src, DType dtype, int e, float[] dst, int base, int chunkStride, int tailBase,
+                            int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int i = 0;
+        if (dtype == DType.F32) {
+            for (; i < bound; i += l) {
+                FloatVector.fromByteBuffer(S, src, (e + i) * 4, LE).intoArray(dst, base + i / l * chunkStride);
+            }
+        } else {
+            boolean brain = dtype == DType.BF16;
+            int bound2 = n - n % (2 * l);
+            for (; i < bound2; i += 2 * l) {
+                IntVector v = IntVector.fromByteBuffer(I, src, (e + i) * 2, LE);
+                int c = base + i / l * chunkStride;
+                evens(v, brain).intoArray(dst, c);
+                odds(v, brain).intoArray(dst, c + chunkStride);
+            }
+            if (i < bound) {
+                half(src, (e + i) * 2, brain).intoArray(dst, base + i / l * chunkStride);
+            }
+        }
+        for (i = bound; i < n; i++) {
+            dst[tailBase + i - bound] = element(src, dtype, e + i);
+        }
+    }
+
+    /** The even elements of a vector of 16-bit pairs, widened. */
+    private static FloatVector evens(IntVector pairs, boolean brain) {
+        return brain ? pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : f16(pairs.and(0xffff));
+    }
+
+    /** The odd elements of a vector of 16-bit pairs, widened. */
+    private static FloatVector odds(IntVector pairs, boolean brain) {
+        return brain ? pairs.and(0xffff0000).reinterpretAsFloats() : f16(pairs.lanewise(VectorOperators.LSHR, 16));
     }
 
     private static IntVector toInts(ShortVector h) {
         return (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
     }
 
-    private static FloatVector bf16(ShortVector h) {
-        return toInts(h).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector f16(ShortVector h) {
-        IntVector bits = toInts(h);
+    /** F16 bit patterns (one per int lane, upper half zero) widened. */
+    private static FloatVector f16(IntVector bits) {
         IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
         IntVector magnitude = bits.and(0x7fff);
         IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
@@ -194,22 +212,14 @@ final class VectorKernels {
     // its four weight vectors at one index plus constants, which C2 addresses without per-row arithmetic; the sums
     // are the row-major tiles' (one accumulator per pair over the chunks in order, lanes reduced, then the tail).
 
-    /** Row {@code j} of a panel from {@code n} elements of a little-endian F32/BF16/F16 buffer at element {@code e}. */
+    /**
+     * Row {@code j} of a panel from {@code n} elements of a little-endian F32/BF16/F16 buffer at element {@code e}
+     * (16-bit rows in pair order).
+     */
     static void widenPanel(ByteBuffer src, DType dtype, int e, float[] panel, int j, int n) {
         int l = S.length();
         int bound = S.loopBound(n);
-        boolean f32 = dtype == DType.F32;
-        boolean brain = dtype == DType.BF16;
-        int step = f32 ? 4 : 2;
-        int eb = e * step;
-        for (int i = 0; i < bound; i += l) {
-            (f32 ? FloatVector.fromByteBuffer(S, src, eb + i * step, LE) : half(src, eb + i * step, brain))
-                    .intoArray(panel, 4 * i + j * l);
-        }
-        int tail = 4 * bound + j * (n - bound) - bound;
-        for (int i = bound; i < n; i++) {
-            panel[tail + i] = element(src, dtype, e + i);
-        }
+        widenChunks(src, dtype, e, panel, j * l, 4 * l, 4 * bound + j * (n - bound), n);
     }
 
     /** Row {@code j} of a panel from a float row (the scalar-widened rows of a JDK without buffer loads). */
@@ -300,15 +310,53 @@ final class VectorKernels {
         int bound = S.loopBound(n);
         boolean f32 = dtype == DType.F32;
         boolean brain = dtype == DType.BF16;
-        int step = f32 ? 4 : 2;
-        int eb = e * step;
         int jl = j * l;
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         int x1 = x0 + xs;
-        for (int i = 0; i < bound; i += l) {
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) { // two chunks a step: one pair-order load of a 16-bit row
             int q = 4 * i;
-            (f32 ? FloatVector.fromByteBuffer(S, next, eb + i * step, LE) : half(next, eb + i * step, brain))
+            if (f32) {
+                FloatVector.fromByteBuffer(S, next, (e + i) * 4, LE).intoArray(nextPanel, q + jl);
+                FloatVector.fromByteBuffer(S, next, (e + i + l) * 4, LE).intoArray(nextPanel, q + 4 * l + jl);
+            } else {
+                IntVector v = IntVector.fromByteBuffer(I, next, (e + i) * 2, LE);
+                evens(v, brain).intoArray(nextPanel, q + jl);
+                odds(v, brain).intoArray(nextPanel, q + 4 * l + jl);
+            }
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector wv = FloatVector.fromArray(S, p, q);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, p, q + l);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, p, q + 2 * l);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, p, q + 3 * l);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+            x0v = FloatVector.fromArray(S, x, x0 + i + l);
+            x1v = FloatVector.fromArray(S, x, x1 + i + l);
+            wv = FloatVector.fromArray(S, p, q + 4 * l);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromArray(S, p, q + 5 * l);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromArray(S, p, q + 6 * l);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromArray(S, p, q + 7 * l);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        if (i < bound) { // one natural-order chunk left
+            int q = 4 * i;
+            (f32 ? FloatVector.fromByteBuffer(S, next, (e + i) * 4, LE) : half(next, (e + i) * 2, brain))
                     .intoArray(nextPanel, q + jl);
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
@@ -326,7 +374,7 @@ final class VectorKernels {
             a13 = x1v.fma(wv, a13);
         }
         int tail = 4 * bound + j * (n - bound) - bound;
-        for (int i = bound; i < n; i++) {
+        for (i = bound; i < n; i++) {
             nextPanel[tail + i] = element(next, dtype, e + i);
         }
         finishPanel4(a00, a01, a02, a03, x, x0, p, bound, n, out, o0);
@@ -427,7 +475,7 @@ final class VectorKernels {
     /**
      * One input row by four weight rows read straight from a little-endian F32/BF16/F16 buffer (starting at element
      * indices e0..e3), widened in registers: the decode path, with no copy of the weights. Sums exactly as
-     * {@link #tile1x4} would over the widened rows.
+     * {@link #tile1x4} would over the widened rows (16-bit: {@code x} and the rows in pair order).
      */
     static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
                         float[] out, int o0) {
@@ -447,7 +495,25 @@ final class VectorKernels {
         } else {
             boolean brain = dtype == DType.BF16;
             int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
-            for (int i = 0; i < bound; i += l) {
+            int i = 0;
+            for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
+                FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
+                FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
+                int b = i * 2;
+                IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+                IntVector v1 = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+                IntVector v2 = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+                IntVector v3 = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+                a0 = xe.fma(evens(v0, brain), a0);
+                a1 = xe.fma(evens(v1, brain), a1);
+                a2 = xe.fma(evens(v2, brain), a2);
+                a3 = xe.fma(evens(v3, brain), a3);
+                a0 = xo.fma(odds(v0, brain), a0);
+                a1 = xo.fma(odds(v1, brain), a1);
+                a2 = xo.fma(odds(v2, brain), a2);
+                a3 = xo.fma(odds(v3, brain), a3);
+            }
+            if (i < bound) { // one natural-order chunk left
                 FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
                 int b = i * 2;
                 a0 = xv.fma(half(w, b0 + b, brain), a0);
@@ -480,9 +546,10 @@ final class VectorKernels {
         out[o0 + 3] = s3;
     }
 
+    /** One L-chunk of 16-bit elements in natural order (the pair-order tail), widened. */
     private static FloatVector half(ByteBuffer w, int byteOffset, boolean brain) {
-        ShortVector h = ShortVector.fromByteBuffer(H, w, byteOffset, LE);
-        return brain ? bf16(h) : f16(h);
+        IntVector bits = toInts(ShortVector.fromByteBuffer(H, w, byteOffset, LE));
+        return brain ? bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : f16(bits.and(0xffff));
     }
 
     private static float element(ByteBuffer w, DType dtype, int e) {

@@ -26,10 +26,22 @@ class TensorMatmulTest {
             for (int i = 0; i < 65536; i++) {
                 b.putShort(2 * i, (short) i);
             }
-            // from an odd element offset, with a tail: the buffer's element i + 1 lands in dst[i]
+            // from an odd element offset, with a natural-order chunk and a scalar tail (pair order undone): the
+            // buffer's element i + 1 lands in dst[i]
+            int l = VectorKernels.lanes();
             int n = 65536 - 1;
+            int bound = n - n % l;
+            assertEquals(true, n % (2 * l) >= l, "the shape reaches the natural-order chunk");
+            float[] pairs = new float[n];
+            VectorKernels.widenChunks(b, dt, 1, pairs, 0, l, bound, n);
             float[] dst = new float[n];
-            VectorKernels.widen(b, dt, 1, dst, 0, n);
+            for (int c = 0; c + 2 * l <= bound; c += 2 * l) {
+                for (int j = 0; j < l; j++) {
+                    dst[c + 2 * j] = pairs[c + j];
+                    dst[c + 2 * j + 1] = pairs[c + l + j];
+                }
+            }
+            System.arraycopy(pairs, bound - bound % (2 * l), dst, bound - bound % (2 * l), n - bound + bound % (2 * l));
             for (int i = 0; i < n; i++) {
                 short bits = (short) (i + 1);
                 float want = dt == DType.BF16 ? DType.bf16ToFloat(bits) : DType.f16ToFloat(bits);
