@@ -161,7 +161,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode,
-     * small batches, three-row blocks) the weights are read straight from the buffer and widened in registers. A block
+     * small batches, two- and three-row blocks) the weights are read straight from the buffer and widened in
+     * registers, two rows per weight load. A block
      * of four or more rows works on groups of four weight rows widened into a panel of this thread's scratch, once per
      * group rather than once per input row, and runs the panel kernels over it; while a group's first row pairs run,
      * each also widens one row of the next group into the other panel, so the weights stream from memory under the
@@ -194,7 +195,12 @@ public final class CpuBackend implements Backend {
         if (VECTOR && rows < 4 && bufferVector) {
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
-                for (int r = 0; r < rows; r++) {
+                int r = 0;
+                if (rows >= 2) {
+                    VectorKernels.tile2x4(x, 0, in, buf, dtype, e0, e1, e2, e3, in, out, o, outDim);
+                    r = 2;
+                }
+                if (r < rows) {
                     VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                 }
             }

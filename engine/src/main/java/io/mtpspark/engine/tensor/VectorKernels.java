@@ -522,17 +522,129 @@ final class VectorKernels {
                 a3 = xv.fma(half(w, b3 + b, brain), a3);
             }
         }
-        finishBuffer4(a0, a1, a2, a3, x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD), a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
     }
 
-    /** Lanes reduced, then the scalar tail over buffer elements: {@link #finish4} for weights read from a buffer. */
-    private static void finishBuffer4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x,
-                                      int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int bound,
-                                      int n, float[] out, int o0) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+    /**
+     * Two input rows (at x0 and x0 + xs) by four weight rows read straight from a little-endian F32/BF16/F16 buffer
+     * (elements e0..e3), widened in registers: out[o0 + k·os + j]. Each weight vector is loaded once for both rows,
+     * so a two-row block reads the weights once; every pair sums exactly as {@link #tile1x4} would (16-bit: pair
+     * order), so a row computes the same bits alone or paired.
+     */
+    static void tile2x4(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
+                        float[] out, int o0, int os) {
+        // one method per element width: with both loops in one, JDK 17's C2 boxed the vectors (300 MB a call)
+        if (dtype == DType.F32) {
+            tile2x4F32(x, x0, xs, w, e0, e1, e2, e3, n, out, o0, os);
+        } else {
+            tile2x4Half(x, x0, xs, w, dtype, e0, e1, e2, e3, n, out, o0, os);
+        }
+    }
+
+    private static void tile2x4F32(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
+                                   float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int i = 0;
+        int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
+        for (; i < bound; i += l) {
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            int b = i * 4;
+            FloatVector wv = FloatVector.fromByteBuffer(S, w, b0 + b, LE);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromByteBuffer(S, w, b1 + b, LE);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromByteBuffer(S, w, b2 + b, LE);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromByteBuffer(S, w, b3 + b, LE);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
+    }
+
+    private static void tile2x4Half(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2,
+                                    int e3, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int i = 0;
+        boolean brain = dtype == DType.BF16;
+        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds; one weight vector live
+            FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
+            FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
+            int b = i * 2;
+            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            FloatVector wv = evens(v, brain);
+            a00 = x0e.fma(wv, a00);
+            a10 = x1e.fma(wv, a10);
+            wv = odds(v, brain);
+            a00 = x0o.fma(wv, a00);
+            a10 = x1o.fma(wv, a10);
+            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            wv = evens(v, brain);
+            a01 = x0e.fma(wv, a01);
+            a11 = x1e.fma(wv, a11);
+            wv = odds(v, brain);
+            a01 = x0o.fma(wv, a01);
+            a11 = x1o.fma(wv, a11);
+            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            wv = evens(v, brain);
+            a02 = x0e.fma(wv, a02);
+            a12 = x1e.fma(wv, a12);
+            wv = odds(v, brain);
+            a02 = x0o.fma(wv, a02);
+            a12 = x1o.fma(wv, a12);
+            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            wv = evens(v, brain);
+            a03 = x0e.fma(wv, a03);
+            a13 = x1e.fma(wv, a13);
+            wv = odds(v, brain);
+            a03 = x0o.fma(wv, a03);
+            a13 = x1o.fma(wv, a13);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            int b = i * 2;
+            FloatVector wv = half(w, b0 + b, brain);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = half(w, b1 + b, brain);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = half(w, b2 + b, brain);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = half(w, b3 + b, brain);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
+    }
+
+    /**
+     * The scalar tail over buffer elements added to lane-reduced sums: {@link #finish4} for weights read from a
+     * buffer. It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed
+     * to a call that is not inlined are boxed on every step of the loop (300 MB a call).
+     */
+    private static void finishBuffer4(float s0, float s1, float s2, float s3, float[] x, int x0, ByteBuffer w,
+                                      DType dtype, int e0, int e1, int e2, int e3, int bound, int n, float[] out,
+                                      int o0) {
         for (int i = bound; i < n; i++) {
             float xi = x[x0 + i];
             s0 += xi * element(w, dtype, e0 + i);
