@@ -42,7 +42,7 @@ decoders_for() { # batch cap -> autoregressive, auto, then the configurations wh
 bench() { # HISTORY REPEATS STEPS_NOW, then bench's options
   local history=$1 repeats=$2 steps=$3
   shift 3
-  java -XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector -jar "$JAR" bench --threads "$THREADS" \
+  java -XX:+IgnoreUnrecognizedVMOptions --add-modules=jdk.incubator.vector -XX:Tier3DelayOn=100000 -jar "$JAR" bench --threads "$THREADS" \
     --steps "$steps" --warmup 1 --repeats "$repeats" --history "$history" "$@" 2>&1 \
     | grep -v -e '^WARNING: Using incubator' -e 'INFO: --backend auto' -e 'BackendChoice create' || true
 }

@@ -16,6 +16,8 @@ locals {
   spark_submit = local.custom ? "/usr/local/bin/mtp-spark-submit" : "spark-submit"
   applications = local.custom ? ["Hadoop"] : ["Hadoop", "Spark"]
 
+  engine_jvm_options = "--add-modules=jdk.incubator.vector -XX:Tier3DelayOn=100000"
+
   # GPU scheduling: one GPU per executor and per task, executors found by the discovery script, fixed executor count.
   spark_conf = concat(
     [
@@ -28,6 +30,10 @@ locals {
       "spark.executor.memory=${var.executor_memory}",
       "spark.executorEnv.JAVA_HOME=${var.java_home}",
       "spark.yarn.appMasterEnv.JAVA_HOME=${var.java_home}",
+      # the engine's SIMD kernels (Vector API), and C1 always at its profiling tier so that a kernel first called
+      # while C2 is busy is not left at tier 2 (boxed vectors, 3x slower; docs/BENCHMARKS.md, "JIT order")
+      "spark.driver.extraJavaOptions=${local.engine_jvm_options}",
+      "spark.executor.extraJavaOptions=${local.engine_jvm_options}",
     ],
     local.custom ? ["spark.hadoop.fs.s3.impl=org.apache.hadoop.fs.s3a.S3AFileSystem"] : [],
     var.extra_spark_conf,

@@ -133,7 +133,8 @@ class TerraformTreeTest {
         "spark.executor.resource.gpu.discoveryScript=", "spark.dynamicAllocation.enabled=false",
         "\"yarn.io/gpu\"", "yarn.nodemanager.resource-plugins", "LinuxContainerExecutor",
         "DominantResourceCalculator", "nvidia-smi --query-gpu=index --format=csv,noheader",
-        "\"name\":\"gpu\"", "JAVA_HOME",
+        "\"name\":\"gpu\"", "JAVA_HOME", "spark.executor.extraJavaOptions=", "--add-modules=jdk.incubator.vector",
+        "-XX:Tier3DelayOn=100000",
         "elasticmapreduce:createCluster.sync", "elasticmapreduce:addStep.sync",
         "elasticmapreduce:terminateCluster.sync", "sns:publish", "AutoTerminationPolicy", "LogUri",
         "SPOT")) {
