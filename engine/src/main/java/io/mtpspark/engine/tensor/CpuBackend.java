@@ -160,15 +160,15 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than four input rows (decode,
-     * small batches, two- and three-row blocks) the weights are read straight from the buffer and widened in
-     * registers, two rows per weight load. A block
-     * of four or more rows works on groups of four weight rows widened into a panel of this thread's scratch, once per
-     * group rather than once per input row, and runs the panel kernels over it; while a group's first row pairs run,
-     * each also widens one row of the next group into the other panel, so the weights stream from memory under the
-     * arithmetic. All of them sum every (row, output) pair the same way: F32 exactly as a heap F32 weight does (bit-
-     * identical on the heap or mapped), 16-bit in pair order over inputs put in pair order by the caller. On a JDK
-     * without the Vector API's buffer loads, rows are widened by scalar code into the same panels, in the same order.
+     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than {@link #DIRECT_ROWS}
+     * input rows (decode, small batches and blocks) the weights are read straight from the buffer and widened in
+     * registers, two rows per weight load (the group's later row pairs find it in cache). A larger block works on
+     * groups of four weight rows widened into a panel of this thread's scratch, once per group rather than once per
+     * input row, and runs the panel kernels over it; while a group's first row pairs run, each also widens one row of
+     * the next group into the other panel. All of them sum every (row, output) pair the same way: F32 exactly as a
+     * heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order
+     * by the caller. On a JDK without the Vector API's buffer loads, rows are widened by scalar code into the same
+     * panels, in the same order.
      */
     private void tensorMatmulRange(int from, int to) {
         float[] out = matmulArgs[0];
@@ -192,13 +192,12 @@ public final class CpuBackend implements Backend {
         DType dtype = w.dtype();
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
-        if (VECTOR && rows < 4 && bufferVector) {
+        if (VECTOR && rows < DIRECT_ROWS && bufferVector) {
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                 int r = 0;
-                if (rows >= 2) {
-                    VectorKernels.tile2x4(x, 0, in, buf, dtype, e0, e1, e2, e3, in, out, o, outDim);
-                    r = 2;
+                for (; r + 2 <= rows; r += 2) {
+                    VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
                 }
                 if (r < rows) {
                     VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
@@ -266,6 +265,12 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * Below this many input rows a buffer-backed matmul reads the weights in place (two rows per load, the next pair
+     * from cache); from it on it widens them into panels first. Measured on a 1.4 GB BF16 model, 2 threads, AVX2: in
+     * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15).
+     */
+    private static final int DIRECT_ROWS = 9;
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
 
     /**

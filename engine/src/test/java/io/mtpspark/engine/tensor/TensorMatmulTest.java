@@ -116,7 +116,7 @@ class TensorMatmulTest {
 
     /**
      * A row's result does not depend on how many other rows share the call (block-shape independence): blocks of 2,
-     * 3 (the two-row buffer kernel), 9, 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row
+     * 3, 5 and 8 (the buffer kernels in place), 9, 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row
      * tile after the two-row tiles), each
      * row bit for bit what it computes alone through the decode path, on the parallel path with a tail of four
      * columns and of two outputs.
@@ -129,7 +129,7 @@ class TensorMatmulTest {
             int out = 130;
             WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
             for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
-                for (int rows : new int[]{2, 3, 9, 10, 12, 13, 81}) {
+                for (int rows : new int[]{2, 3, 5, 8, 9, 10, 12, 13, 81}) {
                     float[] x = random(rng, rows * in);
                     float[] block = new float[rows * out];
                     cpu.matmul(block, x, rows, w);
