@@ -38,7 +38,8 @@ public final class CpuBackend implements Backend {
     private final RangeTask tensorMatmulTask = this::tensorMatmulRange;
     /**
      * Per thread, reused across calls: two panels of four weight rows of a buffer-backed tensor widened to float
-     * (the group in use and the next), and one row for scalar widening.
+     * (the group in use and the next), and two rows for scalar widening (a row, and its natural order before the
+     * pair order of 16-bit weights on the portable path).
      */
     private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[4][0]);
     /** The inputs of a 16-bit matmul in pair order (see {@link VectorKernels#pairOrder}). */
