@@ -37,11 +37,13 @@ public final class CpuBackend implements Backend {
     private WeightTensor mmTensor;
     private final RangeTask tensorMatmulTask = this::tensorMatmulRange;
     /**
-     * Per thread, reused across calls: two panels of four weight rows of a buffer-backed tensor widened to float
-     * (the group in use and the next), and two rows for scalar widening (a row, and its natural order before the
-     * pair order of 16-bit weights on the portable path).
+     * Per thread, reused across calls: a panel of four weight rows of a buffer-backed tensor widened to float, two
+     * rows for scalar widening (a row, and its natural order before the pair order of 16-bit weights on the portable
+     * path), and the blocked tiles' carried accumulators (four vectors per input row).
      */
-    private final ThreadLocal<float[][]> widened = ThreadLocal.withInitial(() -> new float[4][0]);
+    private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[4][0]);
+    /** Whole tiles of a blocked matmul's input rows, packed (see {@link VectorKernels}); shared by the workers. */
+    private float[] xTiles = new float[0];
     /** The inputs of a 16-bit matmul in pair order (see {@link VectorKernels#pairOrder}). */
     private float[] pairScratch = new float[0];
 
@@ -120,6 +122,9 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = inDim;
         mmOut = outDim;
+        if (VECTOR && rows >= BLOCKED_HEAP_ROWS) {
+            packTiles(x, rows, inDim);
+        }
         if ((long) rows * inDim * outDim < PARALLEL_THRESHOLD || pool.threads() == 1) {
             matmulRange(0, outDim);
         } else {
@@ -140,6 +145,9 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = w.cols();
         mmOut = w.rows();
+        if (VECTOR && (rows >= DIRECT_ROWS || !bufferVector)) {
+            packTiles(matmulArgs[1], rows, mmIn);
+        }
         if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
             tensorMatmulRange(0, mmOut);
         } else {
@@ -163,10 +171,9 @@ public final class CpuBackend implements Backend {
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than {@link #DIRECT_ROWS}
      * input rows (decode, small batches and blocks) the weights are read straight from the buffer and widened in
-     * registers, two rows per weight load (the group's later row pairs find it in cache). A larger block works on
-     * groups of four weight rows widened into a panel of this thread's scratch, once per group rather than once per
-     * input row, and runs the panel kernels over it; while a group's first row pairs run, each also widens one row of
-     * the next group into the other panel. All of them sum every (row, output) pair the same way: F32 exactly as a
+     * registers, two rows per weight load (the group's later row pairs find it in cache). A larger block widens each
+     * group of four weight rows into a panel of this thread's scratch, once per group rather than once per input row,
+     * and runs the blocked tiles over it. All of them sum every (row, output) pair the same way: F32 exactly as a
      * heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order
      * by the caller. On a JDK without the Vector API's buffer loads, rows are widened by scalar code into the same
      * panels, in the same order.
@@ -178,17 +185,11 @@ public final class CpuBackend implements Backend {
         int rows = mmRows;
         int in = mmIn;
         int outDim = mmOut;
-        float[][] holder = widened.get();
-        if (holder[0].length < 4 * in) {
-            holder[0] = new float[4 * in];
-            holder[1] = new float[4 * in];
-            holder[2] = new float[in];
-            holder[3] = new float[in];
-        }
+        float[][] holder = scratch(in, rows);
         float[] panel = holder[0];
-        float[] next = holder[1];
-        float[] row = holder[2];
-        float[] natural = holder[3];
+        float[] row = holder[1];
+        float[] natural = holder[2];
+        float[] acc = holder[3];
         ByteBuffer buf = w.buffer();
         DType dtype = w.dtype();
         int o = from;
@@ -204,34 +205,13 @@ public final class CpuBackend implements Backend {
                     VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                 }
             }
-        } else if (VECTOR && o < groupsEnd) {
-            for (int j = 0; j < 4; j++) {
-                panelRow(w, o + j, panel, j, row, natural);
-            }
+        } else if (VECTOR) {
             for (; o < groupsEnd; o += 4) {
-                int following = o + 4 < groupsEnd ? 0 : 4; // rows of the next group's panel widened so far
-                int r = 0;
-                for (; r + 2 <= rows; r += 2) {
-                    if (following < 4 && bufferVector) {
-                        VectorKernels.panel2x4Widening(x, r * in, in, panel, in, buf, dtype,
-                                w.rowStart(o + 4 + following), next, following, out, r * outDim + o, outDim);
-                        following++;
-                    } else {
-                        VectorKernels.panel2x4(x, r * in, in, panel, in, out, r * outDim + o, outDim);
-                    }
+                for (int j = 0; j < 4; j++) {
+                    panelRow(w, o + j, panel, j, row, natural);
                 }
-                if (r < rows) {
-                    VectorKernels.panel1x4(x, r * in, panel, in, out, r * outDim + o);
-                }
-                for (; following < 4; following++) { // fewer row pairs than rows to widen
-                    panelRow(w, o + 4 + following, next, following, row, natural);
-                }
-                float[] t = panel;
-                panel = next;
-                next = t;
+                blocked(out, x, rows, in, outDim, o, panel, acc);
             }
-            holder[0] = panel;
-            holder[1] = next;
         }
         for (; o < to; o++) {
             widenRow(w, o, row, natural);
@@ -242,13 +222,72 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Row {@code j} of a panel from weight row {@code wr} ({@code row}, {@code natural}: scratch rows). */
+    /** This thread's scratch (see {@link #scratch}), grown for rows of {@code in} and {@code rows} input rows. */
+    private float[][] scratch(int in, int rows) {
+        float[][] holder = scratch.get();
+        if (holder[0].length < 4 * in) {
+            holder[0] = new float[4 * in];
+            holder[1] = new float[in];
+            holder[2] = new float[in];
+        }
+        int accLength = 4 * rows * (VECTOR ? VectorKernels.lanes() : 1);
+        if (holder[3].length < accLength) {
+            holder[3] = new float[accLength];
+        }
+        return holder;
+    }
+
+    /**
+     * Outputs o..o+3 of every input row through the blocked tiles (see {@link VectorKernels}): a block of
+     * {@link #BLOCK} elements at a time over all input rows, so the weight panel's block stays in L1 while the rows
+     * pass, each tile's accumulators carried in {@code acc}; then lanes reduced and tails added. Whole tiles of
+     * inputs come packed from {@link #xTiles}, the rows after them row-major from {@code x}.
+     */
+    private void blocked(float[] out, float[] x, int rows, int in, int outDim, int o, float[] panel, float[] acc) {
+        int l = VectorKernels.lanes();
+        int bound = in - in % l;
+        int tiled = rows - rows % TILE_ROWS;
+        float[] xt = xTiles;
+        for (int i0 = 0; i0 == 0 || i0 < bound; i0 += BLOCK) { // at least one block, which zeroes the accumulators
+            int i1 = Math.min(i0 + BLOCK, bound);
+            boolean first = i0 == 0;
+            int r = 0;
+            for (; r < tiled; r += TILE_ROWS) {
+                if (TILE_ROWS == 4) {
+                    VectorKernels.block4x4(xt, r * in, panel, i0, i1, first, acc, 4 * r * l);
+                } else {
+                    VectorKernels.block2x4(xt, r * in, panel, i0, i1, first, acc, 4 * r * l);
+                }
+            }
+            for (; r < rows; r++) {
+                VectorKernels.block1x4(x, r * in, panel, i0, i1, first, acc, 4 * r * l);
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            boolean inTile = r < tiled;
+            int tail = inTile ? (r - r % TILE_ROWS) * in + TILE_ROWS * bound + r % TILE_ROWS * (in - bound) : r * in + bound;
+            VectorKernels.blockFinish(acc, 4 * r * l, inTile ? xt : x, tail, panel, bound, in, out, r * outDim + o);
+        }
+    }
+
+    /** Packs the whole tiles of {@code x}'s rows into {@link #xTiles} for {@link #blocked}. */
+    private void packTiles(float[] x, int rows, int in) {
+        int tiled = rows - rows % TILE_ROWS;
+        if (xTiles.length < tiled * in) {
+            xTiles = new float[tiled * in];
+        }
+        for (int r = 0; r < tiled; r += TILE_ROWS) {
+            VectorKernels.packTile(x, r * in, TILE_ROWS, in, xTiles, r * in);
+        }
+    }
+
+    /** Row {@code j} of a weight panel (see {@link VectorKernels}) from weight row {@code wr}. */
     private void panelRow(WeightTensor w, int wr, float[] panel, int j, float[] row, float[] natural) {
         if (bufferVector) {
             VectorKernels.widenPanel(w.buffer(), w.dtype(), w.rowStart(wr), panel, j, w.cols());
         } else {
             widenRow(w, wr, row, natural);
-            VectorKernels.toPanel(row, panel, j, w.cols());
+            VectorKernels.toPanel(row, 0, panel, j, w.cols());
         }
     }
 
@@ -271,8 +310,17 @@ public final class CpuBackend implements Backend {
      * from cache); from it on it widens them into panels first. Measured on a 1.4 GB BF16 model, 2 threads, AVX2: in
      * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15).
      */
-    private static final int DIRECT_ROWS = 9;
+    private static final int DIRECT_ROWS = Integer.getInteger("mtp.direct", 9);
+    /**
+     * Elements per block of the blocked tiles: four weight rows and four input rows of it are 16 KB, which stay in
+     * L1 (32-48 KB here) with room for the next block's loads.
+     */
+    private static final int BLOCK = Integer.getInteger("mtp.block", 1024);
+    /** From this many input rows, heap F32 weights longer than a block go through the blocked tiles. */
+    private static final int BLOCKED_HEAP_ROWS = Integer.getInteger("mtp.heaprows", 16);
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
+    /** Input rows per packed tile of the blocked kernels: 4 with 32 vector registers (AVX-512), else 2. */
+    private static final int TILE_ROWS = WIDE_TILES ? 4 : 2;
 
     /**
      * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
@@ -302,7 +350,15 @@ public final class CpuBackend implements Backend {
         int in = mmIn;
         int outDim = mmOut;
         int o = from;
-        if (VECTOR) {
+        if (VECTOR && rows >= BLOCKED_HEAP_ROWS) {
+            float[][] holder = scratch(in, rows);
+            for (; o + 4 <= to; o += 4) {
+                for (int j = 0; j < 4; j++) {
+                    VectorKernels.toPanel(w, (o + j) * in, holder[0], j, in);
+                }
+                blocked(out, x, rows, in, outDim, o, holder[0], holder[3]);
+            }
+        } else if (VECTOR) {
             for (; o + 4 <= to; o += 4) {
                 tiles(out, x, rows, w, o * in, in, outDim, o);
             }

@@ -207,14 +207,45 @@ final class VectorKernels {
         finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
     }
 
-    // Panels: a group of four weight rows of length n widened for the multi-row kernels, vector chunk c of row j at
-    // [4·c·L + j·L] (L lanes) and row j's scalar tail at [4·bound + j·(n − bound)]. Every step of a kernel then loads
-    // its four weight vectors at one index plus constants, which C2 addresses without per-row arithmetic; the sums
-    // are the row-major tiles' (one accumulator per pair over the chunks in order, lanes reduced, then the tail).
+    // Blocked tiles (blocks of many rows). Over a whole row, a tile's four input rows and four weight rows
+    // (64 KB at 2048 floats) overflow L1, so every load came from L2 and L2 bandwidth, not the FMA units, bounded the
+    // kernel. These kernels cover chunks [i0, i1) only: the caller runs one block of the length over every input row
+    // while the weights' block stays in L1, and carries each tile's vector accumulators in memory from block to
+    // block. A lane still sees the same FMAs in the same order, so the sums are the whole-row tiles' bit for bit.
+    // Weights come as a panel, inputs as tiles, both chunk-interleaved so that every load of a step is one index plus
+    // a constant (C2 then needs one index register instead of eight, and no range check per load):
+    //   panel of four weight rows: chunk c of row j at 4·c·L + j·L, row j's scalar tail at 4·bound + j·(n − bound);
+    //   tile of R input rows (R = 4 with 32 vector registers, else 2): chunk c of row k at xt + R·c·L + k·L, tails
+    //   at xt + R·bound + k·(n − bound).
+    // Accumulators of tile row k and weight row j at acc[a0 + (4k + j)·L].
+
+    /** {@code rows} input rows of length n from {@code x} (at x0 + k·n) packed as a tile at {@code xt}; see above. */
+    static void packTile(float[] x, int x0, int rows, int n, float[] xp, int xt) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int t = n - bound;
+        for (int k = 0; k < rows; k++) {
+            int src = x0 + k * n;
+            for (int i = 0; i < bound; i += l) {
+                FloatVector.fromArray(S, x, src + i).intoArray(xp, xt + rows * i + k * l);
+            }
+            System.arraycopy(x, src + bound, xp, xt + rows * bound + k * t, t);
+        }
+    }
+
+    /** Row {@code j} of a weight panel (see above) from a float row at {@code row[r0]}. */
+    static void toPanel(float[] row, int r0, float[] panel, int j, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        for (int i = 0; i < bound; i += l) {
+            FloatVector.fromArray(S, row, r0 + i).intoArray(panel, 4 * i + j * l);
+        }
+        System.arraycopy(row, r0 + bound, panel, 4 * bound + j * (n - bound), n - bound);
+    }
 
     /**
-     * Row {@code j} of a panel from {@code n} elements of a little-endian F32/BF16/F16 buffer at element {@code e}
-     * (16-bit rows in pair order).
+     * Row {@code j} of a weight panel (see above) from {@code n} elements of a little-endian F32/BF16/F16 buffer at
+     * element {@code e} (16-bit rows in pair order).
      */
     static void widenPanel(ByteBuffer src, DType dtype, int e, float[] panel, int j, int n) {
         int l = S.length();
@@ -222,195 +253,168 @@ final class VectorKernels {
         widenChunks(src, dtype, e, panel, j * l, 4 * l, 4 * bound + j * (n - bound), n);
     }
 
-    /** Row {@code j} of a panel from a float row (the scalar-widened rows of a JDK without buffer loads). */
-    static void toPanel(float[] row, float[] panel, int j, int n) {
+    /** Chunks [i0, i1) of an input tile of four rows (at xt) by a weight panel; see above. */
+    static void block4x4(float[] xp, int xt, float[] p, int i0, int i1, boolean first, float[] acc, int a0) {
         int l = S.length();
-        int bound = S.loopBound(n);
-        for (int i = 0; i < bound; i += l) {
-            FloatVector.fromArray(S, row, i).intoArray(panel, 4 * i + j * l);
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+        if (first) {
+            a00 = FloatVector.zero(S);
+            a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, acc, a0);
+            a01 = FloatVector.fromArray(S, acc, a0 + l);
+            a02 = FloatVector.fromArray(S, acc, a0 + 2 * l);
+            a03 = FloatVector.fromArray(S, acc, a0 + 3 * l);
+            a10 = FloatVector.fromArray(S, acc, a0 + 4 * l);
+            a11 = FloatVector.fromArray(S, acc, a0 + 5 * l);
+            a12 = FloatVector.fromArray(S, acc, a0 + 6 * l);
+            a13 = FloatVector.fromArray(S, acc, a0 + 7 * l);
+            a20 = FloatVector.fromArray(S, acc, a0 + 8 * l);
+            a21 = FloatVector.fromArray(S, acc, a0 + 9 * l);
+            a22 = FloatVector.fromArray(S, acc, a0 + 10 * l);
+            a23 = FloatVector.fromArray(S, acc, a0 + 11 * l);
+            a30 = FloatVector.fromArray(S, acc, a0 + 12 * l);
+            a31 = FloatVector.fromArray(S, acc, a0 + 13 * l);
+            a32 = FloatVector.fromArray(S, acc, a0 + 14 * l);
+            a33 = FloatVector.fromArray(S, acc, a0 + 15 * l);
         }
-        int tail = 4 * bound + j * (n - bound) - bound;
-        for (int i = bound; i < n; i++) {
-            panel[tail + i] = row[i];
+        for (int i = i0; i < i1; i += l) {
+            int q = 4 * i;
+            int u = xt + q;
+            FloatVector w0 = FloatVector.fromArray(S, p, q);
+            FloatVector w1 = FloatVector.fromArray(S, p, q + l);
+            FloatVector w2 = FloatVector.fromArray(S, p, q + 2 * l);
+            FloatVector w3 = FloatVector.fromArray(S, p, q + 3 * l);
+            FloatVector xv = FloatVector.fromArray(S, xp, u);
+            a00 = xv.fma(w0, a00);
+            a01 = xv.fma(w1, a01);
+            a02 = xv.fma(w2, a02);
+            a03 = xv.fma(w3, a03);
+            xv = FloatVector.fromArray(S, xp, u + l);
+            a10 = xv.fma(w0, a10);
+            a11 = xv.fma(w1, a11);
+            a12 = xv.fma(w2, a12);
+            a13 = xv.fma(w3, a13);
+            xv = FloatVector.fromArray(S, xp, u + 2 * l);
+            a20 = xv.fma(w0, a20);
+            a21 = xv.fma(w1, a21);
+            a22 = xv.fma(w2, a22);
+            a23 = xv.fma(w3, a23);
+            xv = FloatVector.fromArray(S, xp, u + 3 * l);
+            a30 = xv.fma(w0, a30);
+            a31 = xv.fma(w1, a31);
+            a32 = xv.fma(w2, a32);
+            a33 = xv.fma(w3, a33);
         }
+        a00.intoArray(acc, a0);
+        a01.intoArray(acc, a0 + l);
+        a02.intoArray(acc, a0 + 2 * l);
+        a03.intoArray(acc, a0 + 3 * l);
+        a10.intoArray(acc, a0 + 4 * l);
+        a11.intoArray(acc, a0 + 5 * l);
+        a12.intoArray(acc, a0 + 6 * l);
+        a13.intoArray(acc, a0 + 7 * l);
+        a20.intoArray(acc, a0 + 8 * l);
+        a21.intoArray(acc, a0 + 9 * l);
+        a22.intoArray(acc, a0 + 10 * l);
+        a23.intoArray(acc, a0 + 11 * l);
+        a30.intoArray(acc, a0 + 12 * l);
+        a31.intoArray(acc, a0 + 13 * l);
+        a32.intoArray(acc, a0 + 14 * l);
+        a33.intoArray(acc, a0 + 15 * l);
     }
 
-    /**
-     * Two input rows by a panel's four weight rows: out[o0 + k·os + j]. Two chunks per step (the same order per
-     * accumulator): with one, C2 unrolls the loop four times and spills the accumulators.
-     */
-    static void panel2x4(float[] x, int x0, int xs, float[] p, int n, float[] out, int o0, int os) {
+    /** Chunks [i0, i1) of an input tile of two rows (at xt) by a weight panel; see above. */
+    static void block2x4(float[] xp, int xt, float[] p, int i0, int i1, boolean first, float[] acc, int a0) {
         int l = S.length();
-        int bound = S.loopBound(n);
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        int x1 = x0 + xs;
-        int i = 0;
-        for (; i + 2 * l <= bound; i += 2 * l) {
-            int q = 4 * i;
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = FloatVector.fromArray(S, p, q);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 2 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 3 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
-            x0v = FloatVector.fromArray(S, x, x0 + i + l);
-            x1v = FloatVector.fromArray(S, x, x1 + i + l);
-            wv = FloatVector.fromArray(S, p, q + 4 * l);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + 5 * l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 6 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 7 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13;
+        if (first) {
+            a00 = FloatVector.zero(S);
+            a01 = a02 = a03 = a10 = a11 = a12 = a13 = a00;
+        } else {
+            a00 = FloatVector.fromArray(S, acc, a0);
+            a01 = FloatVector.fromArray(S, acc, a0 + l);
+            a02 = FloatVector.fromArray(S, acc, a0 + 2 * l);
+            a03 = FloatVector.fromArray(S, acc, a0 + 3 * l);
+            a10 = FloatVector.fromArray(S, acc, a0 + 4 * l);
+            a11 = FloatVector.fromArray(S, acc, a0 + 5 * l);
+            a12 = FloatVector.fromArray(S, acc, a0 + 6 * l);
+            a13 = FloatVector.fromArray(S, acc, a0 + 7 * l);
         }
-        for (; i < bound; i += l) {
+        for (int i = i0; i < i1; i += l) {
             int q = 4 * i;
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = FloatVector.fromArray(S, p, q);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 2 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 3 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
+            int u = xt + 2 * i;
+            FloatVector w0 = FloatVector.fromArray(S, p, q);
+            FloatVector w1 = FloatVector.fromArray(S, p, q + l);
+            FloatVector w2 = FloatVector.fromArray(S, p, q + 2 * l);
+            FloatVector w3 = FloatVector.fromArray(S, p, q + 3 * l);
+            FloatVector xv = FloatVector.fromArray(S, xp, u);
+            a00 = xv.fma(w0, a00);
+            a01 = xv.fma(w1, a01);
+            a02 = xv.fma(w2, a02);
+            a03 = xv.fma(w3, a03);
+            xv = FloatVector.fromArray(S, xp, u + l);
+            a10 = xv.fma(w0, a10);
+            a11 = xv.fma(w1, a11);
+            a12 = xv.fma(w2, a12);
+            a13 = xv.fma(w3, a13);
         }
-        finishPanel4(a00, a01, a02, a03, x, x0, p, bound, n, out, o0);
-        finishPanel4(a10, a11, a12, a13, x, x1, p, bound, n, out, o0 + os);
+        a00.intoArray(acc, a0);
+        a01.intoArray(acc, a0 + l);
+        a02.intoArray(acc, a0 + 2 * l);
+        a03.intoArray(acc, a0 + 3 * l);
+        a10.intoArray(acc, a0 + 4 * l);
+        a11.intoArray(acc, a0 + 5 * l);
+        a12.intoArray(acc, a0 + 6 * l);
+        a13.intoArray(acc, a0 + 7 * l);
     }
 
-    /**
-     * {@link #panel2x4} that also widens row {@code j} of the next group's panel from {@code n} elements of a
-     * little-endian F32/BF16/F16 buffer (from element {@code e}), one vector per step: the next group streams in from
-     * memory while this group's multiply-adds run, instead of in a pass of its own that waits on memory with nothing
-     * to overlap.
-     */
-    static void panel2x4Widening(float[] x, int x0, int xs, float[] p, int n, ByteBuffer next, DType dtype, int e,
-                                 float[] nextPanel, int j, float[] out, int o0, int os) {
+    /** Chunks [i0, i1) of one input row (row-major at x0) by a weight panel; see above. */
+    static void block1x4(float[] x, int x0, float[] p, int i0, int i1, boolean first, float[] acc, int a0) {
         int l = S.length();
-        int bound = S.loopBound(n);
-        boolean f32 = dtype == DType.F32;
-        boolean brain = dtype == DType.BF16;
-        int jl = j * l;
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        int x1 = x0 + xs;
-        int i = 0;
-        for (; i + 2 * l <= bound; i += 2 * l) { // two chunks a step: one pair-order load of a 16-bit row
-            int q = 4 * i;
-            if (f32) {
-                FloatVector.fromByteBuffer(S, next, (e + i) * 4, LE).intoArray(nextPanel, q + jl);
-                FloatVector.fromByteBuffer(S, next, (e + i + l) * 4, LE).intoArray(nextPanel, q + 4 * l + jl);
-            } else {
-                IntVector v = IntVector.fromByteBuffer(I, next, (e + i) * 2, LE);
-                evens(v, brain).intoArray(nextPanel, q + jl);
-                odds(v, brain).intoArray(nextPanel, q + 4 * l + jl);
-            }
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = FloatVector.fromArray(S, p, q);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 2 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 3 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
-            x0v = FloatVector.fromArray(S, x, x0 + i + l);
-            x1v = FloatVector.fromArray(S, x, x1 + i + l);
-            wv = FloatVector.fromArray(S, p, q + 4 * l);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + 5 * l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 6 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 7 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
+        FloatVector c0, c1, c2, c3;
+        if (first) {
+            c0 = c1 = c2 = c3 = FloatVector.zero(S);
+        } else {
+            c0 = FloatVector.fromArray(S, acc, a0);
+            c1 = FloatVector.fromArray(S, acc, a0 + l);
+            c2 = FloatVector.fromArray(S, acc, a0 + 2 * l);
+            c3 = FloatVector.fromArray(S, acc, a0 + 3 * l);
         }
-        if (i < bound) { // one natural-order chunk left
-            int q = 4 * i;
-            (f32 ? FloatVector.fromByteBuffer(S, next, (e + i) * 4, LE) : half(next, (e + i) * 2, brain))
-                    .intoArray(nextPanel, q + jl);
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = FloatVector.fromArray(S, p, q);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromArray(S, p, q + l);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromArray(S, p, q + 2 * l);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromArray(S, p, q + 3 * l);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
-        }
-        int tail = 4 * bound + j * (n - bound) - bound;
-        for (i = bound; i < n; i++) {
-            nextPanel[tail + i] = element(next, dtype, e + i);
-        }
-        finishPanel4(a00, a01, a02, a03, x, x0, p, bound, n, out, o0);
-        finishPanel4(a10, a11, a12, a13, x, x1, p, bound, n, out, o0 + os);
-    }
-
-    /** One input row by a panel's four weight rows: out[o0 + j]. */
-    static void panel1x4(float[] x, int x0, float[] p, int n, float[] out, int o0) {
-        int l = S.length();
-        int bound = S.loopBound(n);
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < bound; i += l) {
+        for (int i = i0; i < i1; i += l) {
             int q = 4 * i;
             FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-            a0 = xv.fma(FloatVector.fromArray(S, p, q), a0);
-            a1 = xv.fma(FloatVector.fromArray(S, p, q + l), a1);
-            a2 = xv.fma(FloatVector.fromArray(S, p, q + 2 * l), a2);
-            a3 = xv.fma(FloatVector.fromArray(S, p, q + 3 * l), a3);
+            c0 = xv.fma(FloatVector.fromArray(S, p, q), c0);
+            c1 = xv.fma(FloatVector.fromArray(S, p, q + l), c1);
+            c2 = xv.fma(FloatVector.fromArray(S, p, q + 2 * l), c2);
+            c3 = xv.fma(FloatVector.fromArray(S, p, q + 3 * l), c3);
         }
-        finishPanel4(a0, a1, a2, a3, x, x0, p, bound, n, out, o0);
+        c0.intoArray(acc, a0);
+        c1.intoArray(acc, a0 + l);
+        c2.intoArray(acc, a0 + 2 * l);
+        c3.intoArray(acc, a0 + 3 * l);
     }
 
-    private static void finishPanel4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x,
-                                     int x0, float[] p, int bound, int n, float[] out, int o0) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+    /**
+     * out[o0 + j] for one input row from its four carried accumulators (at a0 + j·L): lanes reduced, then the scalar
+     * tail in order, the row's tail elements at x[xTail...] and weight row j's in the panel; the sums of
+     * {@link #finish4}.
+     */
+    static void blockFinish(float[] acc, int a0, float[] x, int xTail, float[] p, int bound, int n, float[] out,
+                            int o0) {
+        int l = S.length();
+        float s0 = FloatVector.fromArray(S, acc, a0).reduceLanes(VectorOperators.ADD);
+        float s1 = FloatVector.fromArray(S, acc, a0 + l).reduceLanes(VectorOperators.ADD);
+        float s2 = FloatVector.fromArray(S, acc, a0 + 2 * l).reduceLanes(VectorOperators.ADD);
+        float s3 = FloatVector.fromArray(S, acc, a0 + 3 * l).reduceLanes(VectorOperators.ADD);
         int t = n - bound;
-        int t0 = 4 * bound - bound;
-        for (int i = bound; i < n; i++) {
-            float xi = x[x0 + i];
-            s0 += xi * p[t0 + i];
-            s1 += xi * p[t0 + t + i];
-            s2 += xi * p[t0 + 2 * t + i];
-            s3 += xi * p[t0 + 3 * t + i];
+        int w0 = 4 * bound;
+        for (int i = 0; i < t; i++) {
+            float xi = x[xTail + i];
+            s0 += xi * p[w0 + i];
+            s1 += xi * p[w0 + t + i];
+            s2 += xi * p[w0 + 2 * t + i];
+            s3 += xi * p[w0 + 3 * t + i];
         }
         out[o0] = s0;
         out[o0 + 1] = s1;

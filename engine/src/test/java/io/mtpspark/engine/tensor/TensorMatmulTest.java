@@ -2,6 +2,8 @@ package io.mtpspark.engine.tensor;
 
 import io.mtpspark.engine.safetensors.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -117,15 +119,15 @@ class TensorMatmulTest {
     /**
      * A row's result does not depend on how many other rows share the call (block-shape independence): blocks of 2,
      * 3, 5 and 8 (the buffer kernels in place), 9, 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row
-     * tile after the two-row tiles), each
-     * row bit for bit what it computes alone through the decode path, on the parallel path with a tail of four
-     * columns and of two outputs.
+     * tile after the whole tiles), each row bit for bit what it computes alone through the decode path, on the
+     * parallel path with a tail of four columns and of two outputs; with rows of 300 (one block of the blocked tiles)
+     * and of 2,500 (three blocks, the last one short, so the accumulators are carried from block to block).
      */
-    @Test
-    void eachRowIsIndependentOfTheBlockAroundIt() {
+    @ParameterizedTest
+    @ValueSource(ints = {300, 2500})
+    void eachRowIsIndependentOfTheBlockAroundIt(int in) {
         try (CpuBackend cpu = new CpuBackend(2)) {
             SplittableRandom rng = new SplittableRandom(9);
-            int in = 300;
             int out = 130;
             WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
             for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
