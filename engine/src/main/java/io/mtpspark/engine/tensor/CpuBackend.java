@@ -7,9 +7,10 @@ import java.util.logging.Logger;
 
 /**
  * The fast CPU backend: SIMD inner loops through the JDK Vector API and large matmuls split over output rows across
- * a worker pool. Matmuls run in 4×4 register tiles (four input rows by four weight rows, each weight vector loaded
+ * a worker pool. Matmuls run in register tiles (up to four input rows by four weight rows, each weight vector loaded
  * once per tile, the tile's weight rows kept in cache while every input row passes), so a block of rows reads the
- * weights from memory once; BF16/F16 weights are widened in registers.
+ * weights from memory once; BF16/F16 weights are widened in registers for few rows and into panels for many, and
+ * blocks of many rows over long weight rows run in blocks of the row length so that the weights stay in L1.
  * Small kernels stay on the calling thread, since a dispatch costs more than a 64-wide dot product. Without the
  * {@code jdk.incubator.vector} module it falls back to scalar loops and says so loudly at start-up.
  */
@@ -122,7 +123,7 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = inDim;
         mmOut = outDim;
-        if (VECTOR && rows >= BLOCKED_HEAP_ROWS) {
+        if (blockedHeap(rows, inDim)) {
             packTiles(x, rows, inDim);
         }
         if ((long) rows * inDim * outDim < PARALLEL_THRESHOLD || pool.threads() == 1) {
@@ -207,8 +208,14 @@ public final class CpuBackend implements Backend {
             }
         } else if (VECTOR) {
             for (; o < groupsEnd; o += 4) {
-                for (int j = 0; j < 4; j++) {
-                    panelRow(w, o + j, panel, j, row, natural);
+                if (bufferVector) {
+                    VectorKernels.widenPanel(buf, dtype, w.rowStart(o), w.rowStart(o + 1), w.rowStart(o + 2),
+                            w.rowStart(o + 3), panel, in);
+                } else {
+                    for (int j = 0; j < 4; j++) {
+                        widenRow(w, o + j, row, natural);
+                        VectorKernels.toPanel(row, 0, panel, j, in);
+                    }
                 }
                 blocked(out, x, rows, in, outDim, o, panel, acc);
             }
@@ -281,16 +288,6 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Row {@code j} of a weight panel (see {@link VectorKernels}) from weight row {@code wr}. */
-    private void panelRow(WeightTensor w, int wr, float[] panel, int j, float[] row, float[] natural) {
-        if (bufferVector) {
-            VectorKernels.widenPanel(w.buffer(), w.dtype(), w.rowStart(wr), panel, j, w.cols());
-        } else {
-            widenRow(w, wr, row, natural);
-            VectorKernels.toPanel(row, 0, panel, j, w.cols());
-        }
-    }
-
     /** Weight row {@code wr} widened into {@code dst}, 16-bit rows in pair order ({@code natural}: scratch). */
     private void widenRow(WeightTensor w, int wr, float[] dst, float[] natural) {
         int n = w.cols();
@@ -310,14 +307,18 @@ public final class CpuBackend implements Backend {
      * from cache); from it on it widens them into panels first. Measured on a 1.4 GB BF16 model, 2 threads, AVX2: in
      * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15).
      */
-    private static final int DIRECT_ROWS = Integer.getInteger("mtp.direct", 9);
+    private static final int DIRECT_ROWS = 9;
     /**
-     * Elements per block of the blocked tiles: four weight rows and four input rows of it are 16 KB, which stay in
-     * L1 (32-48 KB here) with room for the next block's loads.
+     * Elements per block of the blocked tiles: the weight panel's block (four rows, 16 KB) stays in L1 while the
+     * input tiles stream past it from L2. Measured on the Zen 5 host (48 KB L1): 1024 beat 256, 512 and 2048.
      */
-    private static final int BLOCK = Integer.getInteger("mtp.block", 1024);
-    /** From this many input rows, heap F32 weights longer than a block go through the blocked tiles. */
-    private static final int BLOCKED_HEAP_ROWS = Integer.getInteger("mtp.heaprows", 16);
+    private static final int BLOCK = 1024;
+    /**
+     * From this many input rows, heap F32 weights with rows longer than a block go through the blocked tiles (their
+     * four rows copied into a panel first). Shorter rows fit L1 as they are: on stories260K (rows of 64 and 172) the
+     * register tiles were as fast or faster at every block size (docs/BENCHMARKS.md, issue 15).
+     */
+    private static final int BLOCKED_HEAP_ROWS = 16;
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
     /** Input rows per packed tile of the blocked kernels: 4 with 32 vector registers (AVX-512), else 2. */
     private static final int TILE_ROWS = WIDE_TILES ? 4 : 2;
@@ -342,6 +343,10 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    private static boolean blockedHeap(int rows, int in) {
+        return VECTOR && rows >= BLOCKED_HEAP_ROWS && in > BLOCK;
+    }
+
     private void matmulRange(int from, int to) {
         float[] out = matmulArgs[0];
         float[] x = matmulArgs[1];
@@ -350,7 +355,7 @@ public final class CpuBackend implements Backend {
         int in = mmIn;
         int outDim = mmOut;
         int o = from;
-        if (VECTOR && rows >= BLOCKED_HEAP_ROWS) {
+        if (blockedHeap(rows, in)) {
             float[][] holder = scratch(in, rows);
             for (; o + 4 <= to; o += 4) {
                 for (int j = 0; j < 4; j++) {

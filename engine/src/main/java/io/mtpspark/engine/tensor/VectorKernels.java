@@ -244,13 +244,56 @@ final class VectorKernels {
     }
 
     /**
-     * Row {@code j} of a weight panel (see above) from {@code n} elements of a little-endian F32/BF16/F16 buffer at
-     * element {@code e} (16-bit rows in pair order).
+     * A weight panel (see above) from four rows of {@code n} elements of a little-endian F32/BF16/F16 buffer, starting
+     * at elements e0..e3 (16-bit rows in pair order). The four rows are read in step, as four streams: one row after
+     * another read at half the bandwidth of the decode kernels, which read four rows at once.
      */
-    static void widenPanel(ByteBuffer src, DType dtype, int e, float[] panel, int j, int n) {
+    static void widenPanel(ByteBuffer src, DType dtype, int e0, int e1, int e2, int e3, float[] panel, int n) {
         int l = S.length();
         int bound = S.loopBound(n);
-        widenChunks(src, dtype, e, panel, j * l, 4 * l, 4 * bound + j * (n - bound), n);
+        int i = 0;
+        if (dtype == DType.F32) {
+            for (; i < bound; i += l) {
+                int q = 4 * i;
+                FloatVector.fromByteBuffer(S, src, (e0 + i) * 4, LE).intoArray(panel, q);
+                FloatVector.fromByteBuffer(S, src, (e1 + i) * 4, LE).intoArray(panel, q + l);
+                FloatVector.fromByteBuffer(S, src, (e2 + i) * 4, LE).intoArray(panel, q + 2 * l);
+                FloatVector.fromByteBuffer(S, src, (e3 + i) * 4, LE).intoArray(panel, q + 3 * l);
+            }
+        } else {
+            boolean brain = dtype == DType.BF16;
+            int bound2 = n - n % (2 * l);
+            for (; i < bound2; i += 2 * l) {
+                int q = 4 * i;
+                IntVector v0 = IntVector.fromByteBuffer(I, src, (e0 + i) * 2, LE);
+                IntVector v1 = IntVector.fromByteBuffer(I, src, (e1 + i) * 2, LE);
+                IntVector v2 = IntVector.fromByteBuffer(I, src, (e2 + i) * 2, LE);
+                IntVector v3 = IntVector.fromByteBuffer(I, src, (e3 + i) * 2, LE);
+                evens(v0, brain).intoArray(panel, q);
+                evens(v1, brain).intoArray(panel, q + l);
+                evens(v2, brain).intoArray(panel, q + 2 * l);
+                evens(v3, brain).intoArray(panel, q + 3 * l);
+                odds(v0, brain).intoArray(panel, q + 4 * l);
+                odds(v1, brain).intoArray(panel, q + 5 * l);
+                odds(v2, brain).intoArray(panel, q + 6 * l);
+                odds(v3, brain).intoArray(panel, q + 7 * l);
+            }
+            if (i < bound) { // one natural-order chunk left
+                int q = 4 * i;
+                half(src, (e0 + i) * 2, brain).intoArray(panel, q);
+                half(src, (e1 + i) * 2, brain).intoArray(panel, q + l);
+                half(src, (e2 + i) * 2, brain).intoArray(panel, q + 2 * l);
+                half(src, (e3 + i) * 2, brain).intoArray(panel, q + 3 * l);
+            }
+        }
+        int t = n - bound;
+        int tail = 4 * bound - bound;
+        for (i = bound; i < n; i++) {
+            panel[tail + i] = element(src, dtype, e0 + i);
+            panel[tail + t + i] = element(src, dtype, e1 + i);
+            panel[tail + 2 * t + i] = element(src, dtype, e2 + i);
+            panel[tail + 3 * t + i] = element(src, dtype, e3 + i);
+        }
     }
 
     /** Chunks [i0, i1) of an input tile of four rows (at xt) by a weight panel; see above. */
