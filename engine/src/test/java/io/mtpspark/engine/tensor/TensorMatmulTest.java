@@ -121,10 +121,11 @@ class TensorMatmulTest {
      * 3, 5 and 8 (the buffer kernels in place), 9, 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row
      * tile after the whole tiles), each row bit for bit what it computes alone through the decode path, on the
      * parallel path with a tail of four columns and of two outputs; with rows of 300 (one block of the blocked tiles)
-     * and of 2,500 (three blocks, the last one short, so the accumulators are carried from block to block).
+     * and 310 (one block) and of 2,520 (three blocks, the last one short, so the accumulators are carried from block
+     * to block); 310 and 2,520 end in a natural-order chunk and a scalar tail with 16 lanes, 300 with 8.
      */
     @ParameterizedTest
-    @ValueSource(ints = {300, 2500})
+    @ValueSource(ints = {300, 310, 2520})
     void eachRowIsIndependentOfTheBlockAroundIt(int in) {
         try (CpuBackend cpu = new CpuBackend(2)) {
             SplittableRandom rng = new SplittableRandom(9);
