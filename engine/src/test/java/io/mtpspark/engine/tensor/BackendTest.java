@@ -77,7 +77,7 @@ class BackendTest {
     void weightedValuesAreBitIdenticalToTheOracle() {
         try (CpuBackend cpu = new CpuBackend(1)) {
             SplittableRandom rng = new SplittableRandom(4);
-            for (int hd : new int[]{4, VectorKernels.lanes(), 12, 16, 64}) {
+            for (int hd : new int[]{4, 8, VectorKernels.lanes(), 12, 16, 64}) { // 8: the half-width head
                 int positions = 300;
                 int stride = 3 * hd;
                 float[] v = new float[positions * stride];
