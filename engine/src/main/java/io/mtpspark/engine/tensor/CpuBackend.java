@@ -43,6 +43,8 @@ public final class CpuBackend implements Backend {
      * path), and the blocked tiles' carried accumulators (four vectors per input row).
      */
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[4][0]);
+    /** Per thread, one vector of scratch for {@link VectorKernels#weightedValuesHalf}. */
+    private final ThreadLocal<float[]> lanes = ThreadLocal.withInitial(() -> new float[2 * Math.max(1, HALF_LANES)]);
     /** Whole tiles of a blocked matmul's input rows, packed (see {@link VectorKernels}); shared by the workers. */
     private float[] xTiles = new float[0];
     /** The inputs of a 16-bit matmul in pair order (see {@link VectorKernels#pairOrder}). */
@@ -320,6 +322,8 @@ public final class CpuBackend implements Backend {
      */
     private static final int BLOCKED_HEAP_ROWS = 16;
     private static final boolean WIDE_TILES = VECTOR && VectorKernels.wideTiles();
+    /** Half a vector's lanes, a head size {@link #weightedValues} keeps in the lower half of a register. */
+    private static final int HALF_LANES = VECTOR ? VectorKernels.halfLanes() : -1;
     /** Input rows per packed tile of the blocked kernels: 4 with 32 vector registers (AVX-512), else 2. */
     private static final int TILE_ROWS = WIDE_TILES ? 4 : 2;
 
@@ -394,9 +398,21 @@ public final class CpuBackend implements Backend {
                                int stride, int off, int hd) {
         if (VECTOR && hd == VectorKernels.lanes()) { // a head is one register: keep the sum in it
             VectorKernels.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off);
+        } else if (VECTOR && hd == HALF_LANES && hd >= 8 && lastRowFits(cols, m, v, stride, off)) {
+            // half a register (heads of 8 with AVX-512)
+            VectorKernels.weightedValuesHalf(out, outOff, weights, cols, m, inv, v, stride, off, lanes.get());
         } else {
             Backend.super.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd);
         }
+    }
+
+    /** Whether a full vector from every position's head lies inside {@code v} (the last slot's may not). */
+    private static boolean lastRowFits(int[] cols, int m, float[] v, int stride, int off) {
+        int max = 0;
+        for (int j = 0; j < m; j++) {
+            max = Math.max(max, cols[j]);
+        }
+        return (long) max * stride + off + 2L * HALF_LANES <= v.length;
     }
 
     @Override

@@ -790,6 +790,30 @@ final class VectorKernels {
         acc.intoArray(out, outOff);
     }
 
+    /** Half the lanes ({@link #weightedValuesHalf}'s head size). */
+    static int halfLanes() {
+        return S.length() / 2;
+    }
+
+    /**
+     * {@link #weightedValues} for a head of half a vector, in the lower lanes of a full one: per lane the same
+     * sequence, so the same bits as the scalar loop. Each load also reads the half vector after the head (the caller
+     * checks that it lies in {@code v}) into the upper lanes, which are thrown away; the sums go to {@code out}
+     * through {@code lanes} (a vector of scratch). JDK 17's C2 boxes narrower species and masked loads and stores on
+     * this path, and the scalar loop it replaces took about 45% of a stories260K token on an AVX-512 machine.
+     */
+    static void weightedValuesHalf(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
+                                   int stride, int off, float[] lanes) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < m; j++) {
+            float a = weights[j];
+            FloatVector sum = acc.add(FloatVector.fromArray(S, v, cols[j] * stride + off).mul(a * inv));
+            acc = acc.blend(sum, S.maskAll(a != 0f));
+        }
+        acc.intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, out, outOff, S.length() / 2);
+    }
+
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);
