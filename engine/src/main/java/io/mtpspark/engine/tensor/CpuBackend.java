@@ -274,7 +274,9 @@ public final class CpuBackend implements Backend {
         }
         for (int r = 0; r < rows; r++) {
             boolean inTile = r < tiled;
-            int tail = inTile ? (r - r % TILE_ROWS) * in + TILE_ROWS * bound + r % TILE_ROWS * (in - bound) : r * in + bound;
+            int tail = inTile // where the row's scalar tail lies: in its packed tile, or in x
+                    ? (r - r % TILE_ROWS) * in + TILE_ROWS * bound + r % TILE_ROWS * (in - bound)
+                    : r * in + bound;
             VectorKernels.blockFinish(acc, 4 * r * l, inTile ? xt : x, tail, panel, bound, in, out, r * outDim + o);
         }
     }
@@ -307,7 +309,8 @@ public final class CpuBackend implements Backend {
     /**
      * Below this many input rows a buffer-backed matmul reads the weights in place (two rows per load, the next pair
      * from cache); from it on it widens them into panels first. Measured on a 1.4 GB BF16 model, 2 threads, AVX2: in
-     * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15).
+     * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15). On the
+     * Zen 5 AVX-512 host, against the blocked tiles: even at 9 rows, in place 10-20% slower at 12-16.
      */
     private static final int DIRECT_ROWS = 9;
     /**

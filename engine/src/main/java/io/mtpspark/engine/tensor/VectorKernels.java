@@ -214,7 +214,8 @@ final class VectorKernels {
     // block. A lane still sees the same FMAs in the same order, so the sums are the whole-row tiles' bit for bit.
     // Weights come as a panel, inputs as tiles, both chunk-interleaved so that every load of a step is one index plus
     // a constant (C2 then needs one index register instead of eight, and no range check per load):
-    //   panel of four weight rows: chunk c of row j at 4·c·L + j·L, row j's scalar tail at 4·bound + j·(n − bound);
+    //   panel of four weight rows: chunk c of row j at 4·c·L + j·L, row j's scalar tail at
+    //   4·bound + j·(n − bound);
     //   tile of R input rows (R = 4 with 32 vector registers, else 2): chunk c of row k at xt + R·c·L + k·L, tails
     //   at xt + R·bound + k·(n − bound).
     // Accumulators of tile row k and weight row j at acc[a0 + (4k + j)·L].

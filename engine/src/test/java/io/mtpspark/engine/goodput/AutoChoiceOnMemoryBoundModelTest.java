@@ -63,7 +63,9 @@ class AutoChoiceOnMemoryBoundModelTest {
         java.util.Arrays.fill(logits, 1);
         ForwardCostModel cost = CostCalibrator.calibrate("random dim 512", forward, adapter, 1, rows, logits,
                 1_500_000_000L);
-        assertTrue(cost.relative(1, 9) < 3, "one 9-row block should cost well under 9 rows here: " + cost);
+        // under half of 9 rows: on a host with a 32 MB L3 and a noisy memory bus (the Zen 5 CI kind) the 60 MB model
+        // measured 1.4-3.4x one row from run to run, so the former bound of 3 failed by noise alone
+        assertTrue(cost.relative(1, 9) < 4.5, "one 9-row block should cost well under 9 rows here: " + cost);
 
         GoodputPolicy withOracle = new GoodputPolicy(configs, oracle, cost);
         GoodputPolicy withRandom = new GoodputPolicy(configs, random, cost);
