@@ -43,7 +43,7 @@ public final class CpuBackend implements Backend {
      * path), and the blocked tiles' carried accumulators (four vectors per input row).
      */
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[4][0]);
-    /** Per thread, one vector of scratch for {@link VectorKernels#weightedValuesHalf}. */
+    /** Per thread, one vector of scratch for a half head in {@link VectorKernels#weightedValues}. */
     private final ThreadLocal<float[]> lanes = ThreadLocal.withInitial(() -> new float[2 * Math.max(1, HALF_LANES)]);
     /** Whole tiles of a blocked matmul's input rows, packed (see {@link VectorKernels}); shared by the workers. */
     private float[] xTiles = new float[0];
@@ -148,7 +148,7 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = w.cols();
         mmOut = w.rows();
-        if (VECTOR && (rows >= DIRECT_ROWS || !bufferVector)) {
+        if (VECTOR && !inPlace(rows)) {
             packTiles(matmulArgs[1], rows, mmIn);
         }
         if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
@@ -197,7 +197,7 @@ public final class CpuBackend implements Backend {
         DType dtype = w.dtype();
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
-        if (VECTOR && rows < DIRECT_ROWS && bufferVector) {
+        if (VECTOR && inPlace(rows)) {
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                 int r = 0;
@@ -229,6 +229,11 @@ public final class CpuBackend implements Backend {
                         : dot(x, r * in, row, 0, in);
             }
         }
+    }
+
+    /** Whether a buffer-backed matmul of {@code rows} input rows reads the weights in place (else through panels). */
+    private boolean inPlace(int rows) {
+        return rows < DIRECT_ROWS && bufferVector;
     }
 
     /** This thread's scratch (see {@link #scratch}), grown for rows of {@code in} and {@code rows} input rows. */
@@ -399,11 +404,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
                                int stride, int off, int hd) {
-        if (VECTOR && hd == VectorKernels.lanes()) { // a head is one register: keep the sum in it
-            VectorKernels.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off);
-        } else if (VECTOR && hd == HALF_LANES && hd >= 8 && lastRowFits(cols, m, v, stride, off)) {
-            // half a register (heads of 8 with AVX-512)
-            VectorKernels.weightedValuesHalf(out, outOff, weights, cols, m, inv, v, stride, off, lanes.get());
+        // a head of one register keeps its sum in it; so does one of half a register (8 floats with AVX-512)
+        boolean whole = hd == VectorKernels.lanes();
+        boolean half = !whole && hd == HALF_LANES && hd >= 8 && lastRowFits(cols, m, v, stride, off);
+        if (VECTOR && (whole || half)) {
+            VectorKernels.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd, lanes.get());
         } else {
             Backend.super.weightedValues(out, outOff, weights, cols, m, inv, v, stride, off, hd);
         }

@@ -775,44 +775,34 @@ final class VectorKernels {
     }
 
     /**
-     * {@link Backend#weightedValues} for a head of exactly one vector: per lane the same multiply-then-add sequence
-     * as the scalar loop, with the running sum in a register. A zero weight is skipped by a blend, not a branch:
-     * with the add under an {@code if}, JDK 17's C2 kept the vector boxed and allocated one per position (330 KB
-     * per stories260K token, about a third of its decode time).
+     * {@link Backend#weightedValues} for a head of one vector, or of half a vector ({@link #halfLanes()}) in the lower
+     * lanes of a full one: per lane the same multiply-then-add sequence as the scalar loop, with the running sum in a
+     * register. A zero weight is skipped by a blend, not a branch: with the add under an {@code if}, JDK 17's C2 kept
+     * the vector boxed and allocated one per position (330 KB per stories260K token, about a third of its decode
+     * time). A half head's loads also read the half vector after it (the caller checks that it lies in {@code v})
+     * into the upper lanes, which are thrown away: its sums go to {@code out} through {@code lanes} (a vector of
+     * scratch), since C2 boxes narrower species and masked loads and stores here. Before this, heads of 8 on AVX-512
+     * ran on the scalar loop, about 45% of a stories260K token.
      */
     static void weightedValues(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
-                               int stride, int off) {
+                               int stride, int off, int hd, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < m; j++) {
             float a = weights[j];
             FloatVector sum = acc.add(FloatVector.fromArray(S, v, cols[j] * stride + off).mul(a * inv));
             acc = acc.blend(sum, S.maskAll(a != 0f));
         }
-        acc.intoArray(out, outOff);
+        if (hd == S.length()) {
+            acc.intoArray(out, outOff);
+        } else {
+            acc.intoArray(lanes, 0);
+            System.arraycopy(lanes, 0, out, outOff, hd);
+        }
     }
 
-    /** Half the lanes ({@link #weightedValuesHalf}'s head size). */
+    /** Half the lanes: the smaller head {@link #weightedValues} takes. */
     static int halfLanes() {
         return S.length() / 2;
-    }
-
-    /**
-     * {@link #weightedValues} for a head of half a vector, in the lower lanes of a full one: per lane the same
-     * sequence, so the same bits as the scalar loop. Each load also reads the half vector after the head (the caller
-     * checks that it lies in {@code v}) into the upper lanes, which are thrown away; the sums go to {@code out}
-     * through {@code lanes} (a vector of scratch). JDK 17's C2 boxes narrower species and masked loads and stores on
-     * this path, and the scalar loop it replaces took about 45% of a stories260K token on an AVX-512 machine.
-     */
-    static void weightedValuesHalf(float[] out, int outOff, float[] weights, int[] cols, int m, float inv, float[] v,
-                                   int stride, int off, float[] lanes) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int j = 0; j < m; j++) {
-            float a = weights[j];
-            FloatVector sum = acc.add(FloatVector.fromArray(S, v, cols[j] * stride + off).mul(a * inv));
-            acc = acc.blend(sum, S.maskAll(a != 0f));
-        }
-        acc.intoArray(lanes, 0);
-        System.arraycopy(lanes, 0, out, outOff, S.length() / 2);
     }
 
     static void axpy(float[] y, int yOff, float a, float[] x, int xOff, int n) {
