@@ -332,6 +332,13 @@ final class BenchCommand implements Callable<Integer> {
         dec.put("measured_forward_tokens_per_second", auto.measuredTokensPerSecond());
         if (auto.chooser() instanceof GoodputPolicy p) {
             dec.put("reason", p.reason(auto.batchSize()));
+            if (p.cost() != null) {
+                try {
+                    dec.set("cost_model", new ObjectMapper().readTree(p.cost().toJson()));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e); // toJson writes valid JSON
+                }
+            }
         }
     }
 

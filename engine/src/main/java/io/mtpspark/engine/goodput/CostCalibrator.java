@@ -19,20 +19,30 @@ import java.util.logging.Logger;
  * rows) over caches of {@value #CACHED_POSITIONS} positions. Sequence counts 1, 2, 4, … up to the batch size; each
  * cell is the fastest of at least three forwards after one warm-up (the JIT, a busy neighbour or a GC pause only ever
  * make a forward slower), after a warm-up of the whole forward; a bigger shape is never recorded as cheaper than a
- * smaller one (noise would otherwise invent savings). The whole calibration stays within a time budget (cells it
- * does not reach are extrapolated, see {@link ForwardCostModel}; cells are measured smallest forward first, by total
+ * smaller one (noise would otherwise invent savings). The warm-up and the cells each stay within a time budget (cells
+ * it does not reach are extrapolated, see {@link ForwardCostModel}; cells are measured smallest forward first, by total
  * rows, so what a budget leaves out is the biggest forwards of every sequence count); results are kept per JVM by key (model, backend,
  * device), so the tasks of an executor calibrate once.
  */
 public final class CostCalibrator {
     /**
-     * Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU, JIT warm-up included. A big
-     * model measures fewer cells in it (one forward of an 8B model on a GPU is ~10-20 ms, so ~100 cells), and the
-     * cells it does not reach are extrapolated conservatively (linear in rows).
+     * Default budget: ~2 s is enough for every cell of stories260K on a 2-core CPU, JIT warm-up included. The JIT
+     * warm-up takes at most half of it; the cells take it again (more for big models, see
+     * {@link #CELL_BUDGET_FORWARDS}), not counting the prefill of each sequence's cache. A big model measures fewer
+     * cells (one forward of an 8B model on a GPU is ~10-20 ms, so ~100 cells), and the cells it does not reach are
+     * extrapolated from the measured ones ({@link ForwardCostModel}).
      */
     public static final long DEFAULT_BUDGET_NANOS = 2_000_000_000L;
     static final int CACHED_POSITIONS = 128;
     private static final long MIN_CELL_NANOS = 2_000_000L;
+    /**
+     * The cells get at least the time of this many warmed one-row forwards: on a big model on a slow CPU (a 0.5 GB
+     * model at 25 ms a forward on 2 cores) the default budget would time three cells and leave the batch's blocks to
+     * extrapolation.
+     */
+    static final double CELL_BUDGET_FORWARDS = 80;
+    /** ... but at most this long (an 8B model on a CPU forwards one row in about a second). */
+    static final long MAX_BUDGET_NANOS = 20_000_000_000L;
     /** Cost ratio over the best possible gain beyond which bigger blocks are not measured (noise allowance). */
     static final double PRUNE_MARGIN = 1.25;
     private static final Logger LOG = Logger.getLogger(CostCalibrator.class.getName());
@@ -115,13 +125,21 @@ public final class CostCalibrator {
             stable = t < best * 0.9 ? 0 : stable + 1;
             best = Math.min(best, t);
         }
+        // the cells' budget: the one given, or the time of CELL_BUDGET_FORWARDS one-row forwards where that is more
+        // (a big model on a slow CPU), not counting the caches' prefill, which any cell at a new sequence count needs
+        long cellBudget = Math.max(budgetNanos, Math.min(MAX_BUDGET_NANOS, 
+                Double.isFinite(best) ? (long) (CELL_BUDGET_FORWARDS * best * 1e9) : 0));
+        long cellsStart = System.nanoTime();
+        long[] prefillNanos = {0};
         // one cell (sequence index, row index): n sequences of r rows over their prefilled caches, fastest of three
         CellTimer timer = cell -> {
             int n = seqs[cell[0]];
             int r = rows[cell[1]];
             int real = Math.max(1, Math.min(r, logits[cell[1]]));
             while (caches.size() < n) {
+                long p0 = System.nanoTime();
                 caches.add(prefilled(forward, batch, cached, maxRows, vocab));
+                prefillNanos[0] += System.nanoTime() - p0;
             }
             fill(tokens, positions, gate, logitRows, r, real, cached, vocab, adapter);
             return timeCell(forward, adapter, batch, caches, n, r, real, cached, tokens, positions, gate, logitRows, 3);
@@ -138,7 +156,7 @@ public final class CostCalibrator {
                 continue;
             }
             seconds[i][j] = timer.time(cell);
-            if (System.nanoTime() - t0 > budgetNanos) {
+            if (System.nanoTime() - cellsStart - prefillNanos[0] > cellBudget) {
                 out = true;
                 break;
             }

@@ -8,10 +8,10 @@ import java.util.Arrays;
 
 /**
  * Measured wall time of one forward pass as a function of the number of sequences in it and the rows each sends
- * (the block shapes decoders produce), on one backend. Between measured points it interpolates in log-log space;
- * beyond the largest measured rows or sequences it scales time linearly with them (the compute-bound limit, which
- * never flatters a bigger block). Cells the calibration budget did not reach ({@code NaN}) are filled the same way
- * from the measured cells of their row.
+ * (the block shapes decoders produce), on one backend. Between measured points it interpolates in log-log space.
+ * Cells the calibration budget did not reach ({@code NaN}) follow the growth in total rows that a smaller sequence
+ * count measured (see {@code inRow}); beyond every measurement time scales linearly with rows and sequences (the
+ * compute-bound limit, which never flatters a bigger block).
  *
  * @param key      what it was measured on: model fingerprint, backend, device
  * @param sequences measured sequence counts, ascending
@@ -86,23 +86,59 @@ public record ForwardCostModel(String key, int[] sequences, int[] rows, double[]
         return seconds(n, r) / seconds(n, 1);
     }
 
-    /** Seconds at sequence row i for r rows: log-log between measured cells, linear in r beyond the last. */
+    /**
+     * Seconds at sequence row i for r rows per sequence: log-log between measured cells. Beyond the row's last
+     * measured cell, the forward grows as a smaller sequence count measured further says the same growth in total
+     * rows costs (a forward reads the weights once whatever sequences its rows belong to, and n sequences of r rows
+     * attend about as much as one of n·r rows); linear in rows beyond any measurement. A budget that stops before a
+     * large batch's blocks are timed then prices them from one sequence's bigger blocks: linear scaling alone would
+     * price a memory-bound backend's 3-row block at three rows.
+     */
     private double inRow(int i, double r) {
-        double[] t = seconds[i];
+        int last = lastMeasured(i);
+        if (r <= rows[last]) {
+            return measuredRow(i, r);
+        }
+        double from = (double) sequences[i] * rows[last];
+        double to = sequences[i] * r;
+        int ref = -1;
+        double reach = from;
+        for (int a = 0; a < sequences.length; a++) {
+            if (a != i && sequences[a] <= sequences[i] && !Double.isNaN(seconds[a][0])) {
+                double ra = (double) sequences[a] * rows[lastMeasured(a)];
+                if (ra > reach) {
+                    ref = a;
+                    reach = ra;
+                }
+            }
+        }
+        if (ref < 0) {
+            return seconds[i][last] * r / rows[last];
+        }
+        double mid = Math.min(to, reach);
+        double growth = measuredRow(ref, mid / sequences[ref]) / measuredRow(ref, from / sequences[ref]);
+        return seconds[i][last] * growth * (to / mid);
+    }
+
+    /** The last measured row shape of sequence row i (its first, one row, is measured whenever the row is used). */
+    private int lastMeasured(int i) {
         int last = 0;
         for (int j = 0; j < rows.length; j++) {
-            if (!Double.isNaN(t[j])) {
+            if (!Double.isNaN(seconds[i][j])) {
                 last = j;
             }
         }
+        return last;
+    }
+
+    /** Log-log interpolation between the measured cells of sequence row i, for rows[0] <= r <= its last measured. */
+    private double measuredRow(int i, double r) {
+        double[] t = seconds[i];
         if (r <= rows[0]) {
             return t[0];
         }
-        if (r >= rows[last]) {
-            return t[last] * r / rows[last];
-        }
         int lo = 0;
-        for (int j = 1; j <= last; j++) {
+        for (int j = 1; j < rows.length; j++) {
             if (Double.isNaN(t[j])) {
                 continue;
             }
@@ -112,7 +148,7 @@ public record ForwardCostModel(String key, int[] sequences, int[] rows, double[]
             }
             lo = j;
         }
-        return t[last] * r / rows[last];
+        return t[lo];
     }
 
     /** The table as JSON (milliseconds, {@code null} where unmeasured), for manifests and task statistics. */

@@ -22,8 +22,9 @@ import java.util.logging.Logger;
  * percent, more than MTP's margin over autoregressive decoding on a compute-bound backend. So the policy also
  * learns from the run: each decoding step's measured wall time (forward, verification, drafting) divided by the
  * calibrated forward time gives a correction per configuration (the median of its last {@value #OBSERVATION_WINDOW}
- * steps), and the choice uses corrected costs. A configuration not yet run borrows autoregressive decoding's
- * correction, which is measured before any measured costs are compared. A configuration that the calibration
+ * steps), and the choice uses corrected costs. A configuration not yet run is priced at its forward plus
+ * autoregressive decoding's measured time per step beyond the forward, which is measured before any measured costs
+ * are compared. A configuration that the calibration
  * flattered thus runs a few steps, shows its real cost and is dropped; one predicted within
  * {@value #EXPLORE_SHARE} of the best is tried for a few steps too (and again, while it stays near, up to
  * {@value #RETRY_UNTIL} measured steps), since noise can make a cell look dear as well as cheap, within a budget of
@@ -41,6 +42,13 @@ public final class GoodputPolicy implements StepChooser {
      * and acceptance models are estimates, and a tie is not worth the drafting work they leave out.
      */
     static final double MTP_MARGIN = 1.03;
+    /**
+     * The MTP configuration decoding now is kept unless another is predicted this much faster: two configurations
+     * predicted within noise of each other would otherwise alternate on every correction update, each switch paying
+     * a pass whose drafts the previous configuration made for a different k. A change in the number of sequences is
+     * a real change of the step's cost, so the margin holds only while that number stays the same.
+     */
+    static final double SWITCH_MARGIN = 1.03;
     /** Steps whose measured-to-calibrated ratios make up a configuration's correction (their median). */
     static final int OBSERVATION_WINDOW = 32;
     /** Steps before a configuration's own correction is trusted (autoregressive runs this many first). */
@@ -79,6 +87,8 @@ public final class GoodputPolicy implements StepChooser {
     private double secondsObserved;
     private double secondsExploring;
     private int exploring = -1; // the configuration being tried, until its cost is measured
+    private int current; // the configuration last chosen as the best (trials aside)
+    private int currentFor; // the sequence count it was chosen for
     private int trialEnd; // the observation count at which the trial of {@code exploring} ends
 
     /** With a cost model already measured. */
@@ -201,6 +211,8 @@ public final class GoodputPolicy implements StepChooser {
         double arRate = tokensPerSecond(0, sequences, acceptanceRatioSum);
         double bestRate = best == 0 ? arRate * MTP_MARGIN : tokensPerSecond(best, sequences, acceptanceRatioSum);
         if (!learning) {
+            current = best;
+            currentFor = sequences;
             return best;
         }
         // a contender predicted close to the best but never run may only look worse through the calibration's
@@ -212,12 +224,12 @@ public final class GoodputPolicy implements StepChooser {
         }
         exploring = -1;
         double exploreRate = EXPLORE_SHARE * Math.max(bestRate, arRate);
-        double oneRow = cost.seconds(sequences, 1) * correction(0);
+        double oneRow = stepSeconds(0, sequences);
         double budget = EXPLORE_BUDGET * secondsObserved - secondsExploring; // short runs barely explore
         for (int i = 1; i < configs.size(); i++) {
             double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
             boolean couldWin = expectedTokens(i, sequences, acceptanceRatioSum) / oneRow > bestRate;
-            boolean fits = MIN_OBSERVATIONS * cost.seconds(sequences, rows[i]) * correction(i) <= budget;
+            boolean fits = MIN_OBSERVATIONS * stepSeconds(i, sequences) <= budget;
             if (i != best && observations[i] < RETRY_UNTIL && rate >= exploreRate && couldWin && fits) {
                 explore = i;
                 exploreRate = rate;
@@ -228,13 +240,19 @@ public final class GoodputPolicy implements StepChooser {
             trialEnd = observations[explore] + MIN_OBSERVATIONS;
             return explore;
         }
+        current = best;
+        currentFor = sequences;
         return best;
     }
 
-    /** The configuration with the highest corrected prediction (autoregressive unless MTP beats it by the margin). */
+    /**
+     * The configuration with the highest corrected prediction: autoregressive unless MTP beats it by
+     * {@link #MTP_MARGIN}, and the current MTP configuration unless another beats it by {@link #SWITCH_MARGIN}.
+     */
     private int best(int sequences, double acceptanceRatioSum) {
         int best = 0;
-        double bestRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
+        double arRate = tokensPerSecond(0, sequences, acceptanceRatioSum) * MTP_MARGIN;
+        double bestRate = arRate;
         for (int i = 1; i < configs.size(); i++) {
             double rate = tokensPerSecond(i, sequences, acceptanceRatioSum);
             if (rate > bestRate) {
@@ -242,15 +260,36 @@ public final class GoodputPolicy implements StepChooser {
                 bestRate = rate;
             }
         }
+        if (best != 0 && current != 0 && best != current && sequences == currentFor) {
+            double kept = tokensPerSecond(current, sequences, acceptanceRatioSum);
+            if (kept > arRate && kept * SWITCH_MARGIN >= bestRate) {
+                return current;
+            }
+        }
         return best;
     }
 
     /**
-     * Predicted tokens per second of configuration {@code i} for the step: the calibrated forward cost times the
-     * configuration's measured correction (see the class comment).
+     * Predicted tokens per second of configuration {@code i} for the step: expected tokens over the predicted step
+     * time (see {@code stepSeconds} and the class comment).
      */
     public double tokensPerSecond(int i, int sequences, double acceptanceRatioSum) {
-        return expectedTokens(i, sequences, acceptanceRatioSum) / (cost.seconds(sequences, rows[i]) * correction(i));
+        return expectedTokens(i, sequences, acceptanceRatioSum) / stepSeconds(i, sequences);
+    }
+
+    /**
+     * Predicted seconds of one decoding step of configuration {@code i}: the calibrated forward times the
+     * configuration's own correction once it has run {@value #MIN_OBSERVATIONS} steps. Before that, the forward plus
+     * autoregressive decoding's measured time per step beyond its forward (sampling, bookkeeping: a cost per step,
+     * which scaling a bigger block's forward by autoregressive decoding's ratio would inflate, so that a configuration
+     * the calibration prices near the best would look too dear ever to be tried).
+     */
+    private double stepSeconds(int i, int sequences) {
+        double forward = cost.seconds(sequences, rows[i]);
+        if (observations[i] >= MIN_OBSERVATIONS || observations[0] < MIN_OBSERVATIONS) {
+            return forward * correction(i);
+        }
+        return forward + (correction(0) - 1) * cost.seconds(sequences, 1);
     }
 
     private double expectedTokens(int i, int sequences, double acceptanceRatioSum) {

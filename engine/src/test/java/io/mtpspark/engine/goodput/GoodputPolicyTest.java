@@ -289,6 +289,49 @@ class GoodputPolicyTest {
         assertEquals(8, m.seconds(2, 4), 1e-12, "unmeasured sequence count: scaled from one sequence");
     }
 
+    @Test
+    void unmeasuredBlocksOfABatchGrowAsOneSequenceMeasuredTheSameTotalRows() {
+        // memory-bound: one sequence's 9 rows cost 2x its one row; the budget stopped at 4 sequences' one row
+        double[][] t = {{1, 1.2, 2.0}, {1.1, Double.NaN, Double.NaN}};
+        ForwardCostModel m = new ForwardCostModel("budget", new int[]{1, 4}, new int[]{1, 3, 9}, t, 0);
+        assertEquals(1.1 * m.seconds(1, 8) / m.seconds(1, 4), m.seconds(4, 2), 1e-12, "8 rows in all, measured");
+        assertEquals(1.1 * m.seconds(1, 9) / m.seconds(1, 4) * 12 / 9, m.seconds(4, 3), 1e-12,
+                "12 rows in all: one sequence's growth to 9, linear beyond");
+        assertTrue(m.seconds(4, 3) < 0.7 * 3 * 1.1, "not priced as three one-row forwards: " + m.seconds(4, 3));
+    }
+
+    @Test
+    void anMtpConfigurationIsKeptUntilAnotherIsPredictedClearlyFaster() {
+        List<DecodeConfig> configs = CONFIGS.stream().filter(c -> c.autoregressive() || c.layout() == BlockLayout.LINEAR
+                && c.k() <= 2).toList();
+        AcceptanceTable oracle = new AcceptanceTable("oracle", Map.of("linear k=1", 2.0, "linear k=2", 3.0),
+                Map.of("linear k=1", 3.0, "linear k=2", 5.0));
+        ForwardCostModel flat = ForwardCostModel.of("flat", SEQUENCES, ROWS, (n, r) -> 1e-2);
+        GoodputPolicy policy = new GoodputPolicy(configs, oracle, flat);
+        int k1 = 1;
+        int k2 = 2;
+        // measured: autoregressive 100 tokens/s, k=1 200, k=2 204 (each step's time / 10 ms is its correction)
+        observe(policy, 0, 1.0);
+        observe(policy, k1, 2.0 / 2.00);
+        observe(policy, k2, 3.0 / 2.04);
+        assertEquals(k2, policy.choose(1, 1));
+        observe(policy, k1, 2.0 / 2.08); // k=1 now 2% ahead: within the noise, k=2 stays
+        assertEquals(k2, policy.choose(1, 1));
+        observe(policy, k1, 2.0 / 2.20); // 8% ahead: switch
+        assertEquals(k1, policy.choose(1, 1));
+        observe(policy, k2, 3.0 / 2.24); // and back only when k=2 is clearly ahead again
+        assertEquals(k1, policy.choose(1, 1));
+        observe(policy, k2, 3.0 / 2.40);
+        assertEquals(k2, policy.choose(1, 1));
+    }
+
+    /** A full observation window of steps of configuration i at {@code ratio} times its 10 ms calibrated cost. */
+    private static void observe(GoodputPolicy policy, int i, double ratio) {
+        for (int s = 0; s < GoodputPolicy.OBSERVATION_WINDOW; s++) {
+            policy.observeStep(i, 1, Math.round(ratio * 1e7));
+        }
+    }
+
     /** P(first j drafts accepted) = decay^j (prefix acceptance). */
     private static double[] survival(double decay) {
         double[] s = new double[9];
