@@ -285,11 +285,11 @@ public final class GoodputPolicy implements StepChooser {
      * the calibration prices near the best would look too dear ever to be tried).
      */
     private double stepSeconds(int i, int sequences) {
-        double forward = cost.seconds(sequences, rows[i]);
+        double forward = predictedSeconds(i, sequences);
         if (observations[i] >= MIN_OBSERVATIONS || observations[0] < MIN_OBSERVATIONS) {
             return forward * correction(i);
         }
-        return forward + (correction(0) - 1) * cost.seconds(sequences, 1);
+        return forward + (correction(0) - 1) * predictedSeconds(0, sequences);
     }
 
     private double expectedTokens(int i, int sequences, double acceptanceRatioSum) {
