@@ -23,7 +23,7 @@ STORIES=models/stories260K/stories260K.bin
 TOK=models/stories260K/tok512.bin
 WORK="$(mktemp -d /tmp/cpu-limit-bench.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-JAVA=(java --add-modules jdk.incubator.vector -XX:Tier3DelayOn=100000 ${JAVA_OPTS:-})
+JAVA=(java -XX:+IgnoreUnrecognizedVMOptions --add-modules jdk.incubator.vector -XX:Tier3DelayOn=100000 ${JAVA_OPTS:-})
 
 [[ -f "$JAR" ]] || mvn -B -q -o -pl engine package -DskipTests
 if [[ ! -f "$MODEL_DIR/model.safetensors" ]]; then
