@@ -1,5 +1,6 @@
 package io.mtpspark.engine.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -335,7 +336,7 @@ final class BenchCommand implements Callable<Integer> {
             if (p.cost() != null) {
                 try {
                     dec.set("cost_model", new ObjectMapper().readTree(p.cost().toJson()));
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                } catch (JsonProcessingException e) {
                     throw new IllegalStateException(e); // toJson writes valid JSON
                 }
             }

@@ -127,7 +127,7 @@ public final class CostCalibrator {
         }
         // the cells' budget: the one given, or the time of CELL_BUDGET_FORWARDS one-row forwards where that is more
         // (a big model on a slow CPU), not counting the caches' prefill, which any cell at a new sequence count needs
-        long cellBudget = Math.max(budgetNanos, Math.min(MAX_BUDGET_NANOS, 
+        long cellBudget = Math.max(budgetNanos, Math.min(MAX_BUDGET_NANOS,
                 Double.isFinite(best) ? (long) (CELL_BUDGET_FORWARDS * best * 1e9) : 0));
         long cellsStart = System.nanoTime();
         long[] prefillNanos = {0};
