@@ -71,9 +71,35 @@ public final class CostCalibrator {
         CACHE.clear();
     }
 
+    /**
+     * Whether a model cached for {@code key} covers {@code maxSequences} and every shape of {@code rows}, so that
+     * {@link #cached} with them would answer without calibrating. Allocates nothing (policies ask on every warm-up
+     * step).
+     */
+    public static boolean isCached(String key, int maxSequences, int[] rows) {
+        ForwardCostModel m = CACHE.get(key);
+        return m != null && covers(m, maxSequences, rows);
+    }
+
     private static boolean covers(ForwardCostModel m, int maxSequences, int[] rows) {
-        return Arrays.stream(m.sequences()).anyMatch(s -> s == maxSequences)
-                && Arrays.stream(rows).allMatch(r -> Arrays.stream(m.rows()).anyMatch(x -> x == r));
+        if (!contains(m.sequences(), maxSequences)) {
+            return false;
+        }
+        for (int r : rows) {
+            if (!contains(m.rows(), r)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean contains(int[] values, int v) {
+        for (int x : values) {
+            if (x == v) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

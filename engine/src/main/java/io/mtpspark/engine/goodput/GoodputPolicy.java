@@ -8,6 +8,7 @@ import io.mtpspark.engine.mtp.AcceptanceTable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -34,7 +35,9 @@ import java.util.logging.Logger;
  * <p>The cost model may come lazily: a cold JVM runs the forward's SIMD loops interpreted, up to 100× slower, and a
  * calibration then would time the JIT, not the backend. So the policy can decode autoregressively for a warm-up
  * time first (which compiles the forward), then calibrate (once per JVM and key, see {@link CostCalibrator}) and
- * decide from then on. A calibration that fails leaves it autoregressive for good.
+ * decide from then on. The warm-up ends early once the JVM holds a cost model for the key (another task, or the
+ * local warm-up, compiled the forward and timed it): tasks shorter than the warm-up would otherwise never decide.
+ * A calibration that fails leaves it autoregressive for good.
  */
 public final class GoodputPolicy implements StepChooser {
     /**
@@ -73,6 +76,7 @@ public final class GoodputPolicy implements StepChooser {
     private static final Logger LOG = Logger.getLogger(GoodputPolicy.class.getName());
     private ForwardCostModel cost;
     private final Supplier<ForwardCostModel> calibration;
+    private final BooleanSupplier calibratedElsewhere;
     private final long warmUpNanos;
     private long warmUntil;
     private boolean failed;
@@ -93,22 +97,31 @@ public final class GoodputPolicy implements StepChooser {
 
     /** With a cost model already measured. */
     public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, ForwardCostModel cost) {
-        this(configs, table, () -> cost, 0);
+        this(configs, table, () -> cost, () -> true, 0);
         this.cost = cost;
+    }
+
+    /** Calibrating after the warm-up, whatever else this JVM has measured. */
+    public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, Supplier<ForwardCostModel> calibration,
+                         long warmUpNanos) {
+        this(configs, table, calibration, () -> false, warmUpNanos);
     }
 
     /**
      * @param configs     candidates (the first must be autoregressive); every MTP one needs an entry in {@code table}
-     * @param calibration measures the cost model (null or an exception: calibration failed)
-     * @param warmUpNanos autoregressive decoding from the first choice until calibration
+     * @param calibration         measures the cost model (null or an exception: calibration failed)
+     * @param calibratedElsewhere whether {@code calibration} would now answer from a model this JVM has measured
+     *                            already (it ends the warm-up)
+     * @param warmUpNanos         autoregressive decoding from the first choice until calibration
      */
     public GoodputPolicy(List<DecodeConfig> configs, AcceptanceTable table, Supplier<ForwardCostModel> calibration,
-                         long warmUpNanos) {
+                         BooleanSupplier calibratedElsewhere, long warmUpNanos) {
         if (configs.isEmpty() || !configs.get(0).autoregressive()) {
             throw new IllegalArgumentException("the first candidate must be autoregressive, got " + configs);
         }
         this.configs = List.copyOf(configs);
         this.calibration = calibration;
+        this.calibratedElsewhere = calibratedElsewhere;
         this.warmUpNanos = warmUpNanos;
         int n = configs.size();
         ratios = new double[n][OBSERVATION_WINDOW];
@@ -180,7 +193,7 @@ public final class GoodputPolicy implements StepChooser {
         if (warmUntil == 0) {
             warmUntil = now + warmUpNanos;
         }
-        if (now < warmUntil) {
+        if (now < warmUntil && !calibratedElsewhere.getAsBoolean()) {
             return false;
         }
         try {

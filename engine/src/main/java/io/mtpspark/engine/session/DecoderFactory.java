@@ -211,7 +211,7 @@ public final class DecoderFactory {
         String key = calibrationKey(model, backend, device);
         GoodputPolicy policy = new GoodputPolicy(configs, adapter.acceptance(), () -> CostCalibrator.cached(key,
                 forward, adapter, batchSize, rows, logits, maxTokensFrom, CostCalibrator.DEFAULT_BUDGET_NANOS),
-                AUTO_WARM_UP_NANOS);
+                () -> CostCalibrator.isCached(key, batchSize, rows), AUTO_WARM_UP_NANOS);
         return new AdaptiveDecoder(forward, adapter, configs,
                 drafter != null ? drafter : new SamplerHeadDrafter(model, adapter, backend), batchSize, policy);
     }

@@ -300,6 +300,27 @@ class GoodputPolicyTest {
         assertTrue(m.seconds(4, 3) < 0.7 * 3 * 1.1, "not priced as three one-row forwards: " + m.seconds(4, 3));
     }
 
+    /**
+     * A task shorter than the policy's warm-up (the demo's are under a second) would never decide, though the JVM
+     * already holds a calibration of the same key (the local warm-up, or an earlier task, compiled and timed the
+     * forward): the warm-up ends as soon as one is there, and not before.
+     */
+    @Test
+    void theWarmUpEndsOnceThisJvmHoldsACostModel() {
+        AcceptanceTable table = tableBySimulation(survival(0.85));
+        boolean[] cachedElsewhere = {false};
+        int[] calibrations = {0};
+        GoodputPolicy policy = new GoodputPolicy(CONFIGS, table, () -> {
+            calibrations[0]++;
+            return MEMORY;
+        }, () -> cachedElsewhere[0], 3_600_000_000_000L);
+        assertEquals(0, policy.choose(1, 1), "within the warm-up: autoregressive");
+        assertEquals(0, calibrations[0], "and no calibration");
+        cachedElsewhere[0] = true;
+        assertEquals("quadratic k=8", CONFIGS.get(policy.choose(1, 1)).label(), "decides from the cached model");
+        assertEquals(1, calibrations[0]);
+    }
+
     @Test
     void anMtpConfigurationIsKeptUntilAnotherIsPredictedClearlyFaster() {
         List<DecodeConfig> configs = CONFIGS.stream().filter(c -> c.autoregressive() || c.layout() == BlockLayout.LINEAR
