@@ -23,6 +23,22 @@ final class VectorKernels {
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class,
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * The chunk step of the matmul tiles' loops on 16-register machines (AVX2), read from a field that is not final,
+     * so C2 cannot fold it: a loop whose stride is not a constant is not a counted loop, and C2 neither unrolls it
+     * nor schedules one copy's loads into another's. Unrolled four times (its default), a two-row tile's eight
+     * accumulators, four weight and two input vectors exceed the sixteen registers, and the accumulators spill to the
+     * stack inside the loop (seen in the disassembly). The sums are the same FMAs in the same order either way.
+     * Measured (one thread, Zen 3, in L1/L2; docs/BENCHMARKS.md, issue 15): the 2x4 blocked tile 44 → 66 GFLOP/s.
+     * With 32 registers (AVX-512) the loops stay counted, as the tiles were tuned there.
+     */
+    @SuppressWarnings("FieldMayBeFinal")
+    private static int unfoldedStep = S.length();
+
+    /** The step of a tile loop: a constant with AVX-512, {@link #unfoldedStep} with AVX2. */
+    private static int step() {
+        return S.length() >= 16 ? S.length() : unfoldedStep;
+    }
 
     private VectorKernels() {
     }
@@ -184,10 +200,11 @@ final class VectorKernels {
      */
     static void tile2x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os) {
         int l = S.length();
+        int step = step();
         int bound = S.loopBound(n);
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int i = 0; i < bound; i += l) {
+        for (int i = 0; i < bound; i += step) {
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x0 + xs + i);
             FloatVector wv = FloatVector.fromArray(S, w, w0 + i);
@@ -371,6 +388,7 @@ final class VectorKernels {
     /** Chunks [i0, i1) of an input tile of two rows (at xt) by a weight panel; see above. */
     static void block2x4(float[] xp, int xt, float[] p, int i0, int i1, boolean first, float[] acc, int a0) {
         int l = S.length();
+        int step = step();
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13;
         if (first) {
             a00 = FloatVector.zero(S);
@@ -385,7 +403,7 @@ final class VectorKernels {
             a12 = FloatVector.fromArray(S, acc, a0 + 6 * l);
             a13 = FloatVector.fromArray(S, acc, a0 + 7 * l);
         }
-        for (int i = i0; i < i1; i += l) {
+        for (int i = i0; i < i1; i += step) {
             int q = 4 * i;
             int u = xt + 2 * i;
             FloatVector w0 = FloatVector.fromArray(S, p, q);
@@ -592,13 +610,14 @@ final class VectorKernels {
     private static void tile2x4F32(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
                                    float[] out, int o0, int os) {
         int l = S.length();
+        int step = step();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         int i = 0;
         int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
-        for (; i < bound; i += l) {
+        for (; i < bound; i += step) {
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
             int b = i * 4;

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The policy on a live, calibrated backend: a random model large enough that one row's forward is bound by reading
- * the weights (dim 512, 4 layers, ~60 MB of f32). With an oracle drafter (every draft right, acceptance = k) the
+ * the weights (dim 1024, 4 layers, ~220 MB of f32). With an oracle drafter (every draft right, acceptance = k) the
  * auto decoder must run MTP; with a random adapter's own drafts (acceptance ≈ 0) it must run autoregressively.
  * Both acceptance tables are measured the way {@code eval} measures them, and greedy output stays exact.
  */
@@ -35,7 +35,7 @@ class AutoChoiceOnMemoryBoundModelTest {
 
     @Test
     void oracleDraftsChooseMtpAndRandomDraftsChooseAutoregressive() {
-        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 512, 1408, 4, 8, 4, 4096, 512, 64, 10000.0, 1e-5f, null,
+        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 1024, 2816, 4, 16, 4, 4096, 512, 64, 10000.0, 1e-5f, null,
                 false, false, 1, 2, false);
         LlamaModel model = RandomModel.create(c, 3);
         CpuBackend backend = new CpuBackend(2);
@@ -61,10 +61,11 @@ class AutoChoiceOnMemoryBoundModelTest {
         int[] rows = configs.stream().mapToInt(DecodeConfig::fullRows).distinct().sorted().toArray();
         int[] logits = new int[rows.length];
         java.util.Arrays.fill(logits, 1);
-        ForwardCostModel cost = CostCalibrator.calibrate("random dim 512", forward, adapter, 1, rows, logits,
+        ForwardCostModel cost = CostCalibrator.calibrate("random dim 1024", forward, adapter, 1, rows, logits,
                 1_500_000_000L);
-        // under half of 9 rows: on a host with a 32 MB L3 and a noisy memory bus (the Zen 5 CI kind) the 60 MB model
-        // measured 1.4-3.4x one row from run to run, so the former bound of 3 failed by noise alone
+        // under half of 9 rows: on a host with a 32 MB L3 and a noisy memory bus (the Zen 5 CI kind) a 60 MB model
+        // measured 1.4-3.4x one row from run to run, and 5.2x on a Zen 3 host in an hour of fast memory (its one
+        // row read partly from L3, its 9 rows compute-bound); this 220 MB model streams from memory on both
         assertTrue(cost.relative(1, 9) < 4.5, "one 9-row block should cost well under 9 rows here: " + cost);
 
         GoodputPolicy withOracle = new GoodputPolicy(configs, oracle, cost);
@@ -78,8 +79,11 @@ class AutoChoiceOnMemoryBoundModelTest {
         GenerationResult r = auto.generateAll(List.of(new GenerationRequest(prompt, tokens, SamplingOptions.GREEDY)))
                 .get(0);
         assertArrayEquals(expected, r.generatedIds());
-        assertTrue(r.forwardPasses() <= tokens * 0.6, r.forwardPasses() + " passes for " + tokens
-                + " tokens: oracle drafts accepted: " + auto.stepsByConfig());
+        // autoregressive decoding takes one pass a token; any MTP configuration the policy settles on (linear k=1,
+        // the cheapest, after its three autoregressive baseline steps: about 14) takes well under that
+        assertTrue(r.forwardPasses() <= tokens * 0.7, r.forwardPasses() + " passes for " + tokens
+                + " tokens: oracle drafts accepted: " + auto.stepsByConfig() + "; " + withOracle.reason(1) + "; "
+                + cost);
         AdaptiveDecoder plain = new AdaptiveDecoder(forward, adapter, configs,
                 new SamplerHeadDrafter(model, adapter, backend), 1, withRandom);
         assertArrayEquals(expected, plain.generate(prompt, tokens, SamplingOptions.GREEDY).generatedIds());
