@@ -240,6 +240,9 @@ final class BenchCommand implements Callable<Integer> {
                     if (d instanceof AdaptiveDecoder auto && auto.chooser() instanceof GoodputPolicy p) {
                         p.calibrateNow();
                     }
+                    if (d instanceof AdaptiveDecoder auto) {
+                        auto.resetStatistics(); // report the measured rounds, not the warm-up's cold, uncalibrated steps
+                    }
                 }
             }
             for (int d = 0; d < decoderList.size(); d++) {
@@ -325,7 +328,10 @@ final class BenchCommand implements Callable<Integer> {
                 "local", true, drafts);
     }
 
-    /** What {@code auto} did over the measured rounds: steps per configuration, predicted vs measured tokens/s. */
+    /**
+     * What {@code auto} did over the measured rounds (its statistics are reset after the warm-up rounds): steps per
+     * configuration, predicted vs measured tokens/s.
+     */
     private static void describeAuto(ObjectNode dec, AdaptiveDecoder auto) {
         ObjectNode steps = dec.putObject("steps_by_config");
         auto.stepsByConfig().forEach(steps::put);

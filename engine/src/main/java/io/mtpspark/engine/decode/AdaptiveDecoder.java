@@ -120,6 +120,18 @@ public final class AdaptiveDecoder extends MtpDecoder {
         return (runObserved + RUN_PRIOR_WEIGHT) / (runPredicted + RUN_PRIOR_WEIGHT);
     }
 
+    /**
+     * Forgets the steps per configuration and the predicted and measured rates so far (a benchmark's warm-up), not
+     * what the chooser and the acceptance estimates have learnt.
+     */
+    public void resetStatistics() {
+        java.util.Arrays.fill(steps, 0);
+        predictedTokens = 0;
+        predictedSeconds = 0;
+        measuredTokens = 0;
+        measuredNanos = 0;
+    }
+
     /** Steps run with each configuration so far (labels in configuration order, configurations never run left out). */
     public Map<String, Long> stepsByConfig() {
         Map<String, Long> out = new LinkedHashMap<>();

@@ -309,6 +309,26 @@ class CliTest {
     }
 
     /**
+     * {@code auto}'s steps per configuration cover the measured rounds only: the warm-up round's steps (autoregressive
+     * until the policy is calibrated) would otherwise be reported as the policy's choice. At batch 1 a step is one
+     * forward pass, so the steps add up to the measured round's passes.
+     */
+    @Test
+    void benchCountsAutoStepsOfTheMeasuredRoundsOnly() throws Exception {
+        String adapter = TestModels.storiesDir().resolve("mtp-adapter.safetensors").toString();
+        assertEquals(0, run("bench", "--model", TestModels.storiesBin().toString(), "--adapter", adapter, "--steps",
+                "24", "--warmup", "1", "--repeats", "1", "--min-round-seconds", "0", "--decoders", "auto", "--json"),
+                stderr());
+        JsonNode auto = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8)).at("/decoders/auto");
+        long steps = 0;
+        for (JsonNode n : auto.path("steps_by_config")) {
+            steps += n.asLong();
+        }
+        assertEquals(auto.path("forward_passes_per_request_set").asLong()
+                * auto.path("request_sets_per_round").asLong(), steps, auto.toString());
+    }
+
+    /**
      * The oracle drafter proposes the true continuation: drafts are accepted (tokens/pass near k + 1, far above
      * the shipped adapter's), the output is still the model's (the verification decides), and a bad value is refused.
      */
