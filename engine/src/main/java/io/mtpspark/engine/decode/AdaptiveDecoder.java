@@ -4,6 +4,7 @@ import io.mtpspark.engine.llama.BlockForward;
 import io.mtpspark.engine.mtp.Drafter;
 import io.mtpspark.engine.mtp.MtpAdapter;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ public final class AdaptiveDecoder extends MtpDecoder {
      * what the chooser and the acceptance estimates have learnt.
      */
     public void resetStatistics() {
-        java.util.Arrays.fill(steps, 0);
+        Arrays.fill(steps, 0);
         predictedTokens = 0;
         predictedSeconds = 0;
         measuredTokens = 0;

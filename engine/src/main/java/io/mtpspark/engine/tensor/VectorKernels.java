@@ -405,7 +405,7 @@ final class VectorKernels {
         }
         int i = i0;
         // two chunks an iteration in a counted loop, whose six loads' bounds checks C2 hoists (the uncounted loop
-        // of {@link #step} keeps them). Measured in cache, one thread, Zen 3: 70-76 GFLOP/s, against 61-68 for the
+        // of step() keeps them). Measured in cache, one thread, Zen 3: 70-76 GFLOP/s, against 61-68 for the
         // uncounted loop and 44 for a counted loop of one chunk (unrolled until it spills); a body of four chunks
         // spills too (31). Same FMAs in the same order: the same sums. The chunk is written out here and again for
         // the tail: a method taking the accumulators would box them wherever C2 does not inline it.
