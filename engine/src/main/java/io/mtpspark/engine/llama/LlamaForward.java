@@ -63,6 +63,11 @@ public final class LlamaForward implements BlockForward {
     // per thread: segments run concurrently, a row needs at most context + block columns
     private final ThreadLocal<AttentionScratch> attentionScratch;
     private final Backend.RangeTask attentionTask = this::attentionHeads;
+    /** The FFN's SwiGLU over rows [from, to) of hb and hb2 (rows of {@link #siluHid}). */
+    private final Backend.RangeTask siluTask = this::siluRows;
+    private int siluHid;
+    /** A SwiGLU element (an exponential, a divide, two multiplies) priced in multiply-adds, for the split. */
+    private static final long SILU_WORK_PER_ELEMENT = 8;
 
     public LlamaForward(LlamaModel model, Backend backend, int maxRows, int maxContext) {
         this(model, backend, maxRows, maxContext, maxRows);
@@ -319,10 +324,10 @@ public final class LlamaForward implements BlockForward {
             lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
             lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);
         }
-        for (int i = 0; i < n; i++) {
-            // row by row: a row's elements then meet the same SIMD lanes and scalar tail whatever n is
-            backend.siluMul(hb, hb2, i * hid, hid);
-        }
+        // row by row, the rows split over the threads: a row's elements meet the same SIMD lanes and scalar tail
+        // whatever n is and whichever thread runs it
+        siluHid = hid;
+        backend.parallelFor(n, SILU_WORK_PER_ELEMENT * hid, siluTask);
         backend.matmul(xb2, hb, n, lw.wDown());
         if (gated > 0) {
             lora(adapter, l, LoraTarget.DOWN_PROJ, hb, xb2, gated);
@@ -362,6 +367,12 @@ public final class LlamaForward implements BlockForward {
         float scaling = adapter.config().scaling();
         for (int j = 0; j < gated; j++) {
             backend.axpy(out, gatedRows[j] * outDim, scaling, loraOut, j * outDim, outDim);
+        }
+    }
+
+    private void siluRows(int from, int to) {
+        for (int i = from; i < to; i++) {
+            backend.siluMul(hb, hb2, i * siluHid, siluHid);
         }
     }
 

@@ -49,6 +49,15 @@ public final class CpuBackend implements Backend {
     private float[] xTiles = new float[0];
     /** The inputs of a 16-bit matmul in pair order (see {@link VectorKernels#pairOrder}). */
     private float[] pairScratch = new float[0];
+    /** The arguments of {@link #prepareRange} while {@link #prepared} runs it. */
+    private float[] prepX;
+    private int prepRows;
+    private int prepIn;
+    private boolean prepPair;
+    private boolean prepPack;
+    private final RangeTask prepareTask = this::prepareRange;
+    /** From this many input elements, {@link #prepared} splits its work over the threads. */
+    private static final long PREPARE_PARALLEL_ELEMENTS = 1L << 15;
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -125,9 +134,7 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = inDim;
         mmOut = outDim;
-        if (blockedHeap(rows, inDim)) {
-            packTiles(x, rows, inDim);
-        }
+        prepared(x, rows, inDim, false, blockedHeap(rows, inDim));
         if ((long) rows * inDim * outDim < PARALLEL_THRESHOLD || pool.threads() == 1) {
             matmulRange(0, outDim);
         } else {
@@ -143,14 +150,11 @@ public final class CpuBackend implements Backend {
             return;
         }
         matmulArgs[0] = out;
-        matmulArgs[1] = VECTOR && w.dtype() != DType.F32 ? pairOrdered(x, rows, w.cols()) : x;
         mmTensor = w;
         mmRows = rows;
         mmIn = w.cols();
         mmOut = w.rows();
-        if (VECTOR && !inPlace(rows)) {
-            packTiles(matmulArgs[1], rows, mmIn);
-        }
+        matmulArgs[1] = prepared(x, rows, mmIn, VECTOR && w.dtype() != DType.F32, VECTOR && !inPlace(rows));
         if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
             tensorMatmulRange(0, mmOut);
         } else {
@@ -160,15 +164,56 @@ public final class CpuBackend implements Backend {
         mmTensor = null;
     }
 
-    /** The rows of {@code x} in pair order (the order the 16-bit kernels sum in), in this backend's scratch. */
-    private float[] pairOrdered(float[] x, int rows, int in) {
-        if (pairScratch.length < rows * in) {
+    /**
+     * The inputs as the kernels read them: with {@code pair}, the rows of {@code x} in pair order (the order the
+     * 16-bit kernels sum in) in this backend's scratch, which is returned, else {@code x}; with {@code pack}, their
+     * whole tiles also packed into {@link #xTiles} for {@link #blocked}. Many rows are prepared on all threads, a
+     * tile of rows each: done on the calling thread alone, it left the other threads waiting for ~5% of an 81-row
+     * block (docs/BENCHMARKS.md, issue 15).
+     */
+    private float[] prepared(float[] x, int rows, int in, boolean pair, boolean pack) {
+        if (!pair && !pack) {
+            return x;
+        }
+        if (pair && pairScratch.length < rows * in) {
             pairScratch = new float[rows * in];
         }
-        for (int r = 0; r < rows; r++) {
-            VectorKernels.pairOrder(x, r * in, pairScratch, r * in, in);
+        int tiled = rows - rows % TILE_ROWS;
+        if (pack && xTiles.length < tiled * in) {
+            xTiles = new float[tiled * in];
         }
-        return pairScratch;
+        prepX = x;
+        prepRows = rows;
+        prepIn = in;
+        prepPair = pair;
+        prepPack = pack;
+        int units = (rows + TILE_ROWS - 1) / TILE_ROWS;
+        if ((long) rows * in < PREPARE_PARALLEL_ELEMENTS || pool.threads() == 1 || units < 2) {
+            prepareRange(0, units);
+        } else {
+            pool.run(units, prepareTask);
+        }
+        prepX = null;
+        return pair ? pairScratch : x;
+    }
+
+    /** {@link #prepared} for the tiles [from, to) of rows (the rows after the whole tiles: the last unit). */
+    private void prepareRange(int from, int to) {
+        int in = prepIn;
+        int tiled = prepRows - prepRows % TILE_ROWS;
+        float[] src = prepPair ? pairScratch : prepX;
+        for (int t = from; t < to; t++) {
+            int r0 = t * TILE_ROWS;
+            int r1 = Math.min(prepRows, r0 + TILE_ROWS);
+            if (prepPair) {
+                for (int r = r0; r < r1; r++) {
+                    VectorKernels.pairOrder(prepX, r * in, pairScratch, r * in, in);
+                }
+            }
+            if (prepPack && r1 <= tiled) {
+                VectorKernels.packTile(src, r0 * in, TILE_ROWS, in, xTiles, r0 * in);
+            }
+        }
     }
 
     /**
@@ -283,17 +328,6 @@ public final class CpuBackend implements Backend {
                     ? (r - r % TILE_ROWS) * in + TILE_ROWS * bound + r % TILE_ROWS * (in - bound)
                     : r * in + bound;
             VectorKernels.blockFinish(acc, 4 * r * l, inTile ? xt : x, tail, panel, bound, in, out, r * outDim + o);
-        }
-    }
-
-    /** Packs the whole tiles of {@code x}'s rows into {@link #xTiles} for {@link #blocked}. */
-    private void packTiles(float[] x, int rows, int in) {
-        int tiled = rows - rows % TILE_ROWS;
-        if (xTiles.length < tiled * in) {
-            xTiles = new float[tiled * in];
-        }
-        for (int r = 0; r < tiled; r += TILE_ROWS) {
-            VectorKernels.packTile(x, r * in, TILE_ROWS, in, xTiles, r * in);
         }
     }
 
