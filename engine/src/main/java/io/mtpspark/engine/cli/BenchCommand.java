@@ -405,7 +405,9 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             AttentionMask mask = AttentionMask.cachePlusLocal(local, n);
-            double[] times = timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows, real);
+            double[] peaks = limits != null ? new double[repeats] : null;
+            double[] times = timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows, real,
+                    peaks, backend);
             double med = median(times);
             double min = Arrays.stream(times).min().orElse(med);
             if (n == 1) {
@@ -424,12 +426,13 @@ final class BenchCommand implements Callable<Integer> {
             if (limits != null) {
                 blockRoofline(r, model, n, real, med / 1e3, "");
                 blockRoofline(r, model, n, real, min / 1e3, "min_");
+                pairedPeak(r, model, n, real, times, peaks);
             }
             if (forward instanceof DeviceForward df && df.graphs()) {
                 // the same block queued launch by launch (graphs off): what CUDA graphs save on this row count
                 df.graphs(false);
                 double off = median(timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows,
-                        real));
+                        real, null, backend));
                 df.graphs(true);
                 r.put("graphs_off_median_ms", off);
                 r.put("graphs_on_vs_off", med / off);
@@ -437,13 +440,21 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Per measured round, the mean of enough forwards of the block to fill ~50 ms; warm-up rounds are discarded. */
+    /**
+     * Per measured round, the mean of enough forwards of the block to fill ~50 ms; warm-up rounds are discarded.
+     * With {@code peaks}, each measured round's FMA peak too: the mean of a quick measurement just before the round
+     * and one just after it (see {@link Roofline#quickFmaPeak}).
+     */
     private double[] timeBlock(BlockForward forward, BlockBatch batch, SequenceCache cache, MtpAdapter adapter,
                                int[] tokens, int[] pos, boolean[] gate, int n, AttentionMask mask, int[] realRows,
-                               int real) {
+                               int real, double[] peaks, Backend backend) {
         int perRound = 1;
         double[] times = new double[repeats];
+        double before = 0;
         for (int round = -warmup; round < repeats; round++) {
+            if (peaks != null && round >= 0 && before == 0) {
+                before = Roofline.quickFmaPeak(backend);
+            }
             long t0 = System.nanoTime();
             for (int it = 0; it < perRound; it++) {
                 batch.clear();
@@ -454,6 +465,11 @@ final class BenchCommand implements Callable<Integer> {
             long t = System.nanoTime() - t0;
             if (round >= 0) {
                 times[round] = t / 1e6 / perRound;
+                if (peaks != null) {
+                    double after = Roofline.quickFmaPeak(backend);
+                    peaks[round] = (before + after) / 2;
+                    before = after; // the next round's peak before it
+                }
             } else {
                 perRound = (int) Math.max(1, Math.min(100_000, 50_000_000L * perRound / Math.max(1, t)));
             }
@@ -508,6 +524,20 @@ final class BenchCommand implements Callable<Integer> {
         r.put(prefix + "pct_of_in_cache_matmul", 100 * flops / seconds / limits.matmulFlopsPerSecond());
         r.put(prefix + "pct_of_fma_peak", 100 * flops / seconds / limits.fmaFlopsPerSecond());
         r.put(prefix + "pct_of_roofline", 100 * limits.efficiency(bytes, flops, seconds, true));
+    }
+
+    /**
+     * The block's FLOP rate against the FMA peak measured around each round ({@code peaks}, see
+     * {@link #timeBlock}): the median over rounds of each round's ratio, and the median of those peaks.
+     */
+    private void pairedPeak(ObjectNode r, LlamaModel model, int rows, int logitRows, double[] times, double[] peaks) {
+        double flops = forwardFlops(model, rows, logitRows, blockCache);
+        double[] ratios = new double[times.length];
+        for (int i = 0; i < times.length; i++) {
+            ratios[i] = 100 * flops / (times[i] / 1e3) / peaks[i];
+        }
+        r.put("paired_fma_peak_gflops", median(peaks) / 1e9);
+        r.put("paired_pct_of_fma_peak", median(ratios));
     }
 
     /** Batch-1 decoding: each token is one 1-row forward, so weight bytes/s = tokens/s × bytes per forward. */

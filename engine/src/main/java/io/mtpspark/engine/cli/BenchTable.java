@@ -30,7 +30,7 @@ final class BenchTable {
                     result.path("cache_positions").asInt(), result.path("repeats").asInt()));
             TextTable t = roof.isObject()
                     ? new TextTable(1, "rows", "median ms", "vs 1 row", "weight GB/s", "% of bandwidth", "GFLOP/s",
-                    "% of FMA peak")
+                    "% of FMA peak", "% of peak around it")
                     : new TextTable(1, "rows", "median ms", "vs 1 row");
             for (Map.Entry<String, JsonNode> e : fields(result.get("block_ms"))) {
                 JsonNode r = e.getValue();
@@ -39,7 +39,8 @@ final class BenchTable {
                 if (roof.isObject()) {
                     t.row(e.getKey(), ms, rel, num(r.path("weight_gb_per_s"), "%.2f"),
                             num(r.path("pct_of_read_bandwidth"), "%.0f%%"), num(r.path("gflops"), "%.1f"),
-                            num(r.path("pct_of_fma_peak"), "%.0f%%"));
+                            num(r.path("pct_of_fma_peak"), "%.0f%%"),
+                            num(r.path("paired_pct_of_fma_peak"), "%.0f%%"));
                 } else {
                     t.row(e.getKey(), ms, rel);
                 }

@@ -70,11 +70,24 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     }
 
     private static double fmaPeak(Backend backend) {
+        return fmaPeak(backend, 6, 1 << 18);
+    }
+
+    /**
+     * The FMA peak as {@link #measure} takes it, in a few milliseconds: for pairing with a forward measured just
+     * before or after it. On a shared host the cores' speed moves by tens of percent within seconds (neighbours on
+     * the sibling hyperthreads, the clock), so a forward judged against a peak measured minutes apart can read 50% or
+     * 90% of it in the same sitting; against peaks taken around it, the ratio holds.
+     */
+    public static double quickFmaPeak(Backend backend) {
+        return fmaPeak(backend, 3, 1 << 16);
+    }
+
+    private static double fmaPeak(Backend backend, int passes, long iterations) {
         int items = 64;
-        long iterations = 1 << 18;
         float[] sink = new float[items];
         double best = 0;
-        for (int pass = 0; pass < 6; pass++) {
+        for (int pass = 0; pass < passes; pass++) {
             long t0 = System.nanoTime();
             backend.parallelFor(items, 1L << 40, (from, to) -> {
                 for (int i = from; i < to; i++) {
