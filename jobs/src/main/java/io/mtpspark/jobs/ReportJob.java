@@ -65,12 +65,20 @@ public final class ReportJob {
         return sb.toString();
     }
 
-    private static String line(String label, CostLine l) {
-        return String.format(Locale.ROOT, "%s: %d rows, %d generated tokens, %.1f task-s, %s (%s per 1M tokens), "
-                        + "speedup %.2fx%s, autoregressive would cost %s, saved %s%n", label, l.rows(),
-                l.generatedTokens(), l.computeSeconds(), usd(l.costUsd()),
-                l.usdPerMillionTokens() == null ? "n/a" : usd(l.usdPerMillionTokens()),
-                l.measuredSpeedup(), l.speedupAssumed() ? " (partly assumed)" : "", usd(l.arCostUsd()), usd(l.savingsUsd()));
+    /**
+     * One line of the report. A run that decoded autoregressively throughout (one token per pass, and so its own
+     * counterfactual) says so instead of showing a speedup of 1 and "saved $0.000000": it had no MTP to save with.
+     */
+    static String line(String label, CostLine l) {
+        String head = String.format(Locale.ROOT, "%s: %d rows, %d generated tokens, %.1f task-s, %s (%s per 1M "
+                        + "tokens), ", label, l.rows(), l.generatedTokens(), l.computeSeconds(), usd(l.costUsd()),
+                l.usdPerMillionTokens() == null ? "n/a" : usd(l.usdPerMillionTokens()));
+        if (l.forwardPasses() > 0 && l.generatedTokens() == l.forwardPasses() && l.savingsUsd() == 0) {
+            return head + "decoded autoregressively: no MTP savings\n";
+        }
+        return head + String.format(Locale.ROOT, "speedup %.2fx%s, autoregressive would cost %s, saved %s%n",
+                l.measuredSpeedup(), l.speedupAssumed() ? " (partly assumed)" : "", usd(l.arCostUsd()),
+                usd(l.savingsUsd()));
     }
 
     private static String usd(double v) {
