@@ -104,15 +104,18 @@ public final class AdaptiveDecoder extends MtpDecoder {
     }
 
     @Override
-    protected void observed(MtpSequence s, int configIndex, int tokens, boolean fullDrafts) {
+    protected void observed(MtpSequence s, int configIndex, int tokens, int accepted, boolean fullDrafts) {
         measuredTokens += tokens;
         if (!fullDrafts) {
             return;
         }
+        // the accepted drafts, not the tokens emitted: a pass cut by the budget (k=8 with 7 tokens left emits 7 of
+        // its 9) would otherwise read as poor acceptance, and more so the bigger k, steering short sequences to
+        // small k for the wrong reason
         double expected = (chooser.priorTokensPerPass(configIndex) - 1) / chooser.draftedShare(configIndex);
-        s.excessObserved += tokens - 1;
+        s.excessObserved += accepted;
         s.excessPredicted += expected;
-        runObserved += tokens - 1;
+        runObserved += accepted;
         runPredicted += expected;
     }
 

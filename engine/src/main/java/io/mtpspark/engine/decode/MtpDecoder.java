@@ -206,10 +206,12 @@ public abstract class MtpDecoder extends Decoder {
 
     /**
      * Called after each pass of a sequence that emitted tokens: {@code tokens} emitted by a pass of
-     * {@code configs().get(configIndex)}; {@code fullDrafts} when it verified as many drafts as that configuration's
-     * k (a pass that says how well drafts are accepted).
+     * {@code configs().get(configIndex)}, whose verification accepted {@code accepted} drafts; {@code fullDrafts}
+     * when it verified as many drafts as that configuration's k (a pass that says how well drafts are accepted).
+     * The pass emits fewer than {@code accepted + 1} tokens when the sequence's token budget or a stop ends it
+     * there: that says nothing about acceptance, which {@code accepted} measures whatever cut the pass.
      */
-    protected void observed(MtpSequence s, int configIndex, int tokens, boolean fullDrafts) {
+    protected void observed(MtpSequence s, int configIndex, int tokens, int accepted, boolean fullDrafts) {
     }
 
     /** One sequence's speculative state and block buffers. */
@@ -345,7 +347,7 @@ public abstract class MtpDecoder extends Decoder {
                 }
                 nDrafts = promptMasks;
                 cache.truncate(n);
-                observed(this, stepIndex, 1, false);
+                observed(this, stepIndex, 1, 0, false);
                 return emit(r0);
             }
             long b0 = System.nanoTime();
@@ -376,7 +378,7 @@ public abstract class MtpDecoder extends Decoder {
             BlockLayout l = stepConfig.layout();
             commitKv(l, this, p, a);
             bookkeepingNanos += System.nanoTime() - b0;
-            observed(this, stepIndex, emitted, d > 0 && d == stepConfig.k());
+            observed(this, stepIndex, emitted, a, d > 0 && d == stepConfig.k());
             int row = done ? -1 : v != null ? v.nextDraftRow(logitBase) : nextDraftRow(l, a, d, masks);
             if (row >= 0) {
                 long s0 = System.nanoTime();

@@ -404,11 +404,14 @@ final class VectorKernels {
             a13 = FloatVector.fromArray(S, acc, a0 + 7 * l);
         }
         int i = i0;
-        // two chunks an iteration in a counted loop, whose six loads' bounds checks C2 hoists (the uncounted loop
-        // of step() keeps them). Measured in cache, one thread, Zen 3: 70-76 GFLOP/s, against 61-68 for the
-        // uncounted loop and 44 for a counted loop of one chunk (unrolled until it spills); a body of four chunks
-        // spills too (31). Same FMAs in the same order: the same sums. The chunk is written out here and again for
-        // the tail: a method taking the accumulators would box them wherever C2 does not inline it.
+        // two chunks an iteration. Measured in cache, one thread, Zen 3: 70-76 GFLOP/s, against 61-68 for one chunk
+        // an iteration with the step() stride and 44 for a counted loop of one chunk (unrolled until it spills); a
+        // body of four chunks spills too (31). C2 compiles this form with no unrolling but, as the disassembly shows
+        // (perf and gdb, docs/BENCHMARKS.md), with a safepoint poll and four merged range checks per iteration;
+        // written as a canonical counted loop (an invariant end) it is unrolled and spills: the 81-row block of the
+        // dim-2048 model fell from 55% to 39% of the FMA peak. Same FMAs in the same order: the same sums. The chunk
+        // is written out here and again for the tail: a method taking the accumulators would box them wherever C2
+        // does not inline it.
         for (; i + 2 * l <= i1; i += 2 * l) {
             int q = 4 * i;
             int u = xt + 2 * i;

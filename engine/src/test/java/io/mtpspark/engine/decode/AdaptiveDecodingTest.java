@@ -112,6 +112,32 @@ class AdaptiveDecodingTest {
         assertEquals(DecodeConfig.candidates(KS, 81).size(), seen.size(), "every configuration ran: " + seen);
     }
 
+    /**
+     * Acceptance is learnt from what verification accepted, not from what the token budget let through: with drafts
+     * that are always right, every full pass of linear k=8 accepts its 8 drafts, and the decoder's acceptance ratio
+     * stays exactly 1 although the budget of 17 tokens cuts the second full pass to 7 of its 9 tokens (counted as
+     * emitted, the ratio fell to (14 + 64) / (16 + 64) per prompt, steering short sequences toward small k).
+     */
+    @Test
+    void aPassCutByTheTokenBudgetDoesNotReadAsPoorAcceptance() {
+        LlamaModel model = TestModels.stories();
+        CpuBackend backend = new CpuBackend(2);
+        List<int[]> prompts = prompts(model).subList(0, 4);
+        List<int[]> expected = reference(model, backend, prompts);
+        MtpAdapter random = MtpAdapter.random(model, 8, 4, 5);
+        List<DecodeConfig> configs = List.of(DecodeConfig.parse("autoregressive"), DecodeConfig.parse("linear k=8"));
+        // always linear k=8, whose always-right drafts bring k + 1 tokens a pass
+        StepChooser linear8 = RandomStepChooser.always(1, 1, 9);
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] ref = concat(prompts.get(i), expected.get(i)); // 40 tokens: drafts stay right past the budget
+            AdaptiveDecoder dec = new AdaptiveDecoder(new LlamaForward(model, backend, 81, 512, 9), random, configs,
+                    new ScriptedDrafter(ref, 1.0, model.config().vocabSize(), i), 1, linear8);
+            GenerationResult r = dec.generate(prompts.get(i), 17, SamplingOptions.GREEDY);
+            assertArrayEquals(java.util.Arrays.copyOf(expected.get(i), 17), r.generatedIds(), "prompt " + i);
+            assertEquals(1.0, dec.acceptanceRatio(), "prompt " + i + ": " + dec.stepsByConfig());
+        }
+    }
+
     @Test
     void autoWithoutAdapterDecodesAutoregressivelyAndSaysSo() {
         LlamaModel model = TestModels.stories();
