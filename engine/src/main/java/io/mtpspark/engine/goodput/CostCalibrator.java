@@ -255,8 +255,9 @@ public final class CostCalibrator {
      * twice, while it still is. A forward is never cheaper than a smaller one, so such a cell was timed slow: JIT-cold
      * (a forward compiled late or deoptimised by a new shape, whose times are steady but several times too slow) or
      * beside a burst of other work. Left as it was, {@link #monotone} would raise every bigger cell to it, and a slow
-     * one-row cell makes every block look as cheap as one row, so the policy picks MTP where it loses. Returns how
-     * many cells were timed again beyond the one-row pass.
+     * one-row cell makes every block look as cheap as one row, so the policy picks MTP where it loses. Last, each
+     * cell timed well above the chord of its neighbours ({@link #aboveChord}) is timed again, up to twice. Returns
+     * how many cells were timed again beyond the one-row pass.
      */
     static int retime(double[][] seconds, int[] seqs, int[] rows, CellTimer timer) {
         for (int i = 0; i < seqs.length; i++) {
@@ -271,7 +272,43 @@ public final class CostCalibrator {
                 again++;
             }
         }
+        for (int[] cell : byTotalRows(seqs, rows)) {
+            for (int attempt = 0; attempt < 2 && aboveChord(seconds, rows, cell[0], cell[1]); attempt++) {
+                seconds[cell[0]][cell[1]] = Math.min(seconds[cell[0]][cell[1]], timer.time(cell));
+                again++;
+            }
+        }
         return again;
+    }
+
+    /**
+     * Whether cell (i, j) was timed more than 10% above the chord between the nearest measured smaller and bigger
+     * blocks at the same sequence count. A forward's time grows with its rows at a rate that falls little if at all
+     * (it is the larger of the weights' reads, flat, and the arithmetic, linear; measured few-row cells stay within a
+     * few percent of their chords), so a cell well above the chord was most likely timed slow: on the Zen 3 host a
+     * 17-row cell read 81 ms
+     * between 41 ms at 9 rows and 84 ms at 25, and made linear k=4 look as good as k=8 (docs/BENCHMARKS.md, issue 12).
+     * Neither neighbour undercuts it, so {@link #undercut} lets it stand. A cell that is really that dear keeps its
+     * time: it is only timed again.
+     */
+    static boolean aboveChord(double[][] seconds, int[] rows, int i, int j) {
+        double t = seconds[i][j];
+        if (Double.isNaN(t)) {
+            return false;
+        }
+        int a = j - 1;
+        while (a >= 0 && Double.isNaN(seconds[i][a])) {
+            a--;
+        }
+        int b = j + 1;
+        while (b < rows.length && Double.isNaN(seconds[i][b])) {
+            b++;
+        }
+        if (a < 0 || b >= rows.length) {
+            return false;
+        }
+        double chord = seconds[i][a] + (seconds[i][b] - seconds[i][a]) * (rows[j] - rows[a]) / (rows[b] - rows[a]);
+        return t > 1.1 * chord;
     }
 
     /** Whether a measured cell bigger than (i, j) in both directions was timed more than 10% cheaper than it. */

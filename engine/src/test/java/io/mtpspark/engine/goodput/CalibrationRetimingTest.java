@@ -10,6 +10,8 @@ import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -53,6 +55,38 @@ class CalibrationRetimingTest {
         // true ratio 0.9 / 0.5 = 1.8; kept cold, ~6 ms / 0.5 ms
         assertTrue(ratio < 2.5, "a 2-row block priced at " + ratio + "x one row: " + m);
         assertTrue(m.seconds(1, 3) / m.seconds(1, 1) < 3.5, "the 3-row block raised to the slow 2-row time: " + m);
+    }
+
+    @Test
+    void aBlockCellAboveTheChordOfItsNeighboursIsTimedAgain() {
+        // the 17-row forwards stall by 3 ms until another size runs: 9.9 ms against a true 6.9, below the 25-row
+        // cell's 10.1 ms (nothing undercuts it) but far above the chord between 9 rows (3.7) and 25 (10.1)
+        int[] rows = {1, 9, 17, 25};
+        ForwardCostModel m = CostCalibrator.calibrate("slow-17", new SyntheticForward(17, 3_000_000), null, 1, rows,
+                rows, 10_000_000_000L);
+        double ratio = m.seconds(1, 17) / m.seconds(1, 9);
+        // true ratio 6.9 / 3.7 = 1.86; kept slow, 9.9 / 3.7 = 2.7
+        assertTrue(ratio < 2.2, "a 17-row block priced at " + ratio + "x the 9-row one: " + m);
+    }
+
+    /**
+     * The chord test on a real calibration (the dim-1024 model, one sequence, 2 threads, Zen 3; docs/BENCHMARKS.md,
+     * issue 12): the few-row cells rise less and less per row (the weights' reads dominate) and stay within 10% of
+     * their chords; only the 17-row cell, timed about as dear as the 25-row one, is above its chord.
+     */
+    @Test
+    void onARealCalibrationOnlyTheCellTimedSlowIsAboveItsChord() {
+        int[] rows = {1, 2, 3, 4, 5, 9, 17, 25, 81};
+        double[][] ms = {{22.099, 26.585, 30.799, 33.71, 35.341, 41.049, 81.101, 84.083, 234.849}};
+        for (int j = 0; j < rows.length; j++) {
+            assertEquals(rows[j] == 17, CostCalibrator.aboveChord(ms, rows, 0, j), rows[j] + "-row cell");
+        }
+        ms[0][6] = 62.0; // as dear as the chord says
+        for (int j = 0; j < rows.length; j++) {
+            assertFalse(CostCalibrator.aboveChord(ms, rows, 0, j), rows[j] + "-row cell");
+        }
+        assertFalse(CostCalibrator.aboveChord(new double[][]{{1.0, 9.0, Double.NaN}}, new int[]{1, 2, 3}, 0, 1),
+                "no bigger measured neighbour, no chord");
     }
 
     /**
