@@ -32,6 +32,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,6 +115,7 @@ final class BenchCommand implements Callable<Integer> {
     String drafter;
 
     private Roofline limits;
+    private ByteBuffer bandwidthBuffer;
     private Drafter drafts; // null: the adapter's sampler head
 
     @Override
@@ -406,8 +408,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             AttentionMask mask = AttentionMask.cachePlusLocal(local, n);
             double[] peaks = limits != null ? new double[repeats] : null;
+            double[] bandwidths = limits != null ? new double[repeats] : null;
             double[] times = timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows, real,
-                    peaks, backend);
+                    peaks, bandwidths, backend);
             double med = median(times);
             double min = Arrays.stream(times).min().orElse(med);
             if (n == 1) {
@@ -426,13 +429,13 @@ final class BenchCommand implements Callable<Integer> {
             if (limits != null) {
                 blockRoofline(r, model, n, real, med / 1e3, "");
                 blockRoofline(r, model, n, real, min / 1e3, "min_");
-                pairedPeak(r, model, n, real, times, peaks);
+                paired(r, model, n, real, times, peaks, bandwidths);
             }
             if (forward instanceof DeviceForward df && df.graphs()) {
                 // the same block queued launch by launch (graphs off): what CUDA graphs save on this row count
                 df.graphs(false);
                 double off = median(timeBlock(forward, batch, cache, adapter, tokens, pos, gate, n, mask, realRows,
-                        real, null, backend));
+                        real, null, null, backend));
                 df.graphs(true);
                 r.put("graphs_off_median_ms", off);
                 r.put("graphs_on_vs_off", med / off);
@@ -442,18 +445,20 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Per measured round, the mean of enough forwards of the block to fill ~50 ms; warm-up rounds are discarded.
-     * With {@code peaks}, each measured round's FMA peak too: the mean of a quick measurement just before the round
-     * and one just after it (see {@link Roofline#quickFmaPeak}).
+     * With {@code peaks} and {@code bandwidths}, each measured round's FMA peak and read bandwidth too: the mean of
+     * a quick measurement just before the round and one just after it (see {@link Roofline#quickFmaPeak}).
      */
     private double[] timeBlock(BlockForward forward, BlockBatch batch, SequenceCache cache, MtpAdapter adapter,
                                int[] tokens, int[] pos, boolean[] gate, int n, AttentionMask mask, int[] realRows,
-                               int real, double[] peaks, Backend backend) {
+                               int real, double[] peaks, double[] bandwidths, Backend backend) {
         int perRound = 1;
         double[] times = new double[repeats];
         double before = 0;
+        double bwBefore = 0;
         for (int round = -warmup; round < repeats; round++) {
             if (peaks != null && round >= 0 && before == 0) {
                 before = Roofline.quickFmaPeak(backend);
+                bwBefore = Roofline.quickBandwidth(backend, bandwidthBuffer());
             }
             long t0 = System.nanoTime();
             for (int it = 0; it < perRound; it++) {
@@ -467,8 +472,11 @@ final class BenchCommand implements Callable<Integer> {
                 times[round] = t / 1e6 / perRound;
                 if (peaks != null) {
                     double after = Roofline.quickFmaPeak(backend);
+                    double bwAfter = Roofline.quickBandwidth(backend, bandwidthBuffer());
                     peaks[round] = (before + after) / 2;
-                    before = after; // the next round's peak before it
+                    bandwidths[round] = (bwBefore + bwAfter) / 2;
+                    before = after; // the next round's limits before it
+                    bwBefore = bwAfter;
                 }
             } else {
                 perRound = (int) Math.max(1, Math.min(100_000, 50_000_000L * perRound / Math.max(1, t)));
@@ -527,17 +535,32 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The block's FLOP rate against the FMA peak measured around each round ({@code peaks}, see
-     * {@link #timeBlock}): the median over rounds of each round's ratio, and the median of those peaks.
+     * The block's FLOP rate against the FMA peak, and its weight bytes per second against the read bandwidth,
+     * measured around each round ({@code peaks}, {@code bandwidths}, see {@link #timeBlock}): the median over rounds
+     * of each round's ratio, and the medians of those limits.
      */
-    private void pairedPeak(ObjectNode r, LlamaModel model, int rows, int logitRows, double[] times, double[] peaks) {
+    private void paired(ObjectNode r, LlamaModel model, int rows, int logitRows, double[] times, double[] peaks,
+                        double[] bandwidths) {
         double flops = forwardFlops(model, rows, logitRows, blockCache);
-        double[] ratios = new double[times.length];
+        long bytes = forwardWeightBytes(model);
+        double[] ofPeak = new double[times.length];
+        double[] ofBandwidth = new double[times.length];
         for (int i = 0; i < times.length; i++) {
-            ratios[i] = 100 * flops / (times[i] / 1e3) / peaks[i];
+            ofPeak[i] = 100 * flops / (times[i] / 1e3) / peaks[i];
+            ofBandwidth[i] = 100 * bytes / (times[i] / 1e3) / bandwidths[i];
         }
         r.put("paired_fma_peak_gflops", median(peaks) / 1e9);
-        r.put("paired_pct_of_fma_peak", median(ratios));
+        r.put("paired_pct_of_fma_peak", median(ofPeak));
+        r.put("paired_read_gb_per_s", median(bandwidths) / 1e9);
+        r.put("paired_pct_of_read_bandwidth", median(ofBandwidth));
+    }
+
+    /** The buffer the paired bandwidth passes read, allocated on first use (512 MiB of direct memory). */
+    private ByteBuffer bandwidthBuffer() {
+        if (bandwidthBuffer == null) {
+            bandwidthBuffer = Roofline.bandwidthBuffer(Roofline.defaultBufferBytes());
+        }
+        return bandwidthBuffer;
     }
 
     /** Batch-1 decoding: each token is one 1-row forward, so weight bytes/s = tokens/s × bytes per forward. */

@@ -29,8 +29,8 @@ final class BenchTable {
             sb.append(String.format(Locale.ROOT, "one block forward after %d cached positions, median of %d rounds%n",
                     result.path("cache_positions").asInt(), result.path("repeats").asInt()));
             TextTable t = roof.isObject()
-                    ? new TextTable(1, "rows", "median ms", "vs 1 row", "weight GB/s", "% of bandwidth", "GFLOP/s",
-                    "% of FMA peak", "% of peak around it")
+                    ? new TextTable(1, "rows", "median ms", "vs 1 row", "weight GB/s", "% of bandwidth",
+                    "% of bandwidth around it", "GFLOP/s", "% of FMA peak", "% of peak around it")
                     : new TextTable(1, "rows", "median ms", "vs 1 row");
             for (Map.Entry<String, JsonNode> e : fields(result.get("block_ms"))) {
                 JsonNode r = e.getValue();
@@ -38,7 +38,8 @@ final class BenchTable {
                 String rel = num(r.path("relative_to_1_row"), "%.2f×");
                 if (roof.isObject()) {
                     t.row(e.getKey(), ms, rel, num(r.path("weight_gb_per_s"), "%.2f"),
-                            num(r.path("pct_of_read_bandwidth"), "%.0f%%"), num(r.path("gflops"), "%.1f"),
+                            num(r.path("pct_of_read_bandwidth"), "%.0f%%"),
+                            num(r.path("paired_pct_of_read_bandwidth"), "%.0f%%"), num(r.path("gflops"), "%.1f"),
                             num(r.path("pct_of_fma_peak"), "%.0f%%"),
                             num(r.path("paired_pct_of_fma_peak"), "%.0f%%"));
                 } else {

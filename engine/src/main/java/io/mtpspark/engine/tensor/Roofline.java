@@ -46,14 +46,37 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     }
 
     private static double bandwidth(Backend backend, int bufferBytes) {
-        ByteBuffer b = ByteBuffer.allocateDirect(bufferBytes).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < bufferBytes; i += 4096) {
-            b.putFloat(i, 1f); // touch every page so the first pass does not measure page faults
+        return bandwidth(backend, bandwidthBuffer(bufferBytes), 6);
+    }
+
+    /**
+     * A buffer for {@link #quickBandwidth}: {@code bytes} (a multiple of 1 MiB, far larger than the caches) of
+     * direct memory, every page touched so that no pass measures page faults.
+     */
+    public static ByteBuffer bandwidthBuffer(int bytes) {
+        ByteBuffer b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < bytes; i += 4096) {
+            b.putFloat(i, 1f);
         }
+        return b;
+    }
+
+    /** The read bandwidth as {@link #measure} takes it, in three passes over {@code buffer}: for pairing, see above. */
+    public static double quickBandwidth(Backend backend, ByteBuffer buffer) {
+        return bandwidth(backend, buffer, 3);
+    }
+
+    /** The default bandwidth buffer's size. */
+    public static int defaultBufferBytes() {
+        return (int) BUFFER_BYTES;
+    }
+
+    private static double bandwidth(Backend backend, ByteBuffer b, int passes) {
+        int bufferBytes = b.capacity();
         int chunks = bufferBytes >> 20; // 1 MiB items
         float[] sink = new float[chunks];
         double best = 0;
-        for (int pass = 0; pass < 6; pass++) {
+        for (int pass = 0; pass < passes; pass++) {
             long t0 = System.nanoTime();
             backend.parallelFor(chunks, 1 << 20, (from, to) -> {
                 for (int c = from; c < to; c++) {
@@ -75,7 +98,7 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
 
     /**
      * The FMA peak as {@link #measure} takes it, in a few milliseconds: for pairing with a forward measured just
-     * before or after it. On a shared host the cores' speed moves by tens of percent within seconds (neighbours on
+     * before or after it (and so the bandwidth, {@link #quickBandwidth}). On a shared host the cores' speed moves by tens of percent within seconds (neighbours on
      * the sibling hyperthreads, the clock), so a forward judged against a peak measured minutes apart can read 50% or
      * 90% of it in the same sitting; against peaks taken around it, the ratio holds.
      */

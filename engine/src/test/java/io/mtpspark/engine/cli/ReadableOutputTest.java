@@ -61,11 +61,12 @@ class ReadableOutputTest {
                  "block_ms":{"1":{"median_ms":92.0,"relative_to_1_row":1.0,"weight_gb_per_s":15.74,
                                   "pct_of_read_bandwidth":95.4,"gflops":17.2,"pct_of_fma_peak":10.7},
                              "81":{"median_ms":2000.0,"relative_to_1_row":21.7,"weight_gb_per_s":0.72,
-                                   "pct_of_read_bandwidth":4.4,"gflops":59.3,"pct_of_fma_peak":37.0}}}""");
+                                   "pct_of_read_bandwidth":4.4,"paired_pct_of_read_bandwidth":5.2,"gflops":59.3,
+                                   "pct_of_fma_peak":37.0,"paired_pct_of_fma_peak":41.4}}}""");
         String text = BenchTable.render(block);
         assertTrue(text.contains("roofline (2 threads, same run): read bandwidth 16.50 GB/s, FMA peak 160.2 GFLOP/s, "
                 + "in-cache matmul 70.5 GFLOP/s"), text);
-        assertTrue(text.lines().anyMatch(l -> l.matches("81 +2000\\.000 +21\\.70× +0\\.72 +4% +59\\.3 +37%")), text);
+        assertTrue(text.lines().anyMatch(l -> l.matches("81 +2000\\.000 +21\\.70× +0\\.72 +4% +5% +59\\.3 +37% +41%")), text);
         JsonNode decode = new ObjectMapper().readTree("""
                 {"model":"m","backend":"cpu","adapter":"a","prompts":1,"steps":8,"warmup":0,"repeats":1,"batch_size":1,
                  "roofline":{"threads":2,"read_gb_per_s":16.5,"fma_peak_gflops":160.0,"in_cache_matmul_gflops":70.0},
