@@ -10,6 +10,7 @@ import io.mtpspark.engine.mtp.LoraTarget;
 import io.mtpspark.engine.mtp.LoraWeights;
 import io.mtpspark.engine.mtp.MtpAdapter;
 import io.mtpspark.engine.tensor.Backend;
+import io.mtpspark.engine.tensor.WeightTensor;
 
 /**
  * The Llama block forward: n new tokens at once, each with an explicit position id, attending to the KV cache and
@@ -46,6 +47,11 @@ public final class LlamaForward implements BlockForward {
     private final float[] attOut; // [rows][qDim]
     private final float[] hb;     // [rows][hiddenDim]
     private final float[] hb2;    // [rows][hiddenDim]
+    /** {q, k, v} and {hb, hb2} with their layer's weights: each trio and pair is one {@link Backend#matmuls}. */
+    private final float[][] qkvOut;
+    private final WeightTensor[] qkvWeights = new WeightTensor[3];
+    private final float[][] gateUpOut;
+    private final WeightTensor[] gateUpWeights = new WeightTensor[2];
     private final float[] hidden; // [rows][dim] final-norm hidden states
     private final float[] gathered; // [logit rows][dim] hidden rows whose logits are asked for
     private final float[] logits; // [logit rows][vocab]
@@ -99,6 +105,8 @@ public final class LlamaForward implements BlockForward {
         attOut = new float[maxRows * c.qDim()];
         hb = new float[maxRows * c.hiddenDim()];
         hb2 = new float[maxRows * c.hiddenDim()];
+        qkvOut = new float[][] {q, k, v};
+        gateUpOut = new float[][] {hb, hb2};
         // speculative blocks may hold more rows than positions, so scores cover context + one block
         int scoreColumns = this.maxContext + maxRows;
         attentionScratch = ThreadLocal.withInitial(() -> new AttentionScratch(scoreColumns));
@@ -280,9 +288,10 @@ public final class LlamaForward implements BlockForward {
         for (int i = 0; i < n; i++) {
             backend.rmsnorm(xb, i * dim, x, i * dim, lw.attnNorm(), dim, eps);
         }
-        backend.matmul(q, xb, n, lw.wq());
-        backend.matmul(k, xb, n, lw.wk());
-        backend.matmul(v, xb, n, lw.wv());
+        qkvWeights[0] = lw.wq();
+        qkvWeights[1] = lw.wk();
+        qkvWeights[2] = lw.wv();
+        backend.matmuls(qkvOut, xb, n, qkvWeights);
         if (gated > 0) {
             lora(adapter, l, LoraTarget.Q_PROJ, xb, q, gated);
             lora(adapter, l, LoraTarget.K_PROJ, xb, k, gated);
@@ -318,8 +327,9 @@ public final class LlamaForward implements BlockForward {
         for (int i = 0; i < n; i++) {
             backend.rmsnorm(xb, i * dim, x, i * dim, lw.ffnNorm(), dim, eps);
         }
-        backend.matmul(hb, xb, n, lw.wGate());
-        backend.matmul(hb2, xb, n, lw.wUp());
+        gateUpWeights[0] = lw.wGate();
+        gateUpWeights[1] = lw.wUp();
+        backend.matmuls(gateUpOut, xb, n, gateUpWeights);
         if (gated > 0) {
             lora(adapter, l, LoraTarget.GATE_PROJ, xb, hb, gated);
             lora(adapter, l, LoraTarget.UP_PROJ, xb, hb2, gated);

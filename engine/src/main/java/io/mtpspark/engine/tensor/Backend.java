@@ -28,6 +28,17 @@ public interface Backend extends AutoCloseable {
      */
     void matmul(float[] out, float[] x, int rows, WeightTensor w);
 
+    /**
+     * Several Linear layers over the same input rows (q, k and v; gate and up): {@code outs[i]} gets what
+     * {@code matmul(outs[i], x, rows, ws[i])} would, bit for bit. A backend may prepare the input once for all of
+     * them and split their outputs over its threads in one pass.
+     */
+    default void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
+        for (int i = 0; i < ws.length; i++) {
+            matmul(outs[i], x, rows, ws[i]);
+        }
+    }
+
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
     /** {@code y[yOff+i] += a * x[xOff+i]}. */

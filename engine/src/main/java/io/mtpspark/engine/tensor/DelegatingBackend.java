@@ -26,6 +26,12 @@ public abstract class DelegatingBackend implements Backend {
         delegate.matmul(out, x, rows, w);
     }
 
+    /** To the delegate in one call: a subclass that changes {@link #matmul} must change this too (see the tests'). */
+    @Override
+    public void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
+        delegate.matmuls(outs, x, rows, ws);
+    }
+
     @Override
     public void scoresByPosition(float[] out, int outOff, float[] q, int qOff, float[] kT, int d0, int stride,
                                  int hd, int n, float scale) {

@@ -77,6 +77,13 @@ class DevicePrecisionTest {
         }
 
         @Override
+        public void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
+            for (int i = 0; i < ws.length; i++) { // each through the rounding above
+                matmul(outs[i], x, rows, ws[i]);
+            }
+        }
+
+        @Override
         public void matmul(float[] out, float[] x, int rows, float[] w, int inDim, int outDim) {
             float[] wr = new float[inDim * outDim]; // LoRA weights: rounded as the device stores them
             for (int i = 0; i < wr.length; i++) {

@@ -103,6 +103,48 @@ class TensorMatmulTest {
         }
     }
 
+    /**
+     * Several weights over one input in one call ({@link CpuBackend#matmuls}: the input prepared once, the outputs
+     * of all weights split over the threads together) give each output the bits its own matmul gives, for every kind
+     * of weight, with output counts that are not multiples of four (the threads' ranges cross from one weight into
+     * the next off a tile boundary), on the serial and the parallel path, and for a mixed list (one call each).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {300, 2520})
+    void fusedMatmulsGiveEachWeightItsOwnBits(int in) {
+        SplittableRandom rng = new SplittableRandom(in);
+        int[] outs = {130, 37, 66};
+        WeightTensor[] heap = new WeightTensor[outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            heap[i] = WeightTensor.ofFloats(random(rng, outs[i] * in), outs[i], in);
+        }
+        WeightTensor[][] lists = new WeightTensor[5][outs.length];
+        for (int i = 0; i < outs.length; i++) {
+            lists[0][i] = heap[i];
+            lists[1][i] = mappedF32(heap[i]);
+            lists[2][i] = heap[i].to(DType.BF16);
+            lists[3][i] = heap[i].to(DType.F16);
+            lists[4][i] = i == 1 ? heap[i] : heap[i].to(DType.BF16);
+        }
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            for (int rows : new int[]{1, 3, 9, 17, 81}) {
+                float[] x = random(rng, rows * in);
+                for (WeightTensor[] ws : lists) {
+                    float[][] fused = new float[outs.length][];
+                    for (int i = 0; i < outs.length; i++) {
+                        fused[i] = new float[rows * outs[i]];
+                    }
+                    cpu.matmuls(fused, x, rows, ws);
+                    for (int i = 0; i < outs.length; i++) {
+                        float[] alone = new float[rows * outs[i]];
+                        cpu.matmul(alone, x, rows, ws[i]);
+                        assertArrayEquals(alone, fused[i], ws[i] + " (weight " + i + ") rows " + rows + " in " + in);
+                    }
+                }
+            }
+        }
+    }
+
     private interface ShapeCheck {
         void run(int rows, float[] x, WeightTensor heapWeight);
     }
