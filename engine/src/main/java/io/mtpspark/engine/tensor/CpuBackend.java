@@ -162,7 +162,7 @@ public final class CpuBackend implements Backend {
         mmRows = rows;
         mmIn = w.cols();
         mmOut = w.rows();
-        matmulArgs[1] = prepared(x, rows, mmIn, VECTOR && w.dtype() != DType.F32, VECTOR && !inPlace(rows));
+        matmulArgs[1] = preparedFor(w, x, rows);
         if ((long) rows * mmIn * mmOut < PARALLEL_THRESHOLD || pool.threads() == 1) {
             tensorMatmulTask.run(0, mmOut);
         } else {
@@ -185,9 +185,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         int in = ws[0].cols();
-        boolean heap = ws[0].isHeapF32();
-        fusedX = heap ? prepared(x, rows, in, false, blockedHeap(rows, in))
-                : prepared(x, rows, in, VECTOR && ws[0].dtype() != DType.F32, VECTOR && !inPlace(rows));
+        fusedX = preparedFor(ws[0], x, rows);
         if (fusedEnds.length < ws.length) {
             fusedEnds = new int[ws.length];
         }
@@ -208,6 +206,13 @@ public final class CpuBackend implements Backend {
         fusedOuts = null;
         fusedWeights = null;
         fusedX = null;
+    }
+
+    /** The inputs prepared as the kernels for weights of {@code w}'s kind and width read them (see below). */
+    private float[] preparedFor(WeightTensor w, float[] x, int rows) {
+        int in = w.cols();
+        return w.isHeapF32() ? prepared(x, rows, in, false, blockedHeap(rows, in))
+                : prepared(x, rows, in, VECTOR && w.dtype() != DType.F32, VECTOR && !inPlace(rows));
     }
 
     private static boolean fusable(WeightTensor[] ws) {
