@@ -26,10 +26,20 @@ public abstract class DelegatingBackend implements Backend {
         delegate.matmul(out, x, rows, w);
     }
 
-    /** To the delegate in one call: a subclass that changes {@link #matmul} must change this too (see the tests'). */
+    /**
+     * To the delegate in one call. A subclass that changes {@link #matmul} overrides this with
+     * {@link #eachMatmul}, so that its change applies to every weight.
+     */
     @Override
     public void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
         delegate.matmuls(outs, x, rows, ws);
+    }
+
+    /** {@link #matmuls} as one call of this backend's {@link #matmul} per weight. */
+    protected final void eachMatmul(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
+        for (int i = 0; i < ws.length; i++) {
+            matmul(outs[i], x, rows, ws[i]);
+        }
     }
 
     @Override

@@ -78,9 +78,7 @@ class DevicePrecisionTest {
 
         @Override
         public void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
-            for (int i = 0; i < ws.length; i++) { // each through the rounding above
-                matmul(outs[i], x, rows, ws[i]);
-            }
+            eachMatmul(outs, x, rows, ws); // each through the rounding above
         }
 
         @Override

@@ -41,9 +41,7 @@ public final class FaultyBackend extends DelegatingBackend {
 
     @Override
     public void matmuls(float[][] outs, float[] x, int rows, WeightTensor[] ws) {
-        for (int i = 0; i < ws.length; i++) { // one counted call per weight, as before the fused call existed
-            matmul(outs[i], x, rows, ws[i]);
-        }
+        eachMatmul(outs, x, rows, ws); // one counted call per weight
     }
 
     private void countCall() {
