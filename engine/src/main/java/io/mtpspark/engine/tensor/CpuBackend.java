@@ -431,9 +431,10 @@ public final class CpuBackend implements Backend {
      * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15). On the
      * Zen 5 AVX-512 host, against the blocked tiles: even at 9 rows, in place 10-20% slower at 12-16. With AVX2
      * since C2 no longer unrolls the two-row blocked tile's loop (VectorKernels#step), on the Zen 3 host: even at 4-6
-     * rows, blocked 15% faster at 8.
+     * rows, blocked 15% faster at 8. On an Intel AVX-512 host (2026-12-03): in place 20% faster at 9 rows (the
+     * linear k=8 block: 155 against 196 ms), even at 12, 12% slower at 16; so 9 rows go in place there.
      */
-    private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 9 : 8;
+    private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 10 : 8;
     /**
      * Elements per block of the blocked tiles: the weight panel's block (four rows, 16 KB) stays in L1 while the
      * input tiles stream past it from L2. Measured on the Zen 5 host (48 KB L1): 1024 beat 256, 512 and 2048.
