@@ -72,7 +72,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * One head's attention output: {@code out[outOff, outOff + hd)} set to the sum over j < m, in order, of
-     * {@code (weights[j] · inv) · v[cols[j] · stride + off + e]}, skipping zero weights. Heads narrower than 16 add
+     * {@code (weights[j] · inv) · v[cols[j] · stride + off + e]}, skipping zero weights; {@code cols} is in increasing
+     * order (the forward gathers a row's visible positions in order). Heads narrower than 16 add
      * {@code w · v} lane by lane (a multiply, then an add); wider ones go through {@link #axpy}. A backend may
      * compute it any way that gives these exact bits.
      */

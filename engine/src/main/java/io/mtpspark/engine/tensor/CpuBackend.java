@@ -525,13 +525,13 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Whether a full vector from every position's head lies inside {@code v} (the last slot's may not). */
+    /**
+     * Whether a full vector from every position's head lies inside {@code v} (the last slot's may not): the columns
+     * come in increasing order (see {@link Backend#weightedValues}), so the last one is the furthest. A scan for the
+     * largest was about 4% of a stories260K decode step.
+     */
     private static boolean lastRowFits(int[] cols, int m, float[] v, int stride, int off) {
-        int max = 0;
-        for (int j = 0; j < m; j++) {
-            max = Math.max(max, cols[j]);
-        }
-        return (long) max * stride + off + 2L * HALF_LANES <= v.length;
+        return m == 0 || (long) cols[m - 1] * stride + off + 2L * HALF_LANES <= v.length;
     }
 
     @Override

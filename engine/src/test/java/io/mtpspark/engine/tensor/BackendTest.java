@@ -89,19 +89,22 @@ class BackendTest {
                 int[] cols = new int[m];
                 for (int j = 0; j < m; j++) {
                     weights[j] = j % 7 == 3 ? 0f : (float) rng.nextDouble();
-                    cols[j] = (j * 53 + 11) % positions;
+                    cols[j] = (int) ((long) j * (positions - 1) / (m - 1)); // increasing, ending at the last slot
                 }
-                float[] a = new float[2 * hd];
-                float[] b = new float[2 * hd];
-                java.util.Arrays.fill(a, 9f); // stale output is overwritten
-                java.util.Arrays.fill(b, 9f);
-                ref.weightedValues(a, hd, weights, cols, m, 0.37f, v, stride, hd, hd);
-                cpu.weightedValues(b, hd, weights, cols, m, 0.37f, v, stride, hd, hd);
-                if (hd < 16) {
-                    assertArrayEquals(a, b, "head dim " + hd);
-                } else {
-                    for (int i = 0; i < a.length; i++) {
-                        assertEquals(a[i], b[i], 1e-5f * (1 + Math.abs(a[i])), "head dim " + hd + " at " + i);
+                // the middle head of a slot, and the last, whose full-vector load from the last slot would leave v
+                for (int off : new int[]{hd, 2 * hd}) {
+                    float[] a = new float[2 * hd];
+                    float[] b = new float[2 * hd];
+                    java.util.Arrays.fill(a, 9f); // stale output is overwritten
+                    java.util.Arrays.fill(b, 9f);
+                    ref.weightedValues(a, hd, weights, cols, m, 0.37f, v, stride, off, hd);
+                    cpu.weightedValues(b, hd, weights, cols, m, 0.37f, v, stride, off, hd);
+                    if (hd < 16) {
+                        assertArrayEquals(a, b, "head dim " + hd + ", offset " + off);
+                    } else {
+                        for (int i = 0; i < a.length; i++) {
+                            assertEquals(a[i], b[i], 1e-5f * (1 + Math.abs(a[i])), "head dim " + hd + " at " + i);
+                        }
                     }
                 }
             }
