@@ -326,6 +326,11 @@ public final class CpuBackend implements Backend {
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                 int r = 0;
+                if (WIDE_TILES && dtype == DType.BF16 && rows >= THREE_ROW_TILES) {
+                    for (; r + 3 <= rows; r += 3) {
+                        VectorKernels.tile3x4Bf16(x, r * in, in, buf, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
+                    }
+                }
                 for (; r + 2 <= rows; r += 2) {
                     VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
                 }
@@ -434,6 +439,13 @@ public final class CpuBackend implements Backend {
      * rows, blocked 15% faster at 8. On an Intel AVX-512 host (2026-12-03): in place 20% faster at 9 rows (the
      * linear k=8 block: 155 against 196 ms), even at 12, 12% slower at 16; so 9 rows go in place there.
      */
+    /**
+     * From this many input rows, in-place BF16 matmuls on AVX-512 take three rows per weight load
+     * ({@link VectorKernels#tile3x4Bf16}), each weight vector widened once per three rows rather than two. Measured
+     * on an Intel AVX-512 host, dim-2048 BF16, 2 threads (docs/BENCHMARKS.md, issue 15): 9 rows 138 against 164-174 ms,
+     * 5-6 rows 10% faster; 3 rows (one pass over the weights from memory either way) 15% slower, so not below 5.
+     */
+    private static final int THREE_ROW_TILES = 5;
     private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 10 : 8;
     /**
      * Elements per block of the blocked tiles: the weight panel's block (four rows, 16 KB) stays in L1 while the

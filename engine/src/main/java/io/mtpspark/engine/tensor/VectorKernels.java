@@ -748,6 +748,106 @@ final class VectorKernels {
     }
 
     /**
+     * Three input rows (at x0, x0 + xs, x0 + 2·xs, in pair order) by four BF16 weight rows read straight from a
+     * buffer (elements e0..e3), as {@link #tile2x4}: for 32 vector registers (twelve accumulators, six input vectors),
+     * where a 9-row block then widens each weight vector three times rather than five. The widening is written out
+     * (a shift and a mask) rather than called: with the calls C2 ran out of its inlining budget in this method and
+     * boxed the vectors. Every pair sums as {@link #tile1x4}.
+     */
+    static void tile3x4Bf16(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
+                            float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        int i = 0;
+        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds
+            FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x2e = FloatVector.fromArray(S, x, x2 + i);
+            FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
+            FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
+            FloatVector x2o = FloatVector.fromArray(S, x, x2 + i + l);
+            int b = i * 2;
+            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            FloatVector wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a00 = x0e.fma(wv, a00);
+            a10 = x1e.fma(wv, a10);
+            a20 = x2e.fma(wv, a20);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a00 = x0o.fma(wv, a00);
+            a10 = x1o.fma(wv, a10);
+            a20 = x2o.fma(wv, a20);
+            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a01 = x0e.fma(wv, a01);
+            a11 = x1e.fma(wv, a11);
+            a21 = x2e.fma(wv, a21);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a01 = x0o.fma(wv, a01);
+            a11 = x1o.fma(wv, a11);
+            a21 = x2o.fma(wv, a21);
+            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a02 = x0e.fma(wv, a02);
+            a12 = x1e.fma(wv, a12);
+            a22 = x2e.fma(wv, a22);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a02 = x0o.fma(wv, a02);
+            a12 = x1o.fma(wv, a12);
+            a22 = x2o.fma(wv, a22);
+            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a03 = x0e.fma(wv, a03);
+            a13 = x1e.fma(wv, a13);
+            a23 = x2e.fma(wv, a23);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a03 = x0o.fma(wv, a03);
+            a13 = x1o.fma(wv, a13);
+            a23 = x2o.fma(wv, a23);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x2v = FloatVector.fromArray(S, x, x2 + i);
+            int b = i * 2;
+            FloatVector wv = toInts(ShortVector.fromByteBuffer(H, w, b0 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            a20 = x2v.fma(wv, a20);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b1 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            a21 = x2v.fma(wv, a21);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b2 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            a22 = x2v.fma(wv, a22);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b3 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+            a23 = x2v.fma(wv, a23);
+        }
+        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0 + os);
+        finishBuffer4(a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
+                a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD), x, x2, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0 + 2 * os);
+    }
+
+    /**
      * The scalar tail over buffer elements added to lane-reduced sums: {@link #finish4} for weights read from a
      * buffer. It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed
      * to a call that is not inlined are boxed on every step of the loop (300 MB a call).

@@ -160,8 +160,9 @@ class TensorMatmulTest {
 
     /**
      * A row's result does not depend on how many other rows share the call (block-shape independence): blocks of 2,
-     * 3, 5 and 8 (the buffer kernels in place), 9, 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row
-     * tile after the whole tiles), each row bit for bit what it computes alone through the decode path, on the
+     * 3, 5 and 8 (the buffer kernels in place; from 5 rows BF16 takes three-row tiles with AVX-512), 9 (in place with
+     * AVX-512, else blocked), 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row tile after
+     * the whole tiles), each row bit for bit what it computes alone through the decode path, on the
      * parallel path with a tail of four columns and of two outputs; with rows of 300 (one block of the blocked tiles)
      * and 310 (one block) and of 2,520 (three blocks, the last one short, so the accumulators are carried from block
      * to block); 310 and 2,520 end in a natural-order chunk and a scalar tail with 16 lanes, 300 with 8.
