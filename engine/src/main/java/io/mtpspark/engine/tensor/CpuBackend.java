@@ -436,9 +436,11 @@ public final class CpuBackend implements Backend {
      * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15). On the
      * Zen 5 AVX-512 host, against the blocked tiles: even at 9 rows, in place 10-20% slower at 12-16. With AVX2
      * since C2 no longer unrolls the two-row blocked tile's loop (VectorKernels#step), on the Zen 3 host: even at 4-6
-     * rows, blocked 15% faster at 8. On an Intel AVX-512 host (2026-12-03): in place 20% faster at 9 rows (the
-     * linear k=8 block: 155 against 196 ms), even at 12, 12% slower at 16; so 9 rows go in place there.
+     * rows, blocked 15% faster at 8. On an Intel AVX-512 host (2026-12-03): with the two-row tiles in place 20% faster
+     * at 9 rows (155 against 196 ms); with the three-row BF16 tiles also 10% faster at 12 and 15 rows, even at 16, 17
+     * and 20; so on AVX-512 blocks below 16 rows go in place.
      */
+    private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 16 : 8;
     /**
      * From this many input rows, in-place BF16 matmuls on AVX-512 take three rows per weight load
      * ({@link VectorKernels#tile3x4Bf16}), each weight vector widened once per three rows rather than two. Measured
@@ -446,7 +448,6 @@ public final class CpuBackend implements Backend {
      * 5-6 rows 10% faster; 3 rows (one pass over the weights from memory either way) 15% slower, so not below 5.
      */
     private static final int THREE_ROW_TILES = 5;
-    private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 10 : 8;
     /**
      * Elements per block of the blocked tiles: the weight panel's block (four rows, 16 KB) stays in L1 while the
      * input tiles stream past it from L2. Measured on the Zen 5 host (48 KB L1): 1024 beat 256, 512 and 2048.

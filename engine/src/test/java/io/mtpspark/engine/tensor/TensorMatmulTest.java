@@ -160,9 +160,9 @@ class TensorMatmulTest {
 
     /**
      * A row's result does not depend on how many other rows share the call (block-shape independence): blocks of 2,
-     * 3, 5 and 8 (the buffer kernels in place; from 5 rows BF16 takes three-row tiles with AVX-512), 9 (in place with
-     * AVX-512, else blocked), 10, 12, 13 and 81 rows (an MTP step's block sizes, with and without a one-row tile after
-     * the whole tiles), each row bit for bit what it computes alone through the decode path, on the
+     * 3, 5 and 8 (the buffer kernels in place; from 5 rows BF16 takes three-row tiles with AVX-512), 9, 10, 12 and 13
+     * (in place with AVX-512, else blocked), 17, 18 and 81 rows (blocked: an MTP step's block sizes, with one and two
+     * single rows after the whole tiles), each row bit for bit what it computes alone through the decode path, on the
      * parallel path with a tail of four columns and of two outputs; with rows of 300 (one block of the blocked tiles)
      * and 310 (one block) and of 2,520 (three blocks, the last one short, so the accumulators are carried from block
      * to block); 310 and 2,520 end in a natural-order chunk and a scalar tail with 16 lanes, 300 with 8.
@@ -175,11 +175,11 @@ class TensorMatmulTest {
             int out = 130;
             WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
             for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
-                for (int rows : new int[]{2, 3, 5, 8, 9, 10, 12, 13, 81}) {
+                for (int rows : new int[]{2, 3, 5, 8, 9, 10, 12, 13, 17, 18, 81}) {
                     float[] x = random(rng, rows * in);
                     float[] block = new float[rows * out];
                     cpu.matmul(block, x, rows, w);
-                    for (int r : new int[]{0, 1, 2, 3, 4, 8, 9, 11, 12, 41, 78, 79, 80}) {
+                    for (int r : new int[]{0, 1, 2, 3, 4, 8, 9, 11, 12, 16, 17, 41, 78, 79, 80}) {
                         if (r >= rows) {
                             continue;
                         }
