@@ -27,8 +27,9 @@ RANDOM_MODEL="1024,2816,8,16,4,32000"
 [[ -f "$JAR" ]] || (cd "$ROOT" && mvn -B -q -o -pl engine -DskipTests package)
 
 decoders_for() { # batch cap -> autoregressive, auto, then the configurations whose full block fits cap rows
-  # auto right after autoregressive: in every round the two run back to back, so the comparison the goal is strictest
-  # about (auto >= 0.95x autoregressive, often the same computation) is not split by minutes of other decoders
+  # auto right after autoregressive: bench rotates the order from round to round, and the two stay neighbours in
+  # every round but the one whose rotation splits them, so the comparison the goal is strictest about (auto >= 0.95x
+  # autoregressive, often the same computation) is not split by minutes of other decoders
   local batch=$1 cap=$2 list="autoregressive,auto" k
   for k in 1 2 4 8; do
     (( batch * (2 * k + 1) <= cap )) && list+=",linear:$k"

@@ -214,7 +214,8 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * Every decoder at one batch size: a round decodes max(prompts, 2 × batch) sequences (the prompts, cycled) with
      * continuous batching, so slots refill at least once; tokens/s is generated tokens over the round's wall time.
-     * Rounds alternate between the decoders; {@code auto} calibrates before the first measured round.
+     * Rounds alternate between the decoders, each round starting one decoder further on, so every decoder runs in
+     * every position of the order equally often; {@code auto} calibrates before the first measured round.
      */
     private void measureDecoders(ObjectNode out, LlamaModel model, List<int[]> ids, Backend backend,
                                  MtpAdapter adapter, int batch) {
@@ -247,7 +248,12 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
-            for (int d = 0; d < decoderList.size(); d++) {
+            for (int slot = 0; slot < decoderList.size(); slot++) {
+                // the order rotates from round to round: with a fixed order the decoder run right after the
+                // autoregressive one read 5-7% slower than the same configuration run after another (oracle drafts,
+                // batch 1, dim-1024 model: auto ran linear k=8 on 98% of its steps and read 0.93x fixed linear k=8
+                // right after autoregressive, 1.01x one place later; docs/BENCHMARKS.md, issue 12)
+                int d = Math.floorMod(slot + round, decoderList.size());
                 long t0 = System.nanoTime();
                 long nanos;
                 long generated = 0;
