@@ -304,9 +304,9 @@ public final class CpuBackend implements Backend {
     /**
      * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than {@link #DIRECT_ROWS}
      * input rows (decode, small batches and blocks) the weights are read straight from the buffer and widened in
-     * registers, two rows per weight load (the group's later row pairs find it in cache). A larger block widens each
-     * group of four weight rows into a panel of this thread's scratch, once per group rather than once per input row,
-     * and runs the blocked tiles over it. All of them sum every (row, output) pair the same way: F32 exactly as a
+     * registers, two rows per weight load (three for BF16 on AVX-512; the group's later rows find it in cache). A
+     * larger block widens each group of four weight rows into a panel of this thread's scratch, once per group rather
+     * than once per input row, and runs the blocked tiles over it. All of them sum every (row, output) pair the same way: F32 exactly as a
      * heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order
      * by the caller. On a JDK without the Vector API's buffer loads, rows are widened by scalar code into the same
      * panels, in the same order.
