@@ -1,7 +1,7 @@
 package io.mtpspark.engine.cli;
 
 import io.mtpspark.engine.EngineException;
-import io.mtpspark.engine.tensor.CpuBackend;
+import io.mtpspark.engine.tensor.SimdWidth;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -39,7 +39,9 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        if (!CpuBackend.vectorized() && System.getenv("MTP_NO_RELAUNCH") == null) {
+        // asks for the module, not CpuBackend: initialising the kernels here would fix their SIMD width before the
+        // model's head size can choose it (SimdWidth)
+        if (!SimdWidth.vectorModulePresent() && System.getenv("MTP_NO_RELAUNCH") == null) {
             Integer code = relaunchWithVectorApi(args);
             if (code != null) {
                 System.exit(code);
@@ -51,6 +53,12 @@ public final class Main implements Runnable {
     /** Runs the CLI in this JVM and returns the exit status (tests call this directly). */
     public static int execute(String... args) {
         boolean verbose = Arrays.asList(args).contains("--verbose");
+        try {
+            SimdWidth.checkProperty();
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return EXIT_USER_ERROR;
+        }
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             Throwable root = ex;

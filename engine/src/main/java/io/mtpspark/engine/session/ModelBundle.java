@@ -4,6 +4,7 @@ import io.mtpspark.engine.EngineException;
 import io.mtpspark.engine.model.LlamaModel;
 import io.mtpspark.engine.model.ModelLoader;
 import io.mtpspark.engine.safetensors.DType;
+import io.mtpspark.engine.tensor.SimdWidth;
 import io.mtpspark.engine.tokenizer.HfTokenizer;
 import io.mtpspark.engine.tokenizer.Llama2cTokenizer;
 import io.mtpspark.engine.tokenizer.Tokenizer;
@@ -25,6 +26,7 @@ public record ModelBundle(LlamaModel model, Tokenizer tokenizer) {
     /** With the weight matrices in {@code weightDType} in memory (null: as stored in the file). */
     public static ModelBundle load(Path modelPath, Path tokenizerPath, DType weightDType) {
         LlamaModel model = ModelLoader.load(modelPath, weightDType);
+        SimdWidth.fitHeadDim(model.config().headDim());
         Path tok = tokenizerPath != null ? tokenizerPath : findTokenizer(modelPath, model.config().vocabSize());
         return new ModelBundle(model, loadTokenizer(tok, model.config().vocabSize()));
     }

@@ -97,7 +97,7 @@ public final class CpuBackend implements Backend {
     }
 
     static boolean vectorApiAvailable() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        if (!SimdWidth.vectorModulePresent()) {
             return false;
         }
         try {
@@ -467,13 +467,15 @@ public final class CpuBackend implements Backend {
 
     /**
      * Outputs o..o+3 for every input row, weight rows at w[w0 + j·in]: register tiles of four (AVX-512) or two (AVX2)
-     * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way.
+     * rows, then single rows. The tile shape changes no result: every kernel sums a pair the same way. {@code acc}:
+     * scratch for the four-row tiles' accumulators (null when there are fewer than four rows).
      */
-    private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o) {
+    private static void tiles(float[] out, float[] x, int rows, float[] w, int w0, int in, int outDim, int o,
+                              float[] acc) {
         int r = 0;
         if (WIDE_TILES) {
             for (; r + 4 <= rows; r += 4) {
-                VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile4x4(x, r * in, in, w, w0, in, in, out, r * outDim + o, outDim, acc);
             }
         } else {
             for (; r + 2 <= rows; r += 2) {
@@ -500,8 +502,9 @@ public final class CpuBackend implements Backend {
                 blocked(out, x, rows, in, outDim, o, holder[0], holder[3]);
             }
         } else if (VECTOR) {
+            float[] acc = rows >= 4 ? scratch(in, 4)[3] : null;
             for (; o + 4 <= to; o += 4) {
-                tiles(out, x, rows, w, o * in, in, outDim, o);
+                tiles(out, x, rows, w, o * in, in, outDim, o, acc);
             }
         }
         for (; o < to; o++) {

@@ -7,6 +7,7 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteBuffer;
@@ -17,9 +18,11 @@ import java.nio.ByteOrder;
  * so that loading the engine without {@code --add-modules jdk.incubator.vector} still works (on scalar loops).
  */
 final class VectorKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The preferred species, or a narrower one (see {@link SimdWidth}). */
+    private static final VectorSpecies<Float> S = VectorSpecies.of(float.class,
+            VectorShape.forBitSize(Float.SIZE * SimdWidth.fix(FloatVector.SPECIES_PREFERRED.length())));
     /** Ints of the float shape (the widened 16-bit elements) and shorts of half that shape (as many lanes). */
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class,
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -44,6 +47,29 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
+    private static final VectorSpecies<Float> S128 = FloatVector.SPECIES_128;
+    /** Lane i ↔ lane i + L/2, and within each half lane i ↔ lane i + L/4 (for L ≥ 8). */
+    private static final VectorShuffle<Float> SWAP_HALVES = VectorShuffle.fromOp(S, i -> (i + S.length() / 2) % S.length());
+    private static final VectorShuffle<Float> SWAP_QUARTERS = VectorShuffle.fromOp(S,
+            i -> i / (S.length() / 2) * (S.length() / 2) + (i + S.length() / 4) % (S.length() / 2));
+
+    /**
+     * The sum of a matmul accumulator's lanes, in one order every matmul kernel shares (so a row's sum is the same
+     * bits whichever tile computes it): halves added, then quarters (16 lanes), then the four remaining lanes in
+     * order. {@code reduceLanes(ADD)} on JDK 17 adds the lanes one after another, a chain of L dependent adds that
+     * was about 40% of a stories260K token; this is two shuffles, two vector adds and three scalar adds.
+     */
+    static float laneSum(FloatVector a) {
+        if (S.length() < 8) {
+            return a.reduceLanes(VectorOperators.ADD);
+        }
+        FloatVector v = a.add(a.rearrange(SWAP_HALVES));
+        if (S.length() >= 16) {
+            v = v.add(v.rearrange(SWAP_QUARTERS));
+        }
+        return ((FloatVector) v.reinterpretShape(S128, 0)).reduceLanes(VectorOperators.ADD);
+    }
+
     static int lanes() {
         return S.length();
     }
@@ -60,7 +86,7 @@ final class VectorKernels {
                 acc1 = FloatVector.fromArray(S, a, aOff + i + S.length())
                         .fma(FloatVector.fromArray(S, b, bOff + i + S.length()), acc1);
             }
-            s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            s = laneSum(acc0.add(acc1));
         } else {
             s = 0f;
         }
@@ -155,7 +181,13 @@ final class VectorKernels {
     // not depend on which tile, block or thread computed them (block-shape independence, which exact MTP needs).
 
     /** Four input rows (at x0 + k·xs) by four weight rows (at w0 + j·ws): out[o0 + k·os + j]. */
-    static void tile4x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os) {
+    /**
+     * Four input rows by four weight rows. The sixteen accumulators leave through {@code acc} (16 vectors of this
+     * thread's scratch) rather than as arguments: with sixteen {@link #laneSum}s inlined, C2 reached its node-count
+     * cutoff, left the last finishing calls out of line and boxed their vector arguments (an allocation per tile).
+     */
+    static void tile4x4(float[] x, int x0, int xs, float[] w, int w0, int ws, int n, float[] out, int o0, int os,
+                        float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -189,10 +221,25 @@ final class VectorKernels {
             a32 = xv.fma(w2v, a32);
             a33 = xv.fma(w3v, a33);
         }
-        finish4(a00, a01, a02, a03, x, x0, w, w0, ws, bound, n, out, o0);
-        finish4(a10, a11, a12, a13, x, x0 + xs, w, w0, ws, bound, n, out, o0 + os);
-        finish4(a20, a21, a22, a23, x, x0 + 2 * xs, w, w0, ws, bound, n, out, o0 + 2 * os);
-        finish4(a30, a31, a32, a33, x, x0 + 3 * xs, w, w0, ws, bound, n, out, o0 + 3 * os);
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        a20.intoArray(acc, 8 * l);
+        a21.intoArray(acc, 9 * l);
+        a22.intoArray(acc, 10 * l);
+        a23.intoArray(acc, 11 * l);
+        a30.intoArray(acc, 12 * l);
+        a31.intoArray(acc, 13 * l);
+        a32.intoArray(acc, 14 * l);
+        a33.intoArray(acc, 15 * l);
+        for (int r = 0; r < 4; r++) {
+            finish4(acc, 4 * r * l, x, x0 + r * xs, w, w0, ws, bound, n, out, o0 + r * os);
+        }
     }
 
     /**
@@ -508,10 +555,10 @@ final class VectorKernels {
     static void blockFinish(float[] acc, int a0, float[] x, int xTail, float[] p, int bound, int n, float[] out,
                             int o0) {
         int l = S.length();
-        float s0 = FloatVector.fromArray(S, acc, a0).reduceLanes(VectorOperators.ADD);
-        float s1 = FloatVector.fromArray(S, acc, a0 + l).reduceLanes(VectorOperators.ADD);
-        float s2 = FloatVector.fromArray(S, acc, a0 + 2 * l).reduceLanes(VectorOperators.ADD);
-        float s3 = FloatVector.fromArray(S, acc, a0 + 3 * l).reduceLanes(VectorOperators.ADD);
+        float s0 = laneSum(FloatVector.fromArray(S, acc, a0));
+        float s1 = laneSum(FloatVector.fromArray(S, acc, a0 + l));
+        float s2 = laneSum(FloatVector.fromArray(S, acc, a0 + 2 * l));
+        float s3 = laneSum(FloatVector.fromArray(S, acc, a0 + 3 * l));
         int t = n - bound;
         int w0 = 4 * bound;
         for (int i = 0; i < t; i++) {
@@ -555,7 +602,7 @@ final class VectorKernels {
         for (int i = 0; i < bound; i += l) {
             a = FloatVector.fromArray(S, x, x0 + i).fma(FloatVector.fromArray(S, w, w0 + i), a);
         }
-        float s = a.reduceLanes(VectorOperators.ADD);
+        float s = laneSum(a);
         for (int i = bound; i < n; i++) {
             s += x[x0 + i] * w[w0 + i];
         }
@@ -564,10 +611,21 @@ final class VectorKernels {
 
     private static void finish4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] x, int x0,
                                 float[] w, int w0, int ws, int bound, int n, float[] out, int o0) {
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        tail4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, bound, n, out, o0);
+    }
+
+    /** {@link #finish4} of the four accumulators stored at acc[a0 + j·L]. */
+    private static void finish4(float[] acc, int a0, float[] x, int x0, float[] w, int w0, int ws, int bound, int n,
+                                float[] out, int o0) {
+        int l = S.length();
+        tail4(laneSum(FloatVector.fromArray(S, acc, a0)), laneSum(FloatVector.fromArray(S, acc, a0 + l)),
+                laneSum(FloatVector.fromArray(S, acc, a0 + 2 * l)), laneSum(FloatVector.fromArray(S, acc, a0 + 3 * l)),
+                x, x0, w, w0, ws, bound, n, out, o0);
+    }
+
+    /** Lane sums s0..s3 plus the scalar tails of weight rows w0 + j·ws, in order, into out[o0 + j]. */
+    private static void tail4(float s0, float s1, float s2, float s3, float[] x, int x0, float[] w, int w0, int ws,
+                              int bound, int n, float[] out, int o0) {
         for (int i = bound; i < n; i++) {
             float xi = x[x0 + i];
             s0 += xi * w[w0 + i];
@@ -631,7 +689,7 @@ final class VectorKernels {
                 a3 = xv.fma(half(w, b3 + b, brain), a3);
             }
         }
-        finishBuffer4(a0.reduceLanes(VectorOperators.ADD), a1.reduceLanes(VectorOperators.ADD), a2.reduceLanes(VectorOperators.ADD), a3.reduceLanes(VectorOperators.ADD), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
     }
 
     /**
@@ -677,8 +735,8 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
+        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
     }
 
     private static void tile2x4Half(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2,
@@ -743,8 +801,8 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD), a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD), a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
+        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
     }
 
     /**
@@ -836,14 +894,14 @@ final class VectorKernels {
             a13 = x1v.fma(wv, a13);
             a23 = x2v.fma(wv, a23);
         }
-        finishBuffer4(a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
-                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD), x, x0, w, DType.BF16,
+        finishBuffer4(laneSum(a00), laneSum(a01),
+                laneSum(a02), laneSum(a03), x, x0, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
-                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD), x, x1, w, DType.BF16,
+        finishBuffer4(laneSum(a10), laneSum(a11),
+                laneSum(a12), laneSum(a13), x, x1, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0 + os);
-        finishBuffer4(a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
-                a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD), x, x2, w, DType.BF16,
+        finishBuffer4(laneSum(a20), laneSum(a21),
+                laneSum(a22), laneSum(a23), x, x2, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0 + 2 * os);
     }
 
