@@ -8,7 +8,8 @@ import java.util.logging.Logger;
  * {@code -Dmtp.simd.lanes=N} (a power of two, at least 4) caps it, and else loading a model whose attention heads
  * are narrower than a vector caps it at the head ({@link #fitHeadDim}, at least 8 lanes). The reason: attention works
  * a head at a time, and a head of 8 in a 16-lane vector wastes half of every load and add; on stories260K (heads of
- * 8) on an AVX-512 host, 8 lanes decoded 18.6k tokens/s against 16k with 16 (docs/BENCHMARKS.md, issue 15). Models
+ * 8) on an AVX-512 host, 8 lanes decoded about 21k tokens/s against 16k with 16, and its 9-row blocks ran 25% faster
+ * (docs/BENCHMARKS.md, sitting of 2026-12-04). Models
  * with heads of 64 or 128 keep the full width, which their large matmuls need. Results depend on the width (it
  * fixes the order of each sum), so they are exact within one JVM, which is what exactness promises.
  */

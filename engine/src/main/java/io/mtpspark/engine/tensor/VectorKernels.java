@@ -180,9 +180,8 @@ final class VectorKernels {
     // accumulator over the full chunks in order, lanes reduced, then the scalar tail in order. So a row's outputs do
     // not depend on which tile, block or thread computed them (block-shape independence, which exact MTP needs).
 
-    /** Four input rows (at x0 + k·xs) by four weight rows (at w0 + j·ws): out[o0 + k·os + j]. */
     /**
-     * Four input rows by four weight rows. The sixteen accumulators leave through {@code acc} (16 vectors of this
+     * Four input rows (at x0 + k·xs) by four weight rows (at w0 + j·ws): out[o0 + k·os + j]. The sixteen accumulators leave through {@code acc} (16 vectors of this
      * thread's scratch) rather than as arguments: with sixteen {@link #laneSum}s inlined, C2 reached its node-count
      * cutoff, left the last finishing calls out of line and boxed their vector arguments (an allocation per tile).
      */
