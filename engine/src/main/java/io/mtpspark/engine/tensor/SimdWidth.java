@@ -9,9 +9,9 @@ import java.util.logging.Logger;
  * are narrower than a vector caps it at the head ({@link #fitHeadDim}, at least 8 lanes). The reason: attention works
  * a head at a time, and a head of 8 in a 16-lane vector wastes half of every load and add; on stories260K (heads of
  * 8) on an AVX-512 host, 8 lanes decoded about 21k tokens/s against 16k with 16, and its 9-row blocks ran 25% faster
- * (docs/BENCHMARKS.md, sitting of 2026-12-04). Models
- * with heads of 64 or 128 keep the full width, which their large matmuls need. Results depend on the width (it
- * fixes the order of each sum), so they are exact within one JVM, which is what exactness promises.
+ * (docs/BENCHMARKS.md, sitting of 2026-12-04). Models with heads of 64 or 128 keep the full width, which their large
+ * matmuls need. Results depend on the width (it fixes the order of each sum), so they are exact within one JVM,
+ * which is what exactness promises.
  */
 public final class SimdWidth {
     /** The system property that caps the lanes. */
@@ -26,16 +26,15 @@ public final class SimdWidth {
 
     /**
      * Caps the width at {@code headDim} lanes (rounded down to a power of two, at least 8) if the kernels have not
-     * fixed it yet and no {@link #PROPERTY} is set (a bad one is an IllegalArgumentException); otherwise, if the fixed width is wider, says once how to get the
-     * narrower one.
+     * fixed it yet and no {@link #PROPERTY} is set (a bad one is an IllegalArgumentException); otherwise, if the
+     * fixed width is wider, says once how to get the narrower one.
      */
     public static synchronized void fitHeadDim(int headDim) {
-        int cap = capFor(headDim);
-        String p = System.getProperty(PROPERTY);
-        if (p != null) {
-            parseLanes(p); // a bad value fails here, at load, not in the kernels' initialiser
+        if (System.getProperty(PROPERTY) != null) {
+            checkProperty(); // a bad value fails here, at load, not in the kernels' initialiser
             return;
         }
+        int cap = capFor(headDim);
         if (chosen == 0) {
             headCap = Math.min(headCap, cap);
         } else if (chosen > cap && !warned) {
