@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * An HTTP/1.1 proxy on 127.0.0.1 in front of an S3 endpoint (s3proxy in the tests) that answers a share of requests
@@ -35,10 +36,11 @@ import java.util.function.Predicate;
  *
  * <p>Which requests fail is deterministic for a seed whatever the order in which concurrent clients send them:
  * the decision for the n-th request with a given method and key is drawn from a generator seeded by (seed, method,
- * key, n), the key being the path after the bucket. {@link FaultPlan#maxInARow} bounds how many times in a row one request fails, which makes transient
- * faults truly transient; {@link FaultPlan#permanent} fails every matching request. Requests are forwarded
- * unchanged (signatures stay valid; the proxy answers {@code Expect: 100-continue} itself), one upstream
- * connection per client connection, no pipelining (S3 clients do not pipeline).
+ * key, n), the key being the path after the bucket with run-specific ids taken out ({@link #stableKey}), so a
+ * seed makes the same decisions in every run. {@link FaultPlan#maxInARow} bounds how many times in a row one
+ * request fails, which makes transient faults truly transient; {@link FaultPlan#permanent} fails every matching
+ * request. Requests are forwarded unchanged (signatures stay valid; the proxy answers {@code Expect: 100-continue}
+ * itself), one upstream connection per client connection, no pipelining (S3 clients do not pipeline).
  */
 public final class FaultProxy implements AutoCloseable {
     /** What a faulted request gets. */
@@ -207,7 +209,7 @@ public final class FaultProxy implements AutoCloseable {
             return null;
         }
         // The bucket (first path segment) is left out: tests use a fresh random bucket, the keys are what repeat.
-        String key = request.method() + " " + request.key();
+        String key = request.method() + " " + stableKey(request.key());
         int n = seen.computeIfAbsent(key, k -> new AtomicInteger()).getAndIncrement();
         AtomicInteger row = inARow.computeIfAbsent(key, k -> new AtomicInteger());
         SplittableRandom draw = new SplittableRandom(p.seed() * 0x9E3779B97F4A7C15L
@@ -220,6 +222,21 @@ public final class FaultProxy implements AutoCloseable {
         }
         row.incrementAndGet();
         return kind;
+    }
+
+    private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final Pattern HADOOP_JOB = Pattern.compile("job_\\d+_\\d+");
+    private static final Pattern HADOOP_TASK = Pattern.compile("(attempt|task)_\\d+_\\d+_([mr])_(\\d+)(_\\d+)?");
+
+    /**
+     * The key with what differs from run to run taken out: UUIDs (Spark's write job ids in part file names),
+     * Hadoop job ids (a timestamp and a random number) and task attempt ids (job id and attempt counter; the
+     * partition stays). Without this, which writes fail would change with every run, and a run could see none.
+     */
+    static String stableKey(String key) {
+        String k = UUID.matcher(key).replaceAll("<uuid>");
+        k = HADOOP_TASK.matcher(k).replaceAll("$1_<job>_$2_$3");
+        return HADOOP_JOB.matcher(k).replaceAll("job_<id>");
     }
 
     /** One client connection: request by request, forwarded or faulted, until either side closes. */

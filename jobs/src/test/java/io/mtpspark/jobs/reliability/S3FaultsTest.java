@@ -53,8 +53,9 @@ class S3FaultsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int ROWS = 12;
     /**
-     * Decisions depend only on (seed, method, key, n); with this seed the first GET of the input is reset mid-body
-     * and the first GET of the model's weights fails too, so every area (model, input, output) gets faults.
+     * Decisions depend only on (seed, method, key with per-run ids taken out, n); with this seed the first GET of
+     * the input is reset mid-body, the first GET of the model's weights fails too, and output writes get an
+     * InternalError and stalls, so every area (model, input, output) gets faults in every run.
      */
     private static final long SEED = 66;
 
