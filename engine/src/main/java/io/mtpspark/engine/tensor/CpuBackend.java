@@ -2,14 +2,15 @@ package io.mtpspark.engine.tensor;
 
 import io.mtpspark.engine.safetensors.DType;
 
-import java.nio.ByteBuffer;
 import java.util.logging.Logger;
 
 /**
  * The fast CPU backend: SIMD inner loops through the JDK Vector API and large matmuls split over output rows across
  * a worker pool. Matmuls run in register tiles (up to four input rows by four weight rows, each weight vector loaded
  * once per tile, the tile's weight rows kept in cache while every input row passes), so a block of rows reads the
- * weights from memory once; BF16/F16 weights are widened in registers for few rows and into panels for many, and
+ * weights from memory once. Buffer-backed (mapped, BF16/F16) weights are copied four rows at a time into heap scratch
+ * and read from there with the Vector API's array loads, the same on every JDK from 17 on; BF16/F16 weights are
+ * widened in registers for few rows and into panels for many, and
  * blocks of many rows over long weight rows run in blocks of the row length so that the weights stay in L1.
  * Small kernels stay on the calling thread, since a dispatch costs more than a 64-wide dot product. Without the
  * {@code jdk.incubator.vector} module it falls back to scalar loops and says so loudly at start-up.
@@ -19,17 +20,9 @@ public final class CpuBackend implements Backend {
     /** Below this many multiply-adds a kernel runs on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 17;
     private static final boolean VECTOR = vectorApiAvailable();
-    /**
-     * Whether this JDK's Vector API reads vectors from a {@link ByteBuffer} (JDK 17 and 18 do; later releases moved
-     * those loads to memory segments). Without it, mapped and BF16/F16 weights are widened row by row on scalar
-     * loops and multiplied with the SIMD heap kernels, with the same sums, so nothing fails or changes but speed.
-     */
-    private static final boolean BUFFER_VECTOR = VECTOR && bufferKernelsAvailable();
     private static volatile boolean warned;
-    private static volatile boolean warnedBuffer;
 
     private final WorkerPool pool;
-    private final boolean bufferVector;
     private final float[][] matmulArgs = new float[3][];
     private int mmRows;
     private int mmIn;
@@ -45,12 +38,8 @@ public final class CpuBackend implements Backend {
     private float[] fusedX;
     private int[] fusedEnds = new int[4];
     private final RangeTask fusedTask = this::fusedRange;
-    /**
-     * Per thread, reused across calls: a panel of four weight rows of a buffer-backed tensor widened to float, two
-     * rows for scalar widening (a row, and its natural order before the pair order of 16-bit weights on the portable
-     * path), and the blocked tiles' carried accumulators (four vectors per input row).
-     */
-    private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[4][0]);
+    /** Per thread, reused across calls (see {@link Scratch}). */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** Per thread, one vector of scratch for a half head in {@link VectorKernels#weightedValues}. */
     private final ThreadLocal<float[]> lanes = ThreadLocal.withInitial(() -> new float[2 * Math.max(1, HALF_LANES)]);
     /** Whole tiles of a blocked matmul's input rows, packed (see {@link VectorKernels}); shared by the workers. */
@@ -72,23 +61,12 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(int threads) {
-        this(threads, BUFFER_VECTOR);
+        this.pool = new WorkerPool(Math.max(1, threads));
         if (!VECTOR && !warned) {
             warned = true;
             LOG.warning("JDK Vector API unavailable: start the JVM with --add-modules jdk.incubator.vector; "
                     + "the CPU backend runs on scalar loops and is several times slower");
         }
-        if (VECTOR && !BUFFER_VECTOR && !warnedBuffer) {
-            warnedBuffer = true;
-            LOG.warning("this JDK's Vector API (" + Runtime.version() + ") has no ByteBuffer loads: memory-mapped "
-                    + "and BF16/F16 weights are widened on scalar loops, several times slower than on JDK 17");
-        }
-    }
-
-    /** With the buffer kernels on or off ({@code false}: what a JDK without them runs; tests compare the two). */
-    CpuBackend(int threads, boolean bufferVector) {
-        this.pool = new WorkerPool(Math.max(1, threads));
-        this.bufferVector = bufferVector && VECTOR;
     }
 
     /** Whether SIMD kernels are active (the fast path). */
@@ -105,23 +83,6 @@ public final class CpuBackend implements Backend {
         } catch (LinkageError e) {
             return false;
         }
-    }
-
-    private static boolean bufferKernelsAvailable() {
-        try {
-            int l = VectorKernels.lanes();
-            ByteBuffer probe = ByteBuffer.allocate(4 * l);
-            VectorKernels.widenChunks(probe, DType.BF16, 0, new float[2 * l], 0, l, 2 * l, 2 * l);
-            VectorKernels.widenChunks(probe, DType.F32, 0, new float[l], 0, l, l, l);
-            return true;
-        } catch (LinkageError e) {
-            return false;
-        }
-    }
-
-    /** Whether SIMD kernels read mapped and 16-bit weights in place ({@code false} on JDKs without buffer loads). */
-    public static boolean bufferVectorized() {
-        return BUFFER_VECTOR;
     }
 
     public int threads() {
@@ -212,7 +173,7 @@ public final class CpuBackend implements Backend {
     private float[] preparedFor(WeightTensor w, float[] x, int rows) {
         int in = w.cols();
         return w.isHeapF32() ? prepared(x, rows, in, false, blockedHeap(rows, in))
-                : prepared(x, rows, in, VECTOR && w.dtype() != DType.F32, VECTOR && !inPlace(rows));
+                : prepared(x, rows, in, VECTOR && w.dtype() != DType.F32, VECTOR && !direct(rows));
     }
 
     private static boolean fusable(WeightTensor[] ws) {
@@ -302,83 +263,112 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than {@link #DIRECT_ROWS}
-     * input rows (decode, small batches and blocks) the weights are read straight from the buffer and widened in
-     * registers, two rows per weight load (three for BF16 on AVX-512; the group's later rows find it in cache). A
-     * larger block widens each group of four weight rows into a panel of this thread's scratch, once per group rather
-     * than once per input row, and runs the blocked tiles over it. All of them sum every (row, output) pair the same way: F32 exactly as a
-     * heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order
-     * by the caller. On a JDK without the Vector API's buffer loads, rows are widened by scalar code into the same
-     * panels, in the same order.
+     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. Each group of four weight rows is first
+     * copied raw into this thread's heap scratch (a bulk copy from the mapping; 16 KB for rows of 2048 BF16, so it
+     * stays in L1), then read from there by the Vector API's array loads, which every JDK has: JDK 19+ dropped the
+     * buffer loads the kernels once used, and on JDK 17 C2 compiled each buffer load to some fifteen scalar
+     * instructions of checks, where an array load is one. With fewer than {@link #DIRECT_ROWS} input rows (decode,
+     * small batches and blocks) the staged rows are widened in registers, two input rows per weight load (three
+     * for BF16 on AVX-512); a larger block widens the group into a float panel once and runs the blocked tiles over
+     * it. All of them sum every (row, output) pair the same way: F32 exactly as a heap F32 weight does (the same
+     * kernels, so bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order by the
+     * caller.
      */
     private void tensorMatmulRange(WeightTensor w, float[] out, float[] x, int rows, int in, int outDim, int from,
                                    int to) {
-        float[][] holder = scratch(in, rows);
-        float[] panel = holder[0];
-        float[] row = holder[1];
-        float[] natural = holder[2];
-        float[] acc = holder[3];
-        ByteBuffer buf = w.buffer();
+        Scratch s = scratch(in, rows);
         DType dtype = w.dtype();
+        boolean wide = dtype == DType.F32;
+        boolean brain = dtype == DType.BF16;
+        boolean direct = direct(rows);
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
-        if (VECTOR && inPlace(rows)) {
+        if (VECTOR) {
             for (; o < groupsEnd; o += 4) {
-                int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
-                int r = 0;
-                if (WIDE_TILES && dtype == DType.BF16 && rows >= THREE_ROW_TILES) {
-                    for (; r + 3 <= rows; r += 3) {
-                        VectorKernels.tile3x4Bf16(x, r * in, in, buf, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
+                for (int j = 0; j < 4; j++) {
+                    if (wide) {
+                        w.copyRawRow(o + j, s.floats, j * in);
+                    } else {
+                        w.copyRawRow(o + j, s.bits, j * in);
                     }
                 }
-                for (; r + 2 <= rows; r += 2) {
-                    VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
-                }
-                if (r < rows) {
-                    VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
-                }
-            }
-        } else if (VECTOR) {
-            for (; o < groupsEnd; o += 4) {
-                if (bufferVector) {
-                    VectorKernels.widenPanel(buf, dtype, w.rowStart(o), w.rowStart(o + 1), w.rowStart(o + 2),
-                            w.rowStart(o + 3), panel, in);
-                } else {
+                if (wide && direct) {
+                    tiles(out, x, rows, s.floats, 0, in, outDim, o, s.acc);
+                } else if (wide) {
                     for (int j = 0; j < 4; j++) {
-                        widenRow(w, o + j, row, natural);
-                        VectorKernels.toPanel(row, 0, panel, j, in);
+                        VectorKernels.toPanel(s.floats, j * in, s.panel, j, in);
                     }
+                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                } else if (direct) {
+                    halfTiles(out, x, rows, s.bits, brain, in, outDim, o);
+                } else {
+                    VectorKernels.widenPanel(s.bits, brain, s.panel, in);
+                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
                 }
-                blocked(out, x, rows, in, outDim, o, panel, acc);
             }
         }
         for (; o < to; o++) {
-            widenRow(w, o, row, natural);
+            widenRow(w, o, s.row, s.bits);
             for (int r = 0; r < rows; r++) {
-                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, row, 0, in)
-                        : dot(x, r * in, row, 0, in);
+                out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, s.row, 0, in)
+                        : dot(x, r * in, s.row, 0, in);
             }
         }
     }
 
-    /** Whether a buffer-backed matmul of {@code rows} input rows reads the weights in place (else through panels). */
-    private boolean inPlace(int rows) {
-        return rows < DIRECT_ROWS && bufferVector;
+    /**
+     * Outputs o..o+3 for every input row from four staged 16-bit weight rows ({@code bits[j·in]}), in register tiles:
+     * three rows per weight load for BF16 on AVX-512 from {@link #THREE_ROW_TILES} rows, then two, then one.
+     */
+    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, boolean brain, int in, int outDim,
+                                  int o) {
+        int r = 0;
+        if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
+            for (; r + 3 <= rows; r += 3) {
+                VectorKernels.tile3x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
+            }
+        }
+        for (; r + 2 <= rows; r += 2) {
+            VectorKernels.tile2x4Half(x, r * in, in, bits, 0, in, brain, in, out, r * outDim + o, outDim);
+        }
+        if (r < rows) {
+            VectorKernels.tile1x4Half(x, r * in, bits, 0, in, brain, in, out, r * outDim + o);
+        }
     }
 
-    /** This thread's scratch (see {@link #scratch}), grown for rows of {@code in} and {@code rows} input rows. */
-    private float[][] scratch(int in, int rows) {
-        float[][] holder = scratch.get();
-        if (holder[0].length < 4 * in) {
-            holder[0] = new float[4 * in];
-            holder[1] = new float[in];
-            holder[2] = new float[in];
+    /** Whether a buffer-backed matmul of {@code rows} input rows runs the register tiles (else the blocked panels). */
+    private static boolean direct(int rows) {
+        return rows < DIRECT_ROWS;
+    }
+
+    /**
+     * A worker thread's scratch, grown as needed and reused across calls: four weight rows staged raw from a buffer
+     * ({@code bits} for 16-bit, {@code floats} for F32), the same widened into a panel for the blocked tiles, one
+     * widened row (the rows after the last group of four), and the tiles' carried accumulators (four vectors per
+     * input row, at least sixteen).
+     */
+    private static final class Scratch {
+        short[] bits = new short[0];
+        float[] floats = new float[0];
+        float[] panel = new float[0];
+        float[] row = new float[0];
+        float[] acc = new float[0];
+    }
+
+    /** This thread's scratch, grown for rows of {@code in} and {@code rows} input rows. */
+    private Scratch scratch(int in, int rows) {
+        Scratch s = scratch.get();
+        if (s.panel.length < 4 * in) {
+            s.bits = new short[4 * in];
+            s.floats = new float[4 * in];
+            s.panel = new float[4 * in];
+            s.row = new float[in];
         }
-        int accLength = 4 * rows * (VECTOR ? VectorKernels.lanes() : 1);
-        if (holder[3].length < accLength) {
-            holder[3] = new float[accLength];
+        int accLength = 4 * Math.max(4, rows) * (VECTOR ? VectorKernels.lanes() : 1);
+        if (s.acc.length < accLength) {
+            s.acc = new float[accLength];
         }
-        return holder;
+        return s;
     }
 
     /**
@@ -416,22 +406,26 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Weight row {@code wr} widened into {@code dst}, 16-bit rows in pair order ({@code natural}: scratch). */
-    private void widenRow(WeightTensor w, int wr, float[] dst, float[] natural) {
+    /**
+     * Buffer-backed weight row {@code wr} widened into {@code dst}: 16-bit rows in pair order on the SIMD path
+     * ({@code bits}: scratch for the raw row).
+     */
+    private static void widenRow(WeightTensor w, int wr, float[] dst, short[] bits) {
         int n = w.cols();
-        if (bufferVector) {
-            int l = VectorKernels.lanes();
-            VectorKernels.widenChunks(w.buffer(), w.dtype(), w.rowStart(wr), dst, 0, l, n - n % l, n);
-        } else if (!VECTOR || w.dtype() == DType.F32) { // the scalar loops sum in natural order
+        if (w.dtype() == DType.F32) {
+            w.copyRawRow(wr, dst, 0);
+        } else if (!VECTOR) { // the scalar loops sum in natural order
             w.readRow(wr, dst, 0);
         } else {
-            w.readRow(wr, natural, 0);
-            VectorKernels.pairOrder(natural, 0, dst, 0, n);
+            w.copyRawRow(wr, bits, 0);
+            int l = VectorKernels.lanes();
+            VectorKernels.widenChunks(bits, w.dtype() == DType.BF16, 0, dst, 0, l, n - n % l, n);
         }
     }
 
     /**
-     * Below this many input rows a buffer-backed matmul reads the weights in place (two rows per load, the next pair
+     * Below this many input rows a buffer-backed matmul runs the register tiles over the staged rows (the "in place"
+     * of the measurements below, from before the staging; two rows per load, the next pair
      * from cache); from it on it widens them into panels first. Measured on a 1.4 GB BF16 model, 2 threads, AVX2: in
      * place 1.6-2.4x faster at 4-5 rows, even at 6-9, 1.3-1.5x slower at 17-81 (docs/BENCHMARKS.md, issue 15). On the
      * Zen 5 AVX-512 host, against the blocked tiles: even at 9 rows, in place 10-20% slower at 12-16. With AVX2
@@ -494,15 +488,15 @@ public final class CpuBackend implements Backend {
     private void matmulRange(float[] out, float[] x, float[] w, int rows, int in, int outDim, int from, int to) {
         int o = from;
         if (blockedHeap(rows, in)) {
-            float[][] holder = scratch(in, rows);
+            Scratch s = scratch(in, rows);
             for (; o + 4 <= to; o += 4) {
                 for (int j = 0; j < 4; j++) {
-                    VectorKernels.toPanel(w, (o + j) * in, holder[0], j, in);
+                    VectorKernels.toPanel(w, (o + j) * in, s.panel, j, in);
                 }
-                blocked(out, x, rows, in, outDim, o, holder[0], holder[3]);
+                blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
             }
         } else if (VECTOR) {
-            float[] acc = rows >= 4 ? scratch(in, 4)[3] : null;
+            float[] acc = rows >= 4 ? scratch(in, 4).acc : null;
             for (; o + 4 <= to; o += 4) {
                 tiles(out, x, rows, w, o * in, in, outDim, o, acc);
             }

@@ -10,8 +10,7 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * Inner loops on the JDK Vector API (SIMD). Only touched when the {@code jdk.incubator.vector} module is present,
@@ -25,7 +24,8 @@ final class VectorKernels {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class,
             VectorShape.forBitSize(S.vectorBitSize() / 2));
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Shorts of the float shape: twice its lanes, a vector of 16-bit pairs read from a heap array. */
+    private static final VectorSpecies<Short> P = VectorSpecies.of(short.class, S.vectorShape());
     /**
      * The chunk step of the matmul tiles' loops on 16-register machines (AVX2), read from a field that is not final,
      * so C2 cannot fold it: a loop whose stride is not a constant is not a counted loop, and C2 neither unrolls it
@@ -61,13 +61,40 @@ final class VectorKernels {
      */
     static float laneSum(FloatVector a) {
         if (S.length() < 8) {
-            return a.reduceLanes(VectorOperators.ADD);
+            return inOrder(a);
         }
         FloatVector v = a.add(a.rearrange(SWAP_HALVES));
         if (S.length() >= 16) {
             v = v.add(v.rearrange(SWAP_QUARTERS));
         }
-        return ((FloatVector) v.reinterpretShape(S128, 0)).reduceLanes(VectorOperators.ADD);
+        return inOrder((FloatVector) v.reinterpretShape(S128, 0));
+    }
+
+    /**
+     * Whether this JDK's C2 compiles {@code reduceLanes(ADD)} over floats to the order its interpreter and C1 use
+     * (lane after lane from 0): JDK 17 does. JDK 25's C2 adds the lanes pairwise, so the same call gave other bits
+     * once compiled, and a block and the single steps it must equal differed in the last bit (BlockForwardTest, run
+     * on JDK 25). Later JDKs therefore add the lanes by hand, in the same order: the same bits on every JDK.
+     */
+    private static final boolean REDUCE_IN_ORDER = Runtime.version().feature() <= 17;
+
+    /**
+     * The lanes of {@code v} added one after another from 0, lane 0 first, in every JIT tier and on every JDK: JDK
+     * 17's {@code reduceLanes(ADD)} (the fastest there, two shuffles fewer than a tree measured in a one-process A/B),
+     * or lane extracts elsewhere.
+     */
+    static float inOrder(FloatVector v) {
+        if (REDUCE_IN_ORDER) {
+            return v.reduceLanes(VectorOperators.ADD);
+        }
+        if (v.length() == 4) { // constant lane indices for C2
+            return 0f + v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3);
+        }
+        float s = 0f;
+        for (int k = 0; k < v.length(); k++) {
+            s += v.lane(k);
+        }
+        return s;
     }
 
     static int lanes() {
@@ -117,36 +144,29 @@ final class VectorKernels {
     }
 
     /**
-     * Elements {@code [e, e + n)} of a little-endian F32/BF16/F16 buffer widened to floats, F32 in natural order and
-     * 16-bit in pair order: vector chunk c to {@code dst[base + c·chunkStride]}, the scalar tail to
+     * Elements {@code [s0, s0 + n)} of staged 16-bit bits (BF16 with {@code brain}, else F16) widened to floats in
+     * pair order: vector chunk c to {@code dst[base + c·chunkStride]}, the scalar tail to
      * {@code dst[tailBase, tailBase + n − loopBound(n))}. Exact: the values of {@link DType#bf16ToFloat} and
      * {@link DType#f16ToFloat} (F16: exponent rebiased, subnormals through an exact power-of-two multiply, Inf/NaN
      * kept).
      */
-    static void widenChunks(ByteBuffer src, DType dtype, int e, float[] dst, int base, int chunkStride, int tailBase,
+    static void widenChunks(short[] src, boolean brain, int s0, float[] dst, int base, int chunkStride, int tailBase,
                             int n) {
         int l = S.length();
         int bound = S.loopBound(n);
+        int bound2 = n - n % (2 * l);
         int i = 0;
-        if (dtype == DType.F32) {
-            for (; i < bound; i += l) {
-                FloatVector.fromByteBuffer(S, src, (e + i) * 4, LE).intoArray(dst, base + i / l * chunkStride);
-            }
-        } else {
-            boolean brain = dtype == DType.BF16;
-            int bound2 = n - n % (2 * l);
-            for (; i < bound2; i += 2 * l) {
-                IntVector v = IntVector.fromByteBuffer(I, src, (e + i) * 2, LE);
-                int c = base + i / l * chunkStride;
-                evens(v, brain).intoArray(dst, c);
-                odds(v, brain).intoArray(dst, c + chunkStride);
-            }
-            if (i < bound) {
-                half(src, (e + i) * 2, brain).intoArray(dst, base + i / l * chunkStride);
-            }
+        for (; i < bound2; i += 2 * l) {
+            IntVector v = pairs(src, s0 + i);
+            int c = base + i / l * chunkStride;
+            evens(v, brain).intoArray(dst, c);
+            odds(v, brain).intoArray(dst, c + chunkStride);
+        }
+        if (i < bound) {
+            half(src, s0 + i, brain).intoArray(dst, base + i / l * chunkStride);
         }
         for (i = bound; i < n; i++) {
-            dst[tailBase + i - bound] = element(src, dtype, e + i);
+            dst[tailBase + i - bound] = element(src[s0 + i], brain);
         }
     }
 
@@ -309,55 +329,44 @@ final class VectorKernels {
     }
 
     /**
-     * A weight panel (see above) from four rows of {@code n} elements of a little-endian F32/BF16/F16 buffer, starting
-     * at elements e0..e3 (16-bit rows in pair order). The four rows are read in step, as four streams: one row after
-     * another read at half the bandwidth of the decode kernels, which read four rows at once.
+     * A weight panel (see above) from four staged 16-bit rows of {@code n} elements at {@code src[j·n]} (pair
+     * order). The rows are read in step, one vector of each per step.
      */
-    static void widenPanel(ByteBuffer src, DType dtype, int e0, int e1, int e2, int e3, float[] panel, int n) {
+    static void widenPanel(short[] src, boolean brain, float[] panel, int n) {
         int l = S.length();
         int bound = S.loopBound(n);
+        int bound2 = n - n % (2 * l);
+        int e1 = n, e2 = 2 * n, e3 = 3 * n;
         int i = 0;
-        if (dtype == DType.F32) {
-            for (; i < bound; i += l) {
-                int q = 4 * i;
-                FloatVector.fromByteBuffer(S, src, (e0 + i) * 4, LE).intoArray(panel, q);
-                FloatVector.fromByteBuffer(S, src, (e1 + i) * 4, LE).intoArray(panel, q + l);
-                FloatVector.fromByteBuffer(S, src, (e2 + i) * 4, LE).intoArray(panel, q + 2 * l);
-                FloatVector.fromByteBuffer(S, src, (e3 + i) * 4, LE).intoArray(panel, q + 3 * l);
-            }
-        } else {
-            boolean brain = dtype == DType.BF16;
-            int bound2 = n - n % (2 * l);
-            for (; i < bound2; i += 2 * l) {
-                int q = 4 * i;
-                IntVector v0 = IntVector.fromByteBuffer(I, src, (e0 + i) * 2, LE);
-                IntVector v1 = IntVector.fromByteBuffer(I, src, (e1 + i) * 2, LE);
-                IntVector v2 = IntVector.fromByteBuffer(I, src, (e2 + i) * 2, LE);
-                IntVector v3 = IntVector.fromByteBuffer(I, src, (e3 + i) * 2, LE);
-                evens(v0, brain).intoArray(panel, q);
-                evens(v1, brain).intoArray(panel, q + l);
-                evens(v2, brain).intoArray(panel, q + 2 * l);
-                evens(v3, brain).intoArray(panel, q + 3 * l);
-                odds(v0, brain).intoArray(panel, q + 4 * l);
-                odds(v1, brain).intoArray(panel, q + 5 * l);
-                odds(v2, brain).intoArray(panel, q + 6 * l);
-                odds(v3, brain).intoArray(panel, q + 7 * l);
-            }
-            if (i < bound) { // one natural-order chunk left
-                int q = 4 * i;
-                half(src, (e0 + i) * 2, brain).intoArray(panel, q);
-                half(src, (e1 + i) * 2, brain).intoArray(panel, q + l);
-                half(src, (e2 + i) * 2, brain).intoArray(panel, q + 2 * l);
-                half(src, (e3 + i) * 2, brain).intoArray(panel, q + 3 * l);
-            }
+        for (; i < bound2; i += 2 * l) {
+            int q = 4 * i;
+            IntVector v0 = pairs(src, i);
+            IntVector v1 = pairs(src, e1 + i);
+            IntVector v2 = pairs(src, e2 + i);
+            IntVector v3 = pairs(src, e3 + i);
+            evens(v0, brain).intoArray(panel, q);
+            evens(v1, brain).intoArray(panel, q + l);
+            evens(v2, brain).intoArray(panel, q + 2 * l);
+            evens(v3, brain).intoArray(panel, q + 3 * l);
+            odds(v0, brain).intoArray(panel, q + 4 * l);
+            odds(v1, brain).intoArray(panel, q + 5 * l);
+            odds(v2, brain).intoArray(panel, q + 6 * l);
+            odds(v3, brain).intoArray(panel, q + 7 * l);
+        }
+        if (i < bound) { // one natural-order chunk left
+            int q = 4 * i;
+            half(src, i, brain).intoArray(panel, q);
+            half(src, e1 + i, brain).intoArray(panel, q + l);
+            half(src, e2 + i, brain).intoArray(panel, q + 2 * l);
+            half(src, e3 + i, brain).intoArray(panel, q + 3 * l);
         }
         int t = n - bound;
         int tail = 4 * bound - bound;
         for (i = bound; i < n; i++) {
-            panel[tail + i] = element(src, dtype, e0 + i);
-            panel[tail + t + i] = element(src, dtype, e1 + i);
-            panel[tail + 2 * t + i] = element(src, dtype, e2 + i);
-            panel[tail + 3 * t + i] = element(src, dtype, e3 + i);
+            panel[tail + i] = element(src[i], brain);
+            panel[tail + t + i] = element(src[e1 + i], brain);
+            panel[tail + 2 * t + i] = element(src[e2 + i], brain);
+            panel[tail + 3 * t + i] = element(src[e3 + i], brain);
         }
     }
 
@@ -639,143 +648,84 @@ final class VectorKernels {
     }
 
     /**
-     * One input row by four weight rows read straight from a little-endian F32/BF16/F16 buffer (starting at element
-     * indices e0..e3), widened in registers: the decode path, with no copy of the weights. Sums exactly as
-     * {@link #tile1x4} would over the widened rows (16-bit: {@code x} and the rows in pair order).
+     * One input row by four 16-bit weight rows staged in a heap array (rows at w0 + j·ws, raw bits), widened in
+     * registers: the decode path. Sums exactly as {@link #tile1x4} would over the widened rows ({@code x} and the
+     * rows in pair order).
      */
-    static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
-                        float[] out, int o0) {
+    static void tile1x4Half(float[] x, int x0, short[] w, int w0, int ws, boolean brain, int n, float[] out,
+                            int o0) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        if (dtype == DType.F32) {
-            int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
-            for (int i = 0; i < bound; i += l) {
-                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-                int b = i * 4;
-                a0 = xv.fma(FloatVector.fromByteBuffer(S, w, b0 + b, LE), a0);
-                a1 = xv.fma(FloatVector.fromByteBuffer(S, w, b1 + b, LE), a1);
-                a2 = xv.fma(FloatVector.fromByteBuffer(S, w, b2 + b, LE), a2);
-                a3 = xv.fma(FloatVector.fromByteBuffer(S, w, b3 + b, LE), a3);
-            }
-        } else {
-            boolean brain = dtype == DType.BF16;
-            int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
-            int i = 0;
-            for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
-                FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
-                FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
-                int b = i * 2;
-                IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + b, LE);
-                IntVector v1 = IntVector.fromByteBuffer(I, w, b1 + b, LE);
-                IntVector v2 = IntVector.fromByteBuffer(I, w, b2 + b, LE);
-                IntVector v3 = IntVector.fromByteBuffer(I, w, b3 + b, LE);
-                a0 = xe.fma(evens(v0, brain), a0);
-                a1 = xe.fma(evens(v1, brain), a1);
-                a2 = xe.fma(evens(v2, brain), a2);
-                a3 = xe.fma(evens(v3, brain), a3);
-                a0 = xo.fma(odds(v0, brain), a0);
-                a1 = xo.fma(odds(v1, brain), a1);
-                a2 = xo.fma(odds(v2, brain), a2);
-                a3 = xo.fma(odds(v3, brain), a3);
-            }
-            if (i < bound) { // one natural-order chunk left
-                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-                int b = i * 2;
-                a0 = xv.fma(half(w, b0 + b, brain), a0);
-                a1 = xv.fma(half(w, b1 + b, brain), a1);
-                a2 = xv.fma(half(w, b2 + b, brain), a2);
-                a3 = xv.fma(half(w, b3 + b, brain), a3);
-            }
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
+            FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
+            IntVector v0 = pairs(w, w0 + i);
+            IntVector v1 = pairs(w, w1 + i);
+            IntVector v2 = pairs(w, w2 + i);
+            IntVector v3 = pairs(w, w3 + i);
+            a0 = xe.fma(evens(v0, brain), a0);
+            a1 = xe.fma(evens(v1, brain), a1);
+            a2 = xe.fma(evens(v2, brain), a2);
+            a3 = xe.fma(evens(v3, brain), a3);
+            a0 = xo.fma(odds(v0, brain), a0);
+            a1 = xo.fma(odds(v1, brain), a1);
+            a2 = xo.fma(odds(v2, brain), a2);
+            a3 = xo.fma(odds(v3, brain), a3);
         }
-        finishBuffer4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        if (i < bound) { // one natural-order chunk left
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a0 = xv.fma(half(w, w0 + i, brain), a0);
+            a1 = xv.fma(half(w, w1 + i, brain), a1);
+            a2 = xv.fma(half(w, w2 + i, brain), a2);
+            a3 = xv.fma(half(w, w3 + i, brain), a3);
+        }
+        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, brain, bound, n, out, o0);
     }
 
     /**
-     * Two input rows (at x0 and x0 + xs) by four weight rows read straight from a little-endian F32/BF16/F16 buffer
-     * (elements e0..e3), widened in registers: out[o0 + k·os + j]. Each weight vector is loaded once for both rows,
-     * so a two-row block reads the weights once; every pair sums exactly as {@link #tile1x4} would (16-bit: pair
-     * order), so a row computes the same bits alone or paired.
+     * Two input rows (at x0 and x0 + xs) by four staged 16-bit weight rows (at w0 + j·ws), widened in registers:
+     * out[o0 + k·os + j]. Each weight vector is loaded once for both rows, so a two-row block reads the weights once;
+     * every pair sums exactly as {@link #tile1x4Half} would, so a row computes the same bits alone or paired.
      */
-    static void tile2x4(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
-                        float[] out, int o0, int os) {
-        // one method per element width: with both loops in one, JDK 17's C2 boxed the vectors (300 MB a call)
-        if (dtype == DType.F32) {
-            tile2x4F32(x, x0, xs, w, e0, e1, e2, e3, n, out, o0, os);
-        } else {
-            tile2x4Half(x, x0, xs, w, dtype, e0, e1, e2, e3, n, out, o0, os);
-        }
-    }
-
-    private static void tile2x4F32(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
-                                   float[] out, int o0, int os) {
-        int l = S.length();
-        int step = step();
-        int bound = S.loopBound(n);
-        int x1 = x0 + xs;
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        int i = 0;
-        int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
-        for (; i < bound; i += step) {
-            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
-            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            int b = i * 4;
-            FloatVector wv = FloatVector.fromByteBuffer(S, w, b0 + b, LE);
-            a00 = x0v.fma(wv, a00);
-            a10 = x1v.fma(wv, a10);
-            wv = FloatVector.fromByteBuffer(S, w, b1 + b, LE);
-            a01 = x0v.fma(wv, a01);
-            a11 = x1v.fma(wv, a11);
-            wv = FloatVector.fromByteBuffer(S, w, b2 + b, LE);
-            a02 = x0v.fma(wv, a02);
-            a12 = x1v.fma(wv, a12);
-            wv = FloatVector.fromByteBuffer(S, w, b3 + b, LE);
-            a03 = x0v.fma(wv, a03);
-            a13 = x1v.fma(wv, a13);
-        }
-        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
-    }
-
-    private static void tile2x4Half(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2,
-                                    int e3, int n, float[] out, int o0, int os) {
+    static void tile2x4Half(float[] x, int x0, int xs, short[] w, int w0, int ws, boolean brain, int n, float[] out,
+                            int o0, int os) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws;
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         int i = 0;
-        boolean brain = dtype == DType.BF16;
-        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
         for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds; one weight vector live
             FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
             FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
             FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
-            int b = i * 2;
-            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            IntVector v = pairs(w, w0 + i);
             FloatVector wv = evens(v, brain);
             a00 = x0e.fma(wv, a00);
             a10 = x1e.fma(wv, a10);
             wv = odds(v, brain);
             a00 = x0o.fma(wv, a00);
             a10 = x1o.fma(wv, a10);
-            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            v = pairs(w, w1 + i);
             wv = evens(v, brain);
             a01 = x0e.fma(wv, a01);
             a11 = x1e.fma(wv, a11);
             wv = odds(v, brain);
             a01 = x0o.fma(wv, a01);
             a11 = x1o.fma(wv, a11);
-            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            v = pairs(w, w2 + i);
             wv = evens(v, brain);
             a02 = x0e.fma(wv, a02);
             a12 = x1e.fma(wv, a12);
             wv = odds(v, brain);
             a02 = x0o.fma(wv, a02);
             a12 = x1o.fma(wv, a12);
-            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            v = pairs(w, w3 + i);
             wv = evens(v, brain);
             a03 = x0e.fma(wv, a03);
             a13 = x1e.fma(wv, a13);
@@ -786,42 +736,43 @@ final class VectorKernels {
         if (i < bound) { // one natural-order chunk left
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            int b = i * 2;
-            FloatVector wv = half(w, b0 + b, brain);
+            FloatVector wv = half(w, w0 + i, brain);
             a00 = x0v.fma(wv, a00);
             a10 = x1v.fma(wv, a10);
-            wv = half(w, b1 + b, brain);
+            wv = half(w, w1 + i, brain);
             a01 = x0v.fma(wv, a01);
             a11 = x1v.fma(wv, a11);
-            wv = half(w, b2 + b, brain);
+            wv = half(w, w2 + i, brain);
             a02 = x0v.fma(wv, a02);
             a12 = x1v.fma(wv, a12);
-            wv = half(w, b3 + b, brain);
+            wv = half(w, w3 + i, brain);
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
+        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, brain, bound, n, out,
+                o0);
+        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, brain, bound, n, out,
+                o0 + os);
     }
 
     /**
-     * Three input rows (at x0, x0 + xs, x0 + 2·xs, in pair order) by four BF16 weight rows read straight from a
-     * buffer (elements e0..e3), as {@link #tile2x4}: for 32 vector registers (twelve accumulators, six input vectors),
-     * where a 9-row block then widens each weight vector three times rather than five. The widening is written out
-     * (a shift and a mask) rather than called: a first version calling {@code evens}/{@code odds} ran at half the
-     * speed of the two-row tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4}.
+     * Three input rows (at x0, x0 + xs, x0 + 2·xs, in pair order) by four staged BF16 weight rows (at w0 + j·ws), as
+     * {@link #tile2x4Half}: for 32 vector registers (twelve accumulators, six input vectors), where a 9-row block
+     * then widens each weight vector three times rather than five. The widening is written out (a shift and a mask)
+     * rather than called: a first version calling {@code evens}/{@code odds} ran at half the speed of the two-row
+     * tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4Half}.
      */
-    static void tile3x4Bf16(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
-                            float[] out, int o0, int os) {
+    static void tile3x4Bf16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
+                            int os) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
         int x2 = x1 + xs;
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws;
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         int i = 0;
-        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
         for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds
             FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
@@ -829,8 +780,7 @@ final class VectorKernels {
             FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
             FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
             FloatVector x2o = FloatVector.fromArray(S, x, x2 + i + l);
-            int b = i * 2;
-            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            IntVector v = pairs(w, w0 + i);
             FloatVector wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a00 = x0e.fma(wv, a00);
             a10 = x1e.fma(wv, a10);
@@ -839,7 +789,7 @@ final class VectorKernels {
             a00 = x0o.fma(wv, a00);
             a10 = x1o.fma(wv, a10);
             a20 = x2o.fma(wv, a20);
-            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            v = pairs(w, w1 + i);
             wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a01 = x0e.fma(wv, a01);
             a11 = x1e.fma(wv, a11);
@@ -848,7 +798,7 @@ final class VectorKernels {
             a01 = x0o.fma(wv, a01);
             a11 = x1o.fma(wv, a11);
             a21 = x2o.fma(wv, a21);
-            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            v = pairs(w, w2 + i);
             wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a02 = x0e.fma(wv, a02);
             a12 = x1e.fma(wv, a12);
@@ -857,7 +807,7 @@ final class VectorKernels {
             a02 = x0o.fma(wv, a02);
             a12 = x1o.fma(wv, a12);
             a22 = x2o.fma(wv, a22);
-            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            v = pairs(w, w3 + i);
             wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a03 = x0e.fma(wv, a03);
             a13 = x1e.fma(wv, a13);
@@ -871,53 +821,48 @@ final class VectorKernels {
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
             FloatVector x2v = FloatVector.fromArray(S, x, x2 + i);
-            int b = i * 2;
-            FloatVector wv = toInts(ShortVector.fromByteBuffer(H, w, b0 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+            FloatVector wv = toInts(ShortVector.fromArray(H, w, w0 + i)).lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats();
             a00 = x0v.fma(wv, a00);
             a10 = x1v.fma(wv, a10);
             a20 = x2v.fma(wv, a20);
-            wv = toInts(ShortVector.fromByteBuffer(H, w, b1 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+            wv = toInts(ShortVector.fromArray(H, w, w1 + i)).lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats();
             a01 = x0v.fma(wv, a01);
             a11 = x1v.fma(wv, a11);
             a21 = x2v.fma(wv, a21);
-            wv = toInts(ShortVector.fromByteBuffer(H, w, b2 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+            wv = toInts(ShortVector.fromArray(H, w, w2 + i)).lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats();
             a02 = x0v.fma(wv, a02);
             a12 = x1v.fma(wv, a12);
             a22 = x2v.fma(wv, a22);
-            wv = toInts(ShortVector.fromByteBuffer(H, w, b3 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+            wv = toInts(ShortVector.fromArray(H, w, w3 + i)).lanewise(VectorOperators.LSHL, 16)
                     .reinterpretAsFloats();
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
             a23 = x2v.fma(wv, a23);
         }
-        finishBuffer4(laneSum(a00), laneSum(a01),
-                laneSum(a02), laneSum(a03), x, x0, w, DType.BF16,
-                e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11),
-                laneSum(a12), laneSum(a13), x, x1, w, DType.BF16,
-                e0, e1, e2, e3, bound, n, out, o0 + os);
-        finishBuffer4(laneSum(a20), laneSum(a21),
-                laneSum(a22), laneSum(a23), x, x2, w, DType.BF16,
-                e0, e1, e2, e3, bound, n, out, o0 + 2 * os);
+        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, true, bound, n, out,
+                o0);
+        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, true, bound, n, out,
+                o0 + os);
+        finishHalf4(laneSum(a20), laneSum(a21), laneSum(a22), laneSum(a23), x, x2, w, w0, ws, true, bound, n, out,
+                o0 + 2 * os);
     }
 
     /**
-     * The scalar tail over buffer elements added to lane-reduced sums: {@link #finish4} for weights read from a
-     * buffer. It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed
-     * to a call that is not inlined are boxed on every step of the loop (300 MB a call).
+     * The scalar tail over staged 16-bit elements added to lane-reduced sums: {@link #finish4} for 16-bit weights.
+     * It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed to a
+     * call that is not inlined are boxed on every step of the loop (300 MB a call).
      */
-    private static void finishBuffer4(float s0, float s1, float s2, float s3, float[] x, int x0, ByteBuffer w,
-                                      DType dtype, int e0, int e1, int e2, int e3, int bound, int n, float[] out,
-                                      int o0) {
+    private static void finishHalf4(float s0, float s1, float s2, float s3, float[] x, int x0, short[] w, int w0,
+                                    int ws, boolean brain, int bound, int n, float[] out, int o0) {
         for (int i = bound; i < n; i++) {
             float xi = x[x0 + i];
-            s0 += xi * element(w, dtype, e0 + i);
-            s1 += xi * element(w, dtype, e1 + i);
-            s2 += xi * element(w, dtype, e2 + i);
-            s3 += xi * element(w, dtype, e3 + i);
+            s0 += xi * element(w[w0 + i], brain);
+            s1 += xi * element(w[w0 + ws + i], brain);
+            s2 += xi * element(w[w0 + 2 * ws + i], brain);
+            s3 += xi * element(w[w0 + 3 * ws + i], brain);
         }
         out[o0] = s0;
         out[o0 + 1] = s1;
@@ -925,33 +870,44 @@ final class VectorKernels {
         out[o0 + 3] = s3;
     }
 
+    /** A vector of 16-bit pairs from {@code w[i]}: element 2k in the low half of lane k (little-endian lanes). */
+    private static IntVector pairs(short[] w, int i) {
+        return ShortVector.fromArray(P, w, i).reinterpretAsInts();
+    }
+
     /** One L-chunk of 16-bit elements in natural order (the pair-order tail), widened. */
-    private static FloatVector half(ByteBuffer w, int byteOffset, boolean brain) {
-        IntVector bits = toInts(ShortVector.fromByteBuffer(H, w, byteOffset, LE));
+    private static FloatVector half(short[] w, int i, boolean brain) {
+        IntVector bits = toInts(ShortVector.fromArray(H, w, i));
         return brain ? bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : f16(bits.and(0xffff));
     }
 
-    private static float element(ByteBuffer w, DType dtype, int e) {
-        return switch (dtype) {
-            case F32 -> w.getFloat(e * 4);
-            case BF16 -> DType.bf16ToFloat(w.getShort(e * 2));
-            case F16 -> DType.f16ToFloat(w.getShort(e * 2));
-        };
+    private static float element(short bits, boolean brain) {
+        return brain ? DType.bf16ToFloat(bits) : DType.f16ToFloat(bits);
     }
 
-    /** Sums the floats of {@code b} in bytes [from, to) (a multiple of the vector size): a pure streaming read. */
-    static float sumFloats(ByteBuffer b, int from, int to) {
-        int step = S.vectorByteSize();
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        int i = from;
-        for (; i + 4 * step <= to; i += 4 * step) {
-            a0 = a0.add(FloatVector.fromByteBuffer(S, b, i, LE));
-            a1 = a1.add(FloatVector.fromByteBuffer(S, b, i + step, LE));
-            a2 = a2.add(FloatVector.fromByteBuffer(S, b, i + 2 * step, LE));
-            a3 = a3.add(FloatVector.fromByteBuffer(S, b, i + 3 * step, LE));
+    /**
+     * Sums {@code floats[from, to)} of a buffer's float view, staged through {@code chunk} (a few KB, stays in L1):
+     * a streaming read of memory the way the 16-bit and mapped matmuls read their weights (copied a group at a time
+     * into heap scratch, then read from cache). {@code to − from} is a multiple of the chunk's length.
+     */
+    static float sumFloats(FloatBuffer floats, int from, int to, float[] chunk) {
+        float sum = 0f;
+        for (int c = from; c < to; c += chunk.length) {
+            floats.get(c, chunk, 0, chunk.length);
+            sum += sum(chunk); // no vector lives across the copy: C2 would box it at the call
         }
-        for (; i + step <= to; i += step) {
-            a0 = a0.add(FloatVector.fromByteBuffer(S, b, i, LE));
+        return sum;
+    }
+
+    /** The sum of {@code a} (a multiple of four vectors long), four accumulators. */
+    private static float sum(float[] a) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i + 4 * l <= a.length; i += 4 * l) {
+            a0 = a0.add(FloatVector.fromArray(S, a, i));
+            a1 = a1.add(FloatVector.fromArray(S, a, i + l));
+            a2 = a2.add(FloatVector.fromArray(S, a, i + 2 * l));
+            a3 = a3.add(FloatVector.fromArray(S, a, i + 3 * l));
         }
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
@@ -1065,7 +1021,7 @@ final class VectorKernels {
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = inOrder(acc);
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);
             a[off + i] = e;

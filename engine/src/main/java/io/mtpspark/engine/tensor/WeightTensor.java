@@ -4,6 +4,8 @@ import io.mtpspark.engine.safetensors.DType;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * One weight matrix {@code [rows][cols]}, row-major, kept in the element type it was stored in (F32, BF16 or F16).
@@ -24,6 +26,8 @@ public final class WeightTensor {
     private final float[] heap;    // F32 on the heap, or null
     private final ByteBuffer data; // little-endian raw elements, or null when heap != null
     private final int[] rowMap;    // stored row of each logical row of data, or null for the identity
+    private final ShortBuffer shorts; // data as 16-bit elements (BF16/F16), or null
+    private final FloatBuffer floats; // data as F32 elements, or null
 
     private WeightTensor(DType dtype, int rows, int cols, float[] heap, ByteBuffer data, int[] rowMap) {
         this.dtype = dtype;
@@ -32,6 +36,8 @@ public final class WeightTensor {
         this.heap = heap;
         this.data = data;
         this.rowMap = rowMap;
+        this.shorts = data != null && dtype != DType.F32 ? data.asShortBuffer() : null;
+        this.floats = data != null && dtype == DType.F32 ? data.asFloatBuffer() : null;
     }
 
     /** F32 weights held in {@code values} (not copied; the caller gives up the array). */
@@ -104,12 +110,21 @@ public final class WeightTensor {
         return heap;
     }
 
-    /** The stored buffer itself (no view taken), for this package's kernels; null for a heap tensor. */
-    ByteBuffer buffer() {
-        return data;
+    /**
+     * Logical row {@code row}'s raw elements copied into {@code dst[off .. off + cols)}: a bulk copy (a memcpy on a
+     * little-endian machine), how the CPU kernels stage a buffer-backed weight's rows into heap scratch before they
+     * read them with the Vector API (whose buffer loads JDK 19+ replaced by memory segments). 16-bit tensors only.
+     */
+    void copyRawRow(int row, short[] dst, int off) {
+        shorts.get(rowStart(row), dst, off, cols);
     }
 
-    /** Where logical row {@code row} starts in {@link #buffer()}, in elements (the row map applied). */
+    /** {@link #copyRawRow} for an F32 buffer-backed tensor: the row's values as they are. */
+    void copyRawRow(int row, float[] dst, int off) {
+        floats.get(rowStart(row), dst, off, cols);
+    }
+
+    /** Where logical row {@code row} starts in the stored buffer, in elements (the row map applied). */
     int rowStart(int row) {
         return (rowMap == null ? row : rowMap[row]) * cols;
     }
