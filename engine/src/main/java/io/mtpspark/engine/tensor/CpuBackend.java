@@ -2,15 +2,17 @@ package io.mtpspark.engine.tensor;
 
 import io.mtpspark.engine.safetensors.DType;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.logging.Logger;
 
 /**
  * The fast CPU backend: SIMD inner loops through the JDK Vector API and large matmuls split over output rows across
  * a worker pool. Matmuls run in register tiles (up to four input rows by four weight rows, each weight vector loaded
  * once per tile, the tile's weight rows kept in cache while every input row passes), so a block of rows reads the
- * weights from memory once. Buffer-backed (mapped, BF16/F16) weights are copied four rows at a time into heap scratch
- * and read from there with the Vector API's array loads, the same on every JDK from 17 on; BF16/F16 weights are
- * widened in registers for few rows and into panels for many, and
+ * weights from memory once. Buffer-backed (mapped, BF16/F16) weights are read in place for few rows on JDK 17, and
+ * otherwise copied four rows at a time into heap scratch and read with the Vector API's array loads (JDK 19+ has no
+ * buffer loads); BF16/F16 weights are widened in registers for few rows and into panels for many, and
  * blocks of many rows over long weight rows run in blocks of the row length so that the weights stay in L1.
  * Small kernels stay on the calling thread, since a dispatch costs more than a 64-wide dot product. Without the
  * {@code jdk.incubator.vector} module it falls back to scalar loops and says so loudly at start-up.
@@ -20,9 +22,16 @@ public final class CpuBackend implements Backend {
     /** Below this many multiply-adds a kernel runs on the calling thread. */
     private static final long PARALLEL_THRESHOLD = 1L << 17;
     private static final boolean VECTOR = vectorApiAvailable();
+    /**
+     * Whether this JDK's Vector API reads vectors from a {@link ByteBuffer} (JDK 17 and 18; JDK 19 moved those loads
+     * to memory segments). With them, the register tiles of few-row matmuls read buffer-backed weights in place;
+     * without, from rows staged into heap scratch (the same sums, ~10% slower at one row on JDK 17).
+     */
+    private static final boolean BUFFER_VECTOR = VECTOR && bufferKernelsAvailable();
     private static volatile boolean warned;
 
     private final WorkerPool pool;
+    private final boolean bufferVector;
     private final float[][] matmulArgs = new float[3][];
     private int mmRows;
     private int mmIn;
@@ -61,11 +70,30 @@ public final class CpuBackend implements Backend {
     }
 
     public CpuBackend(int threads) {
-        this.pool = new WorkerPool(Math.max(1, threads));
+        this(threads, BUFFER_VECTOR);
         if (!VECTOR && !warned) {
             warned = true;
             LOG.warning("JDK Vector API unavailable: start the JVM with --add-modules jdk.incubator.vector; "
                     + "the CPU backend runs on scalar loops and is several times slower");
+        }
+    }
+
+    /** With the in-place buffer kernels on or off ({@code false}: what JDK 19+ runs; tests compare the two). */
+    CpuBackend(int threads, boolean bufferVector) {
+        this.pool = new WorkerPool(Math.max(1, threads));
+        this.bufferVector = bufferVector && BUFFER_VECTOR;
+    }
+
+    private static boolean bufferKernelsAvailable() {
+        try {
+            int l = VectorKernels.lanes();
+            ByteBuffer probe = ByteBuffer.allocate(16 * l).order(ByteOrder.LITTLE_ENDIAN);
+            float[] x = new float[2 * l];
+            VectorKernels.tile1x4(x, 0, probe, DType.BF16, 0, 2 * l, 4 * l, 6 * l, 2 * l, new float[4], 0);
+            VectorKernels.tile1x4(x, 0, probe, DType.F32, 0, l, 2 * l, 3 * l, l, new float[4], 0);
+            return true;
+        } catch (LinkageError e) {
+            return false;
         }
     }
 
@@ -263,16 +291,14 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. Each group of four weight rows is first
-     * copied raw into this thread's heap scratch (a bulk copy from the mapping; 16 KB for rows of 2048 BF16, so it
-     * stays in L1), then read from there by the Vector API's array loads, which every JDK has: JDK 19+ dropped the
-     * buffer loads the kernels once used, and on JDK 17 C2 compiled each buffer load to some fifteen scalar
-     * instructions of checks, where an array load is one. With fewer than {@link #DIRECT_ROWS} input rows (decode,
-     * small batches and blocks) the staged rows are widened in registers, two input rows per weight load (three
-     * for BF16 on AVX-512); a larger block widens the group into a float panel once and runs the blocked tiles over
-     * it. All of them sum every (row, output) pair the same way: F32 exactly as a heap F32 weight does (the same
-     * kernels, so bit-identical on the heap or mapped), 16-bit in pair order over inputs put in pair order by the
-     * caller.
+     * Output rows [from, to) of a buffer-backed (mapped, or BF16/F16) weight. With fewer than {@link #DIRECT_ROWS}
+     * input rows (decode, small batches and blocks) the register tiles widen the weights in registers, two input rows
+     * per weight load (three for BF16 on AVX-512): on JDK 17 reading the buffer in place, else from each group of
+     * four rows first copied raw into this thread's heap scratch (one bulk copy from the mapping, 16 KB for rows of
+     * 2048 BF16, so it stays in L1) and read with array loads, which every JDK has. A larger block widens each group
+     * into a float panel once (from the buffer on JDK 17, else from the staged rows) for the blocked tiles. All of them sum every (row, output) pair the
+     * same way: F32 exactly as a heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over
+     * inputs put in pair order by the caller.
      */
     private void tensorMatmulRange(WeightTensor w, float[] out, float[] x, int rows, int in, int outDim, int from,
                                    int to) {
@@ -283,27 +309,53 @@ public final class CpuBackend implements Backend {
         boolean direct = direct(rows);
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
-        if (VECTOR) {
+        if (VECTOR && direct && bufferVector) {
+            ByteBuffer buf = w.buffer();
             for (; o < groupsEnd; o += 4) {
-                for (int j = 0; j < 4; j++) {
-                    if (wide) {
-                        w.copyRawRow(o + j, s.floats, j * in);
-                    } else {
-                        w.copyRawRow(o + j, s.bits, j * in);
+                int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
+                int r = 0;
+                if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
+                    for (; r + 3 <= rows; r += 3) {
+                        VectorKernels.tile3x4Bf16(x, r * in, in, buf, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
                     }
                 }
-                if (wide && direct) {
-                    tiles(out, x, rows, s.floats, 0, in, outDim, o, s.acc);
-                } else if (wide) {
-                    for (int j = 0; j < 4; j++) {
-                        VectorKernels.toPanel(s.floats, j * in, s.panel, j, in);
-                    }
-                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
-                } else if (direct) {
-                    halfTiles(out, x, rows, s.bits, brain, in, outDim, o);
+                for (; r + 2 <= rows; r += 2) {
+                    VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
+                }
+                if (r < rows) {
+                    VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
+                }
+            }
+        } else if (VECTOR && !wide && bufferVector) { // JDK 17: panels widened straight from the buffer
+            ByteBuffer buf = w.buffer();
+            for (; o < groupsEnd; o += 4) {
+                VectorKernels.widenPanel(buf, dtype, w.rowStart(o), w.rowStart(o + 1), w.rowStart(o + 2),
+                        w.rowStart(o + 3), s.panel, in);
+                blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+            }
+        } else if (VECTOR) {
+            while (o < groupsEnd) {
+                int span = Math.min(STAGE_ROWS, groupsEnd - o); // a multiple of four
+                if (wide) {
+                    w.copyRawRows(o, span, s.floats, 0);
                 } else {
-                    VectorKernels.widenPanel(s.bits, brain, s.panel, in);
-                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                    w.copyRawRows(o, span, s.bits, 0);
+                }
+                for (int g = 0; g < span; g += 4, o += 4) {
+                    int b = g * in; // the group's first staged element
+                    if (wide && direct) {
+                        tiles(out, x, rows, s.floats, b, in, outDim, o, s.acc);
+                    } else if (wide) {
+                        for (int j = 0; j < 4; j++) {
+                            VectorKernels.toPanel(s.floats, b + j * in, s.panel, j, in);
+                        }
+                        blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                    } else if (direct) {
+                        halfTiles(out, x, rows, s.bits, b, brain, in, outDim, o);
+                    } else {
+                        VectorKernels.widenPanel(s.bits, b, brain, s.panel, in);
+                        blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                    }
                 }
             }
         }
@@ -320,19 +372,25 @@ public final class CpuBackend implements Backend {
      * Outputs o..o+3 for every input row from four staged 16-bit weight rows ({@code bits[j·in]}), in register tiles:
      * three rows per weight load for BF16 on AVX-512 from {@link #THREE_ROW_TILES} rows, then two, then one.
      */
-    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, boolean brain, int in, int outDim,
-                                  int o) {
+    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, int b, boolean brain, int in,
+                                  int outDim, int o) {
         int r = 0;
         if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
             for (; r + 3 <= rows; r += 3) {
-                VectorKernels.tile3x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile3x4Bf16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
             }
         }
         for (; r + 2 <= rows; r += 2) {
-            VectorKernels.tile2x4Half(x, r * in, in, bits, 0, in, brain, in, out, r * outDim + o, outDim);
+            if (brain) {
+                VectorKernels.tile2x4Bf16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
+            } else {
+                VectorKernels.tile2x4F16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
+            }
         }
-        if (r < rows) {
-            VectorKernels.tile1x4Half(x, r * in, bits, 0, in, brain, in, out, r * outDim + o);
+        if (r < rows && brain) {
+            VectorKernels.tile1x4Bf16(x, r * in, bits, b, in, in, out, r * outDim + o);
+        } else if (r < rows) {
+            VectorKernels.tile1x4F16(x, r * in, bits, b, in, in, out, r * outDim + o);
         }
     }
 
@@ -359,8 +417,8 @@ public final class CpuBackend implements Backend {
     private Scratch scratch(int in, int rows) {
         Scratch s = scratch.get();
         if (s.panel.length < 4 * in) {
-            s.bits = new short[4 * in];
-            s.floats = new float[4 * in];
+            s.bits = new short[STAGE_ROWS * in];
+            s.floats = new float[STAGE_ROWS * in];
             s.panel = new float[4 * in];
             s.row = new float[in];
         }
@@ -434,6 +492,11 @@ public final class CpuBackend implements Backend {
      * at 9 rows (155 against 196 ms); with the three-row BF16 tiles also 10% faster at 12 and 15 rows, even at 16, 17
      * and 20; so on AVX-512 blocks below 16 rows go in place.
      */
+    /**
+     * Weight rows staged per bulk copy: one group. Staging 16 or 64 rows per copy was no faster at one row on the
+     * dim-2048 BF16 model (83 and 85-92 against 82-83 ms; 2026-12-04, AMD EPYC), and a copy per row was ~10% slower.
+     */
+    private static final int STAGE_ROWS = 4;
     private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 16 : 8;
     /**
      * From this many input rows, in-place BF16 matmuls on AVX-512 take three rows per weight load

@@ -10,6 +10,8 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
@@ -26,6 +28,7 @@ final class VectorKernels {
             VectorShape.forBitSize(S.vectorBitSize() / 2));
     /** Shorts of the float shape: twice its lanes, a vector of 16-bit pairs read from a heap array. */
     private static final VectorSpecies<Short> P = VectorSpecies.of(short.class, S.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
      * The chunk step of the matmul tiles' loops on 16-register machines (AVX2), read from a field that is not final,
      * so C2 cannot fold it: a loop whose stride is not a constant is not a counted loop, and C2 neither unrolls it
@@ -329,18 +332,18 @@ final class VectorKernels {
     }
 
     /**
-     * A weight panel (see above) from four staged 16-bit rows of {@code n} elements at {@code src[j·n]} (pair
+     * A weight panel (see above) from four staged 16-bit rows of {@code n} elements at {@code src[e0 + j·n]} (pair
      * order). The rows are read in step, one vector of each per step.
      */
-    static void widenPanel(short[] src, boolean brain, float[] panel, int n) {
+    static void widenPanel(short[] src, int e0, boolean brain, float[] panel, int n) {
         int l = S.length();
         int bound = S.loopBound(n);
         int bound2 = n - n % (2 * l);
-        int e1 = n, e2 = 2 * n, e3 = 3 * n;
+        int e1 = e0 + n, e2 = e1 + n, e3 = e2 + n;
         int i = 0;
         for (; i < bound2; i += 2 * l) {
             int q = 4 * i;
-            IntVector v0 = pairs(src, i);
+            IntVector v0 = pairs(src, e0 + i);
             IntVector v1 = pairs(src, e1 + i);
             IntVector v2 = pairs(src, e2 + i);
             IntVector v3 = pairs(src, e3 + i);
@@ -355,7 +358,7 @@ final class VectorKernels {
         }
         if (i < bound) { // one natural-order chunk left
             int q = 4 * i;
-            half(src, i, brain).intoArray(panel, q);
+            half(src, e0 + i, brain).intoArray(panel, q);
             half(src, e1 + i, brain).intoArray(panel, q + l);
             half(src, e2 + i, brain).intoArray(panel, q + 2 * l);
             half(src, e3 + i, brain).intoArray(panel, q + 3 * l);
@@ -363,7 +366,7 @@ final class VectorKernels {
         int t = n - bound;
         int tail = 4 * bound - bound;
         for (i = bound; i < n; i++) {
-            panel[tail + i] = element(src[i], brain);
+            panel[tail + i] = element(src[e0 + i], brain);
             panel[tail + t + i] = element(src[e1 + i], brain);
             panel[tail + 2 * t + i] = element(src[e2 + i], brain);
             panel[tail + 3 * t + i] = element(src[e3 + i], brain);
@@ -648,12 +651,13 @@ final class VectorKernels {
     }
 
     /**
-     * One input row by four 16-bit weight rows staged in a heap array (rows at w0 + j·ws, raw bits), widened in
+     * One input row by four BF16 weight rows staged in a heap array (rows at w0 + j·ws, raw bits), widened in
      * registers: the decode path. Sums exactly as {@link #tile1x4} would over the widened rows ({@code x} and the
-     * rows in pair order).
+     * rows in pair order). One method per 16-bit format, the widening written out: with the format a parameter, C2
+     * compiled both widenings into the loop, hit its node-count cutoff and left the lane reinterpretation as a call
+     * (boxed vectors each step: the two-row tile ran 6x slower than with buffer loads).
      */
-    static void tile1x4Half(float[] x, int x0, short[] w, int w0, int ws, boolean brain, int n, float[] out,
-                            int o0) {
+    static void tile1x4Bf16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -666,32 +670,65 @@ final class VectorKernels {
             IntVector v1 = pairs(w, w1 + i);
             IntVector v2 = pairs(w, w2 + i);
             IntVector v3 = pairs(w, w3 + i);
-            a0 = xe.fma(evens(v0, brain), a0);
-            a1 = xe.fma(evens(v1, brain), a1);
-            a2 = xe.fma(evens(v2, brain), a2);
-            a3 = xe.fma(evens(v3, brain), a3);
-            a0 = xo.fma(odds(v0, brain), a0);
-            a1 = xo.fma(odds(v1, brain), a1);
-            a2 = xo.fma(odds(v2, brain), a2);
-            a3 = xo.fma(odds(v3, brain), a3);
+            a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a0);
+            a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a1);
+            a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a2);
+            a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a3);
+            a0 = xo.fma(v0.and(0xffff0000).reinterpretAsFloats(), a0);
+            a1 = xo.fma(v1.and(0xffff0000).reinterpretAsFloats(), a1);
+            a2 = xo.fma(v2.and(0xffff0000).reinterpretAsFloats(), a2);
+            a3 = xo.fma(v3.and(0xffff0000).reinterpretAsFloats(), a3);
         }
         if (i < bound) { // one natural-order chunk left
             FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
-            a0 = xv.fma(half(w, w0 + i, brain), a0);
-            a1 = xv.fma(half(w, w1 + i, brain), a1);
-            a2 = xv.fma(half(w, w2 + i, brain), a2);
-            a3 = xv.fma(half(w, w3 + i, brain), a3);
+            a0 = xv.fma(half(w, w0 + i, true), a0);
+            a1 = xv.fma(half(w, w1 + i, true), a1);
+            a2 = xv.fma(half(w, w2 + i, true), a2);
+            a3 = xv.fma(half(w, w3 + i, true), a3);
         }
-        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, brain, bound, n, out, o0);
+        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, true, bound, n, out, o0);
+    }
+
+    /** {@link #tile1x4Bf16} for F16 weights. */
+    static void tile1x4F16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
+            FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
+            IntVector v0 = pairs(w, w0 + i);
+            IntVector v1 = pairs(w, w1 + i);
+            IntVector v2 = pairs(w, w2 + i);
+            IntVector v3 = pairs(w, w3 + i);
+            a0 = xe.fma(evens(v0, false), a0);
+            a1 = xe.fma(evens(v1, false), a1);
+            a2 = xe.fma(evens(v2, false), a2);
+            a3 = xe.fma(evens(v3, false), a3);
+            a0 = xo.fma(odds(v0, false), a0);
+            a1 = xo.fma(odds(v1, false), a1);
+            a2 = xo.fma(odds(v2, false), a2);
+            a3 = xo.fma(odds(v3, false), a3);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            a0 = xv.fma(half(w, w0 + i, false), a0);
+            a1 = xv.fma(half(w, w1 + i, false), a1);
+            a2 = xv.fma(half(w, w2 + i, false), a2);
+            a3 = xv.fma(half(w, w3 + i, false), a3);
+        }
+        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, false, bound, n, out, o0);
     }
 
     /**
-     * Two input rows (at x0 and x0 + xs) by four staged 16-bit weight rows (at w0 + j·ws), widened in registers:
+     * Two input rows (at x0 and x0 + xs) by four staged BF16 weight rows (at w0 + j·ws), widened in registers:
      * out[o0 + k·os + j]. Each weight vector is loaded once for both rows, so a two-row block reads the weights once;
-     * every pair sums exactly as {@link #tile1x4Half} would, so a row computes the same bits alone or paired.
+     * every pair sums exactly as {@link #tile1x4Bf16} would, so a row computes the same bits alone or paired.
      */
-    static void tile2x4Half(float[] x, int x0, int xs, short[] w, int w0, int ws, boolean brain, int n, float[] out,
-                            int o0, int os) {
+    static void tile2x4Bf16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
+                            int os) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -705,62 +742,128 @@ final class VectorKernels {
             FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
             FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
             IntVector v = pairs(w, w0 + i);
-            FloatVector wv = evens(v, brain);
+            FloatVector wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a00 = x0e.fma(wv, a00);
             a10 = x1e.fma(wv, a10);
-            wv = odds(v, brain);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
             a00 = x0o.fma(wv, a00);
             a10 = x1o.fma(wv, a10);
             v = pairs(w, w1 + i);
-            wv = evens(v, brain);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a01 = x0e.fma(wv, a01);
             a11 = x1e.fma(wv, a11);
-            wv = odds(v, brain);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
             a01 = x0o.fma(wv, a01);
             a11 = x1o.fma(wv, a11);
             v = pairs(w, w2 + i);
-            wv = evens(v, brain);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a02 = x0e.fma(wv, a02);
             a12 = x1e.fma(wv, a12);
-            wv = odds(v, brain);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
             a02 = x0o.fma(wv, a02);
             a12 = x1o.fma(wv, a12);
             v = pairs(w, w3 + i);
-            wv = evens(v, brain);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a03 = x0e.fma(wv, a03);
             a13 = x1e.fma(wv, a13);
-            wv = odds(v, brain);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
             a03 = x0o.fma(wv, a03);
             a13 = x1o.fma(wv, a13);
         }
         if (i < bound) { // one natural-order chunk left
             FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
             FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
-            FloatVector wv = half(w, w0 + i, brain);
+            FloatVector wv = half(w, w0 + i, true);
             a00 = x0v.fma(wv, a00);
             a10 = x1v.fma(wv, a10);
-            wv = half(w, w1 + i, brain);
+            wv = half(w, w1 + i, true);
             a01 = x0v.fma(wv, a01);
             a11 = x1v.fma(wv, a11);
-            wv = half(w, w2 + i, brain);
+            wv = half(w, w2 + i, true);
             a02 = x0v.fma(wv, a02);
             a12 = x1v.fma(wv, a12);
-            wv = half(w, w3 + i, brain);
+            wv = half(w, w3 + i, true);
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, brain, bound, n, out,
+        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, true, bound, n, out,
                 o0);
-        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, brain, bound, n, out,
+        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, true, bound, n, out,
+                o0 + os);
+    }
+
+    /** {@link #tile2x4Bf16} for F16 weights (every pair sums as {@link #tile1x4F16}). */
+    static void tile2x4F16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
+                           int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        int w1 = w0 + ws, w2 = w1 + ws, w3 = w2 + ws;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds; one weight vector live
+            FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
+            FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
+            IntVector v = pairs(w, w0 + i);
+            FloatVector wv = evens(v, false);
+            a00 = x0e.fma(wv, a00);
+            a10 = x1e.fma(wv, a10);
+            wv = odds(v, false);
+            a00 = x0o.fma(wv, a00);
+            a10 = x1o.fma(wv, a10);
+            v = pairs(w, w1 + i);
+            wv = evens(v, false);
+            a01 = x0e.fma(wv, a01);
+            a11 = x1e.fma(wv, a11);
+            wv = odds(v, false);
+            a01 = x0o.fma(wv, a01);
+            a11 = x1o.fma(wv, a11);
+            v = pairs(w, w2 + i);
+            wv = evens(v, false);
+            a02 = x0e.fma(wv, a02);
+            a12 = x1e.fma(wv, a12);
+            wv = odds(v, false);
+            a02 = x0o.fma(wv, a02);
+            a12 = x1o.fma(wv, a12);
+            v = pairs(w, w3 + i);
+            wv = evens(v, false);
+            a03 = x0e.fma(wv, a03);
+            a13 = x1e.fma(wv, a13);
+            wv = odds(v, false);
+            a03 = x0o.fma(wv, a03);
+            a13 = x1o.fma(wv, a13);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector wv = half(w, w0 + i, false);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = half(w, w1 + i, false);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = half(w, w2 + i, false);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = half(w, w3 + i, false);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, false, bound, n, out,
+                o0);
+        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, false, bound, n, out,
                 o0 + os);
     }
 
     /**
      * Three input rows (at x0, x0 + xs, x0 + 2·xs, in pair order) by four staged BF16 weight rows (at w0 + j·ws), as
-     * {@link #tile2x4Half}: for 32 vector registers (twelve accumulators, six input vectors), where a 9-row block
+     * {@link #tile2x4Bf16}: for 32 vector registers (twelve accumulators, six input vectors), where a 9-row block
      * then widens each weight vector three times rather than five. The widening is written out (a shift and a mask)
      * rather than called: a first version calling {@code evens}/{@code odds} ran at half the speed of the two-row
-     * tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4Half}.
+     * tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4Bf16}.
      */
     static void tile3x4Bf16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
                             int os) {
@@ -883,6 +986,364 @@ final class VectorKernels {
 
     private static float element(short bits, boolean brain) {
         return brain ? DType.bf16ToFloat(bits) : DType.f16ToFloat(bits);
+    }
+
+    // Weights read in place from a little-endian buffer with the Vector API's buffer loads (JDK 17 and 18 only: JDK 19
+    // replaced them by memory segments). The decode path on JDK 17, where they beat the staged kernels above by ~10%
+    // at one row (docs/BENCHMARKS.md, issue 15); CpuBackend uses them only where bufferKernelsAvailable().
+
+    /**
+     * One input row by four weight rows read straight from a little-endian F32/BF16/F16 buffer (starting at element
+     * indices e0..e3), widened in registers: the decode path, with no copy of the weights. Sums exactly as
+     * {@link #tile1x4} would over the widened rows (16-bit: {@code x} and the rows in pair order).
+     */
+    static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
+                        float[] out, int o0) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        if (dtype == DType.F32) {
+            int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
+            for (int i = 0; i < bound; i += l) {
+                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+                int b = i * 4;
+                a0 = xv.fma(FloatVector.fromByteBuffer(S, w, b0 + b, LE), a0);
+                a1 = xv.fma(FloatVector.fromByteBuffer(S, w, b1 + b, LE), a1);
+                a2 = xv.fma(FloatVector.fromByteBuffer(S, w, b2 + b, LE), a2);
+                a3 = xv.fma(FloatVector.fromByteBuffer(S, w, b3 + b, LE), a3);
+            }
+        } else {
+            boolean brain = dtype == DType.BF16;
+            int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
+            int i = 0;
+            for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
+                FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
+                FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
+                int b = i * 2;
+                IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+                IntVector v1 = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+                IntVector v2 = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+                IntVector v3 = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+                a0 = xe.fma(evens(v0, brain), a0);
+                a1 = xe.fma(evens(v1, brain), a1);
+                a2 = xe.fma(evens(v2, brain), a2);
+                a3 = xe.fma(evens(v3, brain), a3);
+                a0 = xo.fma(odds(v0, brain), a0);
+                a1 = xo.fma(odds(v1, brain), a1);
+                a2 = xo.fma(odds(v2, brain), a2);
+                a3 = xo.fma(odds(v3, brain), a3);
+            }
+            if (i < bound) { // one natural-order chunk left
+                FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+                int b = i * 2;
+                a0 = xv.fma(half(w, b0 + b, brain), a0);
+                a1 = xv.fma(half(w, b1 + b, brain), a1);
+                a2 = xv.fma(half(w, b2 + b, brain), a2);
+                a3 = xv.fma(half(w, b3 + b, brain), a3);
+            }
+        }
+        finishBuffer4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+    }
+
+    /**
+     * Two input rows (at x0 and x0 + xs) by four weight rows read straight from a little-endian F32/BF16/F16 buffer
+     * (elements e0..e3), widened in registers: out[o0 + k·os + j]. Each weight vector is loaded once for both rows,
+     * so a two-row block reads the weights once; every pair sums exactly as {@link #tile1x4} would (16-bit: pair
+     * order), so a row computes the same bits alone or paired.
+     */
+    static void tile2x4(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
+                        float[] out, int o0, int os) {
+        // one method per element width: with both loops in one, JDK 17's C2 boxed the vectors (300 MB a call)
+        if (dtype == DType.F32) {
+            tile2x4F32(x, x0, xs, w, e0, e1, e2, e3, n, out, o0, os);
+        } else {
+            tile2x4Half(x, x0, xs, w, dtype, e0, e1, e2, e3, n, out, o0, os);
+        }
+    }
+
+    private static void tile2x4F32(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
+                                   float[] out, int o0, int os) {
+        int l = S.length();
+        int step = step();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int i = 0;
+        int b0 = e0 * 4, b1 = e1 * 4, b2 = e2 * 4, b3 = e3 * 4;
+        for (; i < bound; i += step) {
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            int b = i * 4;
+            FloatVector wv = FloatVector.fromByteBuffer(S, w, b0 + b, LE);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = FloatVector.fromByteBuffer(S, w, b1 + b, LE);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = FloatVector.fromByteBuffer(S, w, b2 + b, LE);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = FloatVector.fromByteBuffer(S, w, b3 + b, LE);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
+    }
+
+    private static void tile2x4Half(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2,
+                                    int e3, int n, float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        int i = 0;
+        boolean brain = dtype == DType.BF16;
+        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds; one weight vector live
+            FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
+            FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
+            int b = i * 2;
+            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            FloatVector wv = evens(v, brain);
+            a00 = x0e.fma(wv, a00);
+            a10 = x1e.fma(wv, a10);
+            wv = odds(v, brain);
+            a00 = x0o.fma(wv, a00);
+            a10 = x1o.fma(wv, a10);
+            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            wv = evens(v, brain);
+            a01 = x0e.fma(wv, a01);
+            a11 = x1e.fma(wv, a11);
+            wv = odds(v, brain);
+            a01 = x0o.fma(wv, a01);
+            a11 = x1o.fma(wv, a11);
+            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            wv = evens(v, brain);
+            a02 = x0e.fma(wv, a02);
+            a12 = x1e.fma(wv, a12);
+            wv = odds(v, brain);
+            a02 = x0o.fma(wv, a02);
+            a12 = x1o.fma(wv, a12);
+            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            wv = evens(v, brain);
+            a03 = x0e.fma(wv, a03);
+            a13 = x1e.fma(wv, a13);
+            wv = odds(v, brain);
+            a03 = x0o.fma(wv, a03);
+            a13 = x1o.fma(wv, a13);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            int b = i * 2;
+            FloatVector wv = half(w, b0 + b, brain);
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            wv = half(w, b1 + b, brain);
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            wv = half(w, b2 + b, brain);
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            wv = half(w, b3 + b, brain);
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+        }
+        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
+    }
+
+    /**
+     * Three input rows (at x0, x0 + xs, x0 + 2·xs, in pair order) by four BF16 weight rows read straight from a
+     * buffer (elements e0..e3), as {@link #tile2x4}: for 32 vector registers (twelve accumulators, six input vectors),
+     * where a 9-row block then widens each weight vector three times rather than five. The widening is written out
+     * (a shift and a mask) rather than called: a first version calling {@code evens}/{@code odds} ran at half the
+     * speed of the two-row tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4}.
+     */
+    static void tile3x4Bf16(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
+                            float[] out, int o0, int os) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        int i = 0;
+        int b0 = e0 * 2, b1 = e1 * 2, b2 = e2 * 2, b3 = e3 * 2;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: evens, then odds
+            FloatVector x0e = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1e = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x2e = FloatVector.fromArray(S, x, x2 + i);
+            FloatVector x0o = FloatVector.fromArray(S, x, x0 + i + l);
+            FloatVector x1o = FloatVector.fromArray(S, x, x1 + i + l);
+            FloatVector x2o = FloatVector.fromArray(S, x, x2 + i + l);
+            int b = i * 2;
+            IntVector v = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            FloatVector wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a00 = x0e.fma(wv, a00);
+            a10 = x1e.fma(wv, a10);
+            a20 = x2e.fma(wv, a20);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a00 = x0o.fma(wv, a00);
+            a10 = x1o.fma(wv, a10);
+            a20 = x2o.fma(wv, a20);
+            v = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a01 = x0e.fma(wv, a01);
+            a11 = x1e.fma(wv, a11);
+            a21 = x2e.fma(wv, a21);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a01 = x0o.fma(wv, a01);
+            a11 = x1o.fma(wv, a11);
+            a21 = x2o.fma(wv, a21);
+            v = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a02 = x0e.fma(wv, a02);
+            a12 = x1e.fma(wv, a12);
+            a22 = x2e.fma(wv, a22);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a02 = x0o.fma(wv, a02);
+            a12 = x1o.fma(wv, a12);
+            a22 = x2o.fma(wv, a22);
+            v = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            wv = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a03 = x0e.fma(wv, a03);
+            a13 = x1e.fma(wv, a13);
+            a23 = x2e.fma(wv, a23);
+            wv = v.and(0xffff0000).reinterpretAsFloats();
+            a03 = x0o.fma(wv, a03);
+            a13 = x1o.fma(wv, a13);
+            a23 = x2o.fma(wv, a23);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector x0v = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector x1v = FloatVector.fromArray(S, x, x1 + i);
+            FloatVector x2v = FloatVector.fromArray(S, x, x2 + i);
+            int b = i * 2;
+            FloatVector wv = toInts(ShortVector.fromByteBuffer(H, w, b0 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a00 = x0v.fma(wv, a00);
+            a10 = x1v.fma(wv, a10);
+            a20 = x2v.fma(wv, a20);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b1 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a01 = x0v.fma(wv, a01);
+            a11 = x1v.fma(wv, a11);
+            a21 = x2v.fma(wv, a21);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b2 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a02 = x0v.fma(wv, a02);
+            a12 = x1v.fma(wv, a12);
+            a22 = x2v.fma(wv, a22);
+            wv = toInts(ShortVector.fromByteBuffer(H, w, b3 + b, LE)).lanewise(VectorOperators.LSHL, 16)
+                    .reinterpretAsFloats();
+            a03 = x0v.fma(wv, a03);
+            a13 = x1v.fma(wv, a13);
+            a23 = x2v.fma(wv, a23);
+        }
+        finishBuffer4(laneSum(a00), laneSum(a01),
+                laneSum(a02), laneSum(a03), x, x0, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSum(a10), laneSum(a11),
+                laneSum(a12), laneSum(a13), x, x1, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0 + os);
+        finishBuffer4(laneSum(a20), laneSum(a21),
+                laneSum(a22), laneSum(a23), x, x2, w, DType.BF16,
+                e0, e1, e2, e3, bound, n, out, o0 + 2 * os);
+    }
+
+    /**
+     * The scalar tail over buffer elements added to lane-reduced sums: {@link #finish4} for weights read from a
+     * buffer. It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed
+     * to a call that is not inlined are boxed on every step of the loop (300 MB a call).
+     */
+    private static void finishBuffer4(float s0, float s1, float s2, float s3, float[] x, int x0, ByteBuffer w,
+                                      DType dtype, int e0, int e1, int e2, int e3, int bound, int n, float[] out,
+                                      int o0) {
+        for (int i = bound; i < n; i++) {
+            float xi = x[x0 + i];
+            s0 += xi * element(w, dtype, e0 + i);
+            s1 += xi * element(w, dtype, e1 + i);
+            s2 += xi * element(w, dtype, e2 + i);
+            s3 += xi * element(w, dtype, e3 + i);
+        }
+        out[o0] = s0;
+        out[o0 + 1] = s1;
+        out[o0 + 2] = s2;
+        out[o0 + 3] = s3;
+    }
+
+    /**
+     * A weight panel (see above) from four rows of {@code n} elements of a little-endian F32/BF16/F16 buffer, starting
+     * at elements e0..e3 (16-bit rows in pair order). The four rows are read in step, as four streams: one row after
+     * another read at half the bandwidth of the decode kernels, which read four rows at once.
+     */
+    static void widenPanel(ByteBuffer src, DType dtype, int e0, int e1, int e2, int e3, float[] panel, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int i = 0;
+        if (dtype == DType.F32) {
+            for (; i < bound; i += l) {
+                int q = 4 * i;
+                FloatVector.fromByteBuffer(S, src, (e0 + i) * 4, LE).intoArray(panel, q);
+                FloatVector.fromByteBuffer(S, src, (e1 + i) * 4, LE).intoArray(panel, q + l);
+                FloatVector.fromByteBuffer(S, src, (e2 + i) * 4, LE).intoArray(panel, q + 2 * l);
+                FloatVector.fromByteBuffer(S, src, (e3 + i) * 4, LE).intoArray(panel, q + 3 * l);
+            }
+        } else {
+            boolean brain = dtype == DType.BF16;
+            int bound2 = n - n % (2 * l);
+            for (; i < bound2; i += 2 * l) {
+                int q = 4 * i;
+                IntVector v0 = IntVector.fromByteBuffer(I, src, (e0 + i) * 2, LE);
+                IntVector v1 = IntVector.fromByteBuffer(I, src, (e1 + i) * 2, LE);
+                IntVector v2 = IntVector.fromByteBuffer(I, src, (e2 + i) * 2, LE);
+                IntVector v3 = IntVector.fromByteBuffer(I, src, (e3 + i) * 2, LE);
+                evens(v0, brain).intoArray(panel, q);
+                evens(v1, brain).intoArray(panel, q + l);
+                evens(v2, brain).intoArray(panel, q + 2 * l);
+                evens(v3, brain).intoArray(panel, q + 3 * l);
+                odds(v0, brain).intoArray(panel, q + 4 * l);
+                odds(v1, brain).intoArray(panel, q + 5 * l);
+                odds(v2, brain).intoArray(panel, q + 6 * l);
+                odds(v3, brain).intoArray(panel, q + 7 * l);
+            }
+            if (i < bound) { // one natural-order chunk left
+                int q = 4 * i;
+                half(src, (e0 + i) * 2, brain).intoArray(panel, q);
+                half(src, (e1 + i) * 2, brain).intoArray(panel, q + l);
+                half(src, (e2 + i) * 2, brain).intoArray(panel, q + 2 * l);
+                half(src, (e3 + i) * 2, brain).intoArray(panel, q + 3 * l);
+            }
+        }
+        int t = n - bound;
+        int tail = 4 * bound - bound;
+        for (i = bound; i < n; i++) {
+            panel[tail + i] = element(src, dtype, e0 + i);
+            panel[tail + t + i] = element(src, dtype, e1 + i);
+            panel[tail + 2 * t + i] = element(src, dtype, e2 + i);
+            panel[tail + 3 * t + i] = element(src, dtype, e3 + i);
+        }
+    }
+
+    /** One L-chunk of 16-bit elements in natural order (the pair-order tail), widened. */
+    private static FloatVector half(ByteBuffer w, int byteOffset, boolean brain) {
+        IntVector bits = toInts(ShortVector.fromByteBuffer(H, w, byteOffset, LE));
+        return brain ? bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : f16(bits.and(0xffff));
+    }
+
+    private static float element(ByteBuffer w, DType dtype, int e) {
+        return switch (dtype) {
+            case F32 -> w.getFloat(e * 4);
+            case BF16 -> DType.bf16ToFloat(w.getShort(e * 2));
+            case F16 -> DType.f16ToFloat(w.getShort(e * 2));
+        };
     }
 
     /**

@@ -119,12 +119,43 @@ public final class WeightTensor {
         shorts.get(rowStart(row), dst, off, cols);
     }
 
+    /**
+     * Logical rows {@code [row, row + count)} copied raw into {@code dst[off ..]}, one after another: one bulk copy
+     * when they are stored in order (no row map), which is most weights. A copy per row of a 2048-wide weight cost
+     * ~20% of a one-row decode step on the dim-2048 BF16 model (docs/BENCHMARKS.md, issue 15).
+     */
+    void copyRawRows(int row, int count, short[] dst, int off) {
+        if (rowMap == null) {
+            shorts.get(row * cols, dst, off, count * cols);
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            copyRawRow(row + r, dst, off + r * cols);
+        }
+    }
+
     /** {@link #copyRawRow} for an F32 buffer-backed tensor: the row's values as they are. */
     void copyRawRow(int row, float[] dst, int off) {
         floats.get(rowStart(row), dst, off, cols);
     }
 
-    /** Where logical row {@code row} starts in the stored buffer, in elements (the row map applied). */
+    /** {@link #copyRawRows} for an F32 buffer-backed tensor. */
+    void copyRawRows(int row, int count, float[] dst, int off) {
+        if (rowMap == null) {
+            floats.get(row * cols, dst, off, count * cols);
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            copyRawRow(row + r, dst, off + r * cols);
+        }
+    }
+
+    /** The stored buffer itself (no view taken), for this package's kernels; null for a heap tensor. */
+    ByteBuffer buffer() {
+        return data;
+    }
+
+    /** Where logical row {@code row} starts in {@link #buffer()}, in elements (the row map applied). */
     int rowStart(int row) {
         return (rowMap == null ? row : rowMap[row]) * cols;
     }

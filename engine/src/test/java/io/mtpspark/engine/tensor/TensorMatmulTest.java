@@ -85,6 +85,26 @@ class TensorMatmulTest {
     }
 
     /**
+     * The decode tiles read buffer-backed weights in place on JDK 17 and from rows staged into heap scratch on JDK
+     * 19+ (no buffer loads there); both give the same bits, for every dtype and row count, so output does not depend
+     * on the JDK.
+     */
+    @Test
+    void stagedWeightsGiveTheBitsOfInPlaceReads() {
+        try (CpuBackend inPlace = new CpuBackend(2, true); CpuBackend staged = new CpuBackend(2, false)) {
+            forEachShape(9, (rows, x, heap) -> {
+                for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                    float[] a = new float[rows * heap.rows()];
+                    float[] b = new float[rows * heap.rows()];
+                    inPlace.matmul(a, x, rows, w);
+                    staged.matmul(b, x, rows, w);
+                    assertArrayEquals(a, b, w + " rows " + rows);
+                }
+            });
+        }
+    }
+
+    /**
      * Several weights over one input in one call ({@link CpuBackend#matmuls}: the input prepared once, the outputs
      * of all weights split over the threads together) give each output the bits its own matmul gives, for every kind
      * of weight, with output counts that are not multiples of four (the threads' ranges cross from one weight into
