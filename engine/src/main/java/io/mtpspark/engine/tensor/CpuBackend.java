@@ -295,10 +295,11 @@ public final class CpuBackend implements Backend {
      * input rows (decode, small batches and blocks) the register tiles widen the weights in registers, two input rows
      * per weight load (three for BF16 on AVX-512): on JDK 17 reading the buffer in place, else from each group of
      * four rows first copied raw into this thread's heap scratch (one bulk copy from the mapping, 16 KB for rows of
-     * 2048 BF16, so it stays in L1) and read with array loads, which every JDK has. A larger block widens each group
-     * into a float panel once (from the buffer on JDK 17, else from the staged rows) for the blocked tiles. All of them sum every (row, output) pair the
-     * same way: F32 exactly as a heap F32 weight does (bit-identical on the heap or mapped), 16-bit in pair order over
-     * inputs put in pair order by the caller.
+     * 2048 BF16, so it stays in L1) and read with array loads, which every JDK has; staging 16 or 64 rows per copy
+     * was no faster, a copy per row slower (docs/BENCHMARKS.md, issue 15). A larger block widens each group into a
+     * float panel once (from the buffer on JDK 17, else from the staged rows) for the blocked tiles. All of them sum
+     * every (row, output) pair the same way: F32 exactly as a heap F32 weight does (bit-identical on the heap or
+     * mapped), 16-bit in pair order over inputs put in pair order by the caller.
      */
     private void tensorMatmulRange(WeightTensor w, float[] out, float[] x, int rows, int in, int outDim, int from,
                                    int to) {
@@ -334,28 +335,24 @@ public final class CpuBackend implements Backend {
                 blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
             }
         } else if (VECTOR) {
-            while (o < groupsEnd) {
-                int span = Math.min(STAGE_ROWS, groupsEnd - o); // a multiple of four
+            for (; o < groupsEnd; o += 4) {
                 if (wide) {
-                    w.copyRawRows(o, span, s.floats, 0);
+                    w.copyRawRows(o, 4, s.floats, 0);
                 } else {
-                    w.copyRawRows(o, span, s.bits, 0);
+                    w.copyRawRows(o, 4, s.bits, 0);
                 }
-                for (int g = 0; g < span; g += 4, o += 4) {
-                    int b = g * in; // the group's first staged element
-                    if (wide && direct) {
-                        tiles(out, x, rows, s.floats, b, in, outDim, o, s.acc);
-                    } else if (wide) {
-                        for (int j = 0; j < 4; j++) {
-                            VectorKernels.toPanel(s.floats, b + j * in, s.panel, j, in);
-                        }
-                        blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
-                    } else if (direct) {
-                        halfTiles(out, x, rows, s.bits, b, brain, in, outDim, o);
-                    } else {
-                        VectorKernels.widenPanel(s.bits, b, brain, s.panel, in);
-                        blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                if (wide && direct) {
+                    tiles(out, x, rows, s.floats, 0, in, outDim, o, s.acc);
+                } else if (wide) {
+                    for (int j = 0; j < 4; j++) {
+                        VectorKernels.toPanel(s.floats, j * in, s.panel, j, in);
                     }
+                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
+                } else if (direct) {
+                    halfTiles(out, x, rows, s.bits, brain, in, outDim, o);
+                } else {
+                    VectorKernels.widenPanel(s.bits, 0, brain, s.panel, in);
+                    blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
                 }
             }
         }
@@ -372,25 +369,25 @@ public final class CpuBackend implements Backend {
      * Outputs o..o+3 for every input row from four staged 16-bit weight rows ({@code bits[j·in]}), in register tiles:
      * three rows per weight load for BF16 on AVX-512 from {@link #THREE_ROW_TILES} rows, then two, then one.
      */
-    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, int b, boolean brain, int in,
-                                  int outDim, int o) {
+    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, boolean brain, int in, int outDim,
+                                  int o) {
         int r = 0;
         if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
             for (; r + 3 <= rows; r += 3) {
-                VectorKernels.tile3x4Bf16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile3x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
             }
         }
         for (; r + 2 <= rows; r += 2) {
             if (brain) {
-                VectorKernels.tile2x4Bf16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
             } else {
-                VectorKernels.tile2x4F16(x, r * in, in, bits, b, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4F16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
             }
         }
         if (r < rows && brain) {
-            VectorKernels.tile1x4Bf16(x, r * in, bits, b, in, in, out, r * outDim + o);
+            VectorKernels.tile1x4Bf16(x, r * in, bits, 0, in, in, out, r * outDim + o);
         } else if (r < rows) {
-            VectorKernels.tile1x4F16(x, r * in, bits, b, in, in, out, r * outDim + o);
+            VectorKernels.tile1x4F16(x, r * in, bits, 0, in, in, out, r * outDim + o);
         }
     }
 
@@ -417,8 +414,8 @@ public final class CpuBackend implements Backend {
     private Scratch scratch(int in, int rows) {
         Scratch s = scratch.get();
         if (s.panel.length < 4 * in) {
-            s.bits = new short[STAGE_ROWS * in];
-            s.floats = new float[STAGE_ROWS * in];
+            s.bits = new short[4 * in];
+            s.floats = new float[4 * in];
             s.panel = new float[4 * in];
             s.row = new float[in];
         }
@@ -492,11 +489,6 @@ public final class CpuBackend implements Backend {
      * at 9 rows (155 against 196 ms); with the three-row BF16 tiles also 10% faster at 12 and 15 rows, even at 16, 17
      * and 20; so on AVX-512 blocks below 16 rows go in place.
      */
-    /**
-     * Weight rows staged per bulk copy: one group. Staging 16 or 64 rows per copy was no faster at one row on the
-     * dim-2048 BF16 model (83 and 85-92 against 82-83 ms; 2026-12-04, AMD EPYC), and a copy per row was ~10% slower.
-     */
-    private static final int STAGE_ROWS = 4;
     private static final int DIRECT_ROWS = VECTOR && VectorKernels.wideTiles() ? 16 : 8;
     /**
      * From this many input rows, in-place BF16 matmuls on AVX-512 take three rows per weight load
