@@ -468,11 +468,11 @@ public final class CpuBackend implements Backend {
     private static void widenRow(WeightTensor w, int wr, float[] dst, short[] bits) {
         int n = w.cols();
         if (w.dtype() == DType.F32) {
-            w.copyRawRow(wr, dst, 0);
+            w.copyRawRows(wr, 1, dst, 0);
         } else if (!VECTOR) { // the scalar loops sum in natural order
             w.readRow(wr, dst, 0);
         } else {
-            w.copyRawRow(wr, bits, 0);
+            w.copyRawRows(wr, 1, bits, 0);
             int l = VectorKernels.lanes();
             VectorKernels.widenChunks(bits, w.dtype() == DType.BF16, 0, dst, 0, l, n - n % l, n);
         }

@@ -9,8 +9,8 @@ import java.nio.FloatBuffer;
  * streaming read bandwidth (a Vector API sum over a buffer far larger than the caches, split over the backend's
  * threads, copied 16 KB at a time into heap scratch, as JDK 19+ stages weights, so it runs on every JDK), the FMA
  * peak (independent FMA chains in registers on every thread) and the engine's own in-cache matmul (a block whose
- * weights sit in L2). A forward's roofline time is the larger of its weight bytes ÷ bandwidth
- * and its FLOPs ÷ peak; {@link #efficiency} is that over the measured time.
+ * weights sit in L2). A forward's roofline time is the larger of its weight bytes ÷ bandwidth and its FLOPs ÷ peak;
+ * {@link #efficiency} is that over the measured time.
  *
  * @param readBytesPerSecond   best of several full passes over {@code bufferBytes}
  * @param fmaFlopsPerSecond    register-resident FMA throughput, 2 FLOPs per lane per FMA, all threads

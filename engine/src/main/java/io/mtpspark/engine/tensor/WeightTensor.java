@@ -111,18 +111,11 @@ public final class WeightTensor {
     }
 
     /**
-     * Logical row {@code row}'s raw elements copied into {@code dst[off .. off + cols)}: a bulk copy (a memcpy on a
-     * little-endian machine), how the CPU kernels stage a buffer-backed weight's rows into heap scratch before they
-     * read them with the Vector API (whose buffer loads JDK 19+ replaced by memory segments). 16-bit tensors only.
-     */
-    void copyRawRow(int row, short[] dst, int off) {
-        shorts.get(rowStart(row), dst, off, cols);
-    }
-
-    /**
-     * Logical rows {@code [row, row + count)} copied raw into {@code dst[off ..]}, one after another: one bulk copy
-     * when they are stored in order (no row map), which is most weights. A copy per row of a 2048-wide weight cost
-     * ~20% of a one-row decode step on the dim-2048 BF16 model (docs/BENCHMARKS.md, issue 15).
+     * Logical rows {@code [row, row + count)}'s raw elements copied into {@code dst[off ..]}, one row after another:
+     * how the CPU kernels stage a buffer-backed weight's rows into heap scratch on JDKs whose Vector API has no buffer
+     * loads (19+). One bulk copy (a memcpy on a little-endian machine) when the rows are stored in order (no row map),
+     * which is most weights: with a copy per row a staged one-row step was slower (medians 86.7 against 80.6 ms in
+     * two ABBA series, docs/BENCHMARKS.md, issue 15). 16-bit tensors.
      */
     void copyRawRows(int row, int count, short[] dst, int off) {
         if (rowMap == null) {
@@ -130,23 +123,18 @@ public final class WeightTensor {
             return;
         }
         for (int r = 0; r < count; r++) {
-            copyRawRow(row + r, dst, off + r * cols);
+            shorts.get(rowStart(row + r), dst, off + r * cols, cols);
         }
     }
 
-    /** {@link #copyRawRow} for an F32 buffer-backed tensor: the row's values as they are. */
-    void copyRawRow(int row, float[] dst, int off) {
-        floats.get(rowStart(row), dst, off, cols);
-    }
-
-    /** {@link #copyRawRows} for an F32 buffer-backed tensor. */
+    /** {@link #copyRawRows} for an F32 buffer-backed tensor: the rows' values as they are. */
     void copyRawRows(int row, int count, float[] dst, int off) {
         if (rowMap == null) {
             floats.get(row * cols, dst, off, count * cols);
             return;
         }
         for (int r = 0; r < count; r++) {
-            copyRawRow(row + r, dst, off + r * cols);
+            floats.get(rowStart(row + r), dst, off + r * cols, cols);
         }
     }
 
