@@ -47,7 +47,8 @@ final class EngineOptions {
     int context;
 
     @Option(names = "--weights-dtype", defaultValue = "stored", description = "element type of the weight "
-            + "matrices in memory: stored (as in the file, memory-mapped; an F32 model of at most 64 MiB on the heap) | "
+            + "matrices in memory: stored (as in the file, memory-mapped; models of at most 64 MiB, or of at most the "
+            + "share S of the maximum heap with -Dmtp.weights.heapShare=S, copied to the heap) | "
             + "f32 (a heap copy) | bf16 | f16 (default: "
             + "${DEFAULT-VALUE})")
     String weightsDType;

@@ -3,6 +3,7 @@ package io.mtpspark.engine.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mtpspark.engine.EngineException;
+import io.mtpspark.engine.safetensors.DType;
 import io.mtpspark.engine.safetensors.SafetensorsFile;
 import io.mtpspark.engine.safetensors.TensorInfo;
 import io.mtpspark.engine.tensor.WeightTensor;
@@ -34,6 +35,15 @@ public final class HfModelLoader {
     }
 
     public static LlamaModel load(Path dir) {
+        return load(dir, false);
+    }
+
+    /**
+     * With {@code onHeap}, every matrix is read into a heap array of its stored dtype ({@link
+     * SafetensorsFile#readRaw}) instead of mapped: the same bits, and the process holds one copy (copying a mapping
+     * would leave its touched pages resident too: 2.3× the file in all, measured; docs/BENCHMARKS.md, issue 15).
+     */
+    public static LlamaModel load(Path dir, boolean onHeap) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new EngineException(dir, "not a Hugging Face model directory: config.json not found");
@@ -42,7 +52,7 @@ public final class HfModelLoader {
         Map<String, SafetensorsFile> byTensor = new HashMap<>();
         List<SafetensorsFile> files = openShards(dir, byTensor);
         try {
-            return new LlamaModel(config, readWeights(config, byTensor), dir.toString());
+            return new LlamaModel(config, readWeights(config, byTensor, onHeap), dir.toString());
         } finally {
             files.forEach(SafetensorsFile::close);
         }
@@ -154,8 +164,8 @@ public final class HfModelLoader {
         }
     }
 
-    private static LlamaWeights readWeights(LlamaConfig c, Map<String, SafetensorsFile> byTensor) {
-        Tensors t = new Tensors(byTensor);
+    private static LlamaWeights readWeights(LlamaConfig c, Map<String, SafetensorsFile> byTensor, boolean onHeap) {
+        Tensors t = new Tensors(byTensor, onHeap);
         WeightTensor embedding = t.matrix("model.embed_tokens.weight", c.vocabSize(), c.dim());
         LayerWeights[] layers = new LayerWeights[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
@@ -197,11 +207,20 @@ public final class HfModelLoader {
     }
 
     /** Looks tensors up across shards and checks their shapes against the config. */
-    private record Tensors(Map<String, SafetensorsFile> byTensor) {
-        /** A matrix in its stored dtype over the file's mapping (the page cache is the only copy). */
+    private record Tensors(Map<String, SafetensorsFile> byTensor, boolean onHeap) {
+        /**
+         * A matrix in its stored dtype: over the file's mapping (the page cache is the only copy), or read into a heap
+         * array with {@code onHeap}.
+         */
         WeightTensor matrix(String name, int rows, int cols) {
             SafetensorsFile f = checked(name, rows, cols);
-            return WeightTensor.ofBytes(f.info(name).dtype(), f.map(name), rows, cols);
+            DType dtype = f.info(name).dtype();
+            if (!onHeap) {
+                return WeightTensor.ofBytes(dtype, f.map(name), rows, cols);
+            }
+            Object raw = f.readRaw(name);
+            return raw instanceof float[] v ? WeightTensor.ofFloats(v, rows, cols)
+                    : WeightTensor.ofBits(dtype, (short[]) raw, rows, cols);
         }
 
         /** A small tensor (norm, bias) widened to an fp32 heap array. */

@@ -23,12 +23,16 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
 
     /** Whether every matrix is stored in {@code dtype}. */
     public boolean allMatrices(DType dtype) {
-        if (tokenEmbedding.dtype() != dtype || classifier.dtype() != dtype) {
+        return allMatrices(t -> t.dtype() == dtype);
+    }
+
+    private boolean allMatrices(java.util.function.Predicate<WeightTensor> p) {
+        if (!p.test(tokenEmbedding) || !p.test(classifier)) {
             return false;
         }
         for (LayerWeights l : layers) {
             for (WeightTensor t : new WeightTensor[]{l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wDown(), l.wUp()}) {
-                if (t.dtype() != dtype) {
+                if (!p.test(t)) {
                     return false;
                 }
             }
@@ -53,6 +57,27 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
         }
         return new LlamaWeights(emb, out, finalNorm,
                 classifier == tokenEmbedding ? emb : convert(classifier, target));
+    }
+
+    /**
+     * These weights with every matrix held in a heap array of its own type ({@link WeightTensor#onHeap}: the same
+     * bits, read faster by the CPU kernels); a tied classifier stays tied, matrices already on the heap are shared.
+     */
+    public LlamaWeights onHeap() {
+        WeightTensor emb = tokenEmbedding.onHeap();
+        LayerWeights[] out = new LayerWeights[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights w = layers[l];
+            out[l] = new LayerWeights(w.attnNorm(), w.wq().onHeap(), w.wk().onHeap(), w.wv().onHeap(),
+                    w.wo().onHeap(), w.bq(), w.bk(), w.bv(), w.ffnNorm(), w.wGate().onHeap(), w.wDown().onHeap(),
+                    w.wUp().onHeap());
+        }
+        return new LlamaWeights(emb, out, finalNorm, classifier == tokenEmbedding ? emb : classifier.onHeap());
+    }
+
+    /** Whether every matrix is held on the heap. */
+    public boolean allOnHeap() {
+        return allMatrices(WeightTensor::isHeap);
     }
 
     private static WeightTensor convert(WeightTensor t, DType target) {

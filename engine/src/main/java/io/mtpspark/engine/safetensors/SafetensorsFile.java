@@ -30,6 +30,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    private ByteBuffer readChunk; // readRaw's staging, made on first use
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
@@ -239,6 +240,46 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (IOException e) {
             throw new EngineException(path, "cannot map tensor " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A tensor's raw little-endian elements read into a heap array of its stored dtype ({@code float[]} for F32,
+     * {@code short[]} of raw bits for BF16/F16), through positional reads of 1 MiB, not a mapping: the process keeps
+     * the heap copy only (file pages read this way are page cache, not this process's resident memory).
+     */
+    public Object readRaw(String name) {
+        TensorInfo info = info(name);
+        long n = info.elements();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new EngineException(path, "tensor " + name + " has " + n + " elements, over the array limit");
+        }
+        int esize = info.dtype().bytes();
+        float[] floats = info.dtype() == DType.F32 ? new float[(int) n] : null;
+        short[] bits = floats == null ? new short[(int) n] : null;
+        if (readChunk == null) { // one per file, off the heap: a chunk per tensor would grow the young generation
+            readChunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer chunk = readChunk;
+        long pos = dataStart + info.begin();
+        int done = 0;
+        try {
+            while (done < n) {
+                int count = (int) Math.min(n - done, chunk.capacity() / esize);
+                chunk.clear().limit(count * esize);
+                readFully(channel, chunk, pos);
+                chunk.flip();
+                if (floats != null) {
+                    chunk.asFloatBuffer().get(floats, done, count);
+                } else {
+                    chunk.asShortBuffer().get(bits, done, count);
+                }
+                done += count;
+                pos += (long) count * esize;
+            }
+        } catch (IOException e) {
+            throw new EngineException(path, "cannot read tensor " + name + ": " + e.getMessage(), e);
+        }
+        return floats != null ? floats : bits;
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {

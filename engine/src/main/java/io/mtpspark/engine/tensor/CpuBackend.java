@@ -308,9 +308,11 @@ public final class CpuBackend implements Backend {
         boolean wide = dtype == DType.F32;
         boolean brain = dtype == DType.BF16;
         boolean direct = direct(rows);
+        short[] heapBits = w.heapBits();
+        boolean inPlace = bufferVector && w.buffer() != null;
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
-        if (VECTOR && direct && bufferVector) {
+        if (VECTOR && direct && inPlace) {
             ByteBuffer buf = w.buffer();
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
@@ -327,7 +329,7 @@ public final class CpuBackend implements Backend {
                     VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
                 }
             }
-        } else if (VECTOR && !wide && bufferVector) { // JDK 17: panels widened straight from the buffer
+        } else if (VECTOR && !wide && inPlace) { // JDK 17: panels widened straight from the buffer
             ByteBuffer buf = w.buffer();
             for (; o < groupsEnd; o += 4) {
                 VectorKernels.widenPanel(buf, dtype, w.rowStart(o), w.rowStart(o + 1), w.rowStart(o + 2),
@@ -336,7 +338,12 @@ public final class CpuBackend implements Backend {
             }
         } else if (VECTOR) {
             for (; o < groupsEnd; o += 4) {
-                if (wide) {
+                short[] bits = s.bits; // the group's four rows: in place on the heap, else staged
+                int base = 0;
+                if (heapBits != null) {
+                    bits = heapBits;
+                    base = o * in;
+                } else if (wide) {
                     w.copyRawRows(o, 4, s.floats, 0);
                 } else {
                     w.copyRawRows(o, 4, s.bits, 0);
@@ -349,9 +356,9 @@ public final class CpuBackend implements Backend {
                     }
                     blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
                 } else if (direct) {
-                    halfTiles(out, x, rows, s.bits, brain, in, outDim, o);
+                    halfTiles(out, x, rows, bits, base, brain, in, outDim, o, s.acc);
                 } else {
-                    VectorKernels.widenPanel(s.bits, 0, brain, s.panel, in);
+                    VectorKernels.widenPanel(bits, base, brain, s.panel, in);
                     blocked(out, x, rows, in, outDim, o, s.panel, s.acc);
                 }
             }
@@ -366,28 +373,29 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Outputs o..o+3 for every input row from four staged 16-bit weight rows ({@code bits[j·in]}), in register tiles:
-     * three rows per weight load for BF16 on AVX-512 from {@link #THREE_ROW_TILES} rows, then two, then one.
+     * Outputs o..o+3 for every input row from four 16-bit weight rows ({@code bits[w0 + j·in]}: staged, or the heap
+     * tensor itself), in register tiles: three rows per weight load for BF16 on AVX-512 from
+     * {@link #THREE_ROW_TILES} rows, then two, then one.
      */
-    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, boolean brain, int in, int outDim,
-                                  int o) {
+    private static void halfTiles(float[] out, float[] x, int rows, short[] bits, int w0, boolean brain, int in,
+                                  int outDim, int o, float[] acc) {
         int r = 0;
         if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
             for (; r + 3 <= rows; r += 3) {
-                VectorKernels.tile3x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile3x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
             }
         }
         for (; r + 2 <= rows; r += 2) {
             if (brain) {
-                VectorKernels.tile2x4Bf16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
             } else {
-                VectorKernels.tile2x4F16(x, r * in, in, bits, 0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4F16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
             }
         }
         if (r < rows && brain) {
-            VectorKernels.tile1x4Bf16(x, r * in, bits, 0, in, in, out, r * outDim + o);
+            VectorKernels.tile1x4Bf16(x, r * in, bits, w0, in, in, out, r * outDim + o, acc);
         } else if (r < rows) {
-            VectorKernels.tile1x4F16(x, r * in, bits, 0, in, in, out, r * outDim + o);
+            VectorKernels.tile1x4F16(x, r * in, bits, w0, in, in, out, r * outDim + o, acc);
         }
     }
 

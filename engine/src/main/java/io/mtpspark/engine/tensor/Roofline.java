@@ -3,11 +3,13 @@ package io.mtpspark.engine.tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * The machine's limits as this backend's threads see them, measured in the same process as the forward they judge:
  * streaming read bandwidth (a Vector API sum over a buffer far larger than the caches, split over the backend's
- * threads, copied 16 KB at a time into heap scratch, as JDK 19+ stages weights, so it runs on every JDK), the FMA
+ * threads, copied 16 KB at a time into heap scratch, as JDK 19+ stages weights, so it runs on every JDK; and over a
+ * 256 MiB heap array where the heap has room: the better of the two), the FMA
  * peak (independent FMA chains in registers on every thread) and the engine's own in-cache matmul (a block whose
  * weights sit in L2). A forward's roofline time is the larger of its weight bytes ÷ bandwidth and its FLOPs ÷ peak;
  * {@link #efficiency} is that over the measured time.
@@ -24,6 +26,8 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     private static final long BUFFER_BYTES = 512L << 20;
     /** Floats staged per copy of the bandwidth pass: 16 KB, as a group of four 2048-wide BF16 weight rows. */
     private static final int STAGE_FLOATS = 4096;
+    /** The heap pass's array: 256 MiB, eight times a 32 MB L3. */
+    private static final int HEAP_PROBE_BYTES = 256 << 20;
 
     /** Measures the three limits with {@code backend}'s threads (a {@link CpuBackend}; others report scalar peaks). */
     public static Roofline measure(Backend backend, int threads) {
@@ -35,8 +39,11 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
         if (!CpuBackend.vectorized()) {
             throw new IllegalStateException("the roofline needs the Vector API (--add-modules jdk.incubator.vector)");
         }
-        return new Roofline(bandwidth(backend, (int) bufferBytes), fmaPeak(backend), matmulPeak(backend),
-                bufferBytes, threads);
+        // the peaks first: after the heap bandwidth pass's 256 MiB array (with transparent huge pages) the in-cache
+        // matmul measured 18 GFLOP/s, before it 75-84
+        double fma = fmaPeak(backend);
+        double matmul = matmulPeak(backend);
+        return new Roofline(bandwidth(backend, (int) bufferBytes), fma, matmul, bufferBytes, threads);
     }
 
     /** Roofline time ÷ measured time for a forward that reads {@code bytes} and computes {@code flops}. */
@@ -45,8 +52,41 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
         return Math.max(bytes / readBytesPerSecond, flops / peak) / seconds;
     }
 
+    /**
+     * The better of two passes: the staged buffer pass (what mapped weights get) and, where the heap has room, a
+     * pass over a heap array (what weights copied to the heap get, and the nearer of the two to the hardware: on the
+     * 2-core AVX2 host the buffer pass read 24.6-29.8 GB/s, a C loop over the same memory 33-43; docs/BENCHMARKS.md,
+     * issue 15).
+     */
     private static double bandwidth(Backend backend, int bufferBytes) {
-        return bandwidth(backend, bandwidthBuffer(bufferBytes), 6);
+        double buffer = bandwidth(backend, bandwidthBuffer(bufferBytes), 6);
+        int heapBytes = Math.min(bufferBytes, HEAP_PROBE_BYTES);
+        Runtime rt = Runtime.getRuntime();
+        if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 4L * heapBytes) {
+            return buffer;
+        }
+        return Math.max(buffer, heapBandwidth(backend, new float[heapBytes / Float.BYTES], 6));
+    }
+
+    private static double heapBandwidth(Backend backend, float[] a, int passes) {
+        Arrays.fill(a, 1f);
+        int chunks = a.length >> 18; // 1 MiB items
+        float[] sink = new float[chunks];
+        double best = 0;
+        for (int pass = 0; pass < passes; pass++) {
+            long t0 = System.nanoTime();
+            backend.parallelFor(chunks, 1 << 20, (from, to) -> {
+                for (int c = from; c < to; c++) {
+                    sink[c] = VectorKernels.sumRange(a, c << 18, (c + 1) << 18);
+                }
+            });
+            long t = System.nanoTime() - t0;
+            if (pass > 0) { // the first pass warms up the JIT
+                best = Math.max(best, (double) chunks * (1 << 20) * 1e9 / t);
+            }
+        }
+        blackhole(sink);
+        return best;
     }
 
     /**

@@ -104,6 +104,11 @@ final class VectorKernels {
         return S.length();
     }
 
+    /** The float species every kernel uses (for tests that call a kernel's vector form). */
+    static VectorSpecies<Float> species() {
+        return S;
+    }
+
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         float s;
@@ -657,7 +662,7 @@ final class VectorKernels {
      * compiled both widenings into the loop, hit its node-count cutoff and left the lane reinterpretation as a call
      * (boxed vectors each step: the two-row tile ran 6x slower than with buffer loads).
      */
-    static void tile1x4Bf16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0) {
+    static void tile1x4Bf16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -686,11 +691,12 @@ final class VectorKernels {
             a2 = xv.fma(half(w, w2 + i, true), a2);
             a3 = xv.fma(half(w, w3 + i, true), a3);
         }
-        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, true, bound, n, out, o0);
+        storeAcc4(a0, a1, a2, a3, acc);
+        finishAcc4(acc, x, x0, w, w0, ws, true, bound, n, out, o0);
     }
 
     /** {@link #tile1x4Bf16} for F16 weights. */
-    static void tile1x4F16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0) {
+    static void tile1x4F16(float[] x, int x0, short[] w, int w0, int ws, int n, float[] out, int o0, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -719,7 +725,8 @@ final class VectorKernels {
             a2 = xv.fma(half(w, w2 + i, false), a2);
             a3 = xv.fma(half(w, w3 + i, false), a3);
         }
-        finishHalf4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, w0, ws, false, bound, n, out, o0);
+        storeAcc4(a0, a1, a2, a3, acc);
+        finishAcc4(acc, x, x0, w, w0, ws, false, bound, n, out, o0);
     }
 
     /**
@@ -958,6 +965,28 @@ final class VectorKernels {
      * It takes floats, not vectors: in the two-row kernels C2 stops inlining at this call, and vectors passed to a
      * call that is not inlined are boxed on every step of the loop (300 MB a call).
      */
+    /**
+     * The one-row tiles' accumulators parked in {@code acc[j·L]}: with the lane sums in the tile itself, C2 reached
+     * its node cutoff compiling it, called {@link #laneSum} out of line and boxed the four vectors every call (the
+     * heap BF16 decode at 76-81 against 63-70 ms in place; docs/BENCHMARKS.md, issue 15). Same lanes, same sums.
+     */
+    private static void storeAcc4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] acc) {
+        int l = S.length();
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, l);
+        a2.intoArray(acc, 2 * l);
+        a3.intoArray(acc, 3 * l);
+    }
+
+    /** {@link #finishHalf4} of the accumulators parked by {@link #storeAcc4}. */
+    private static void finishAcc4(float[] acc, float[] x, int x0, short[] w, int w0, int ws, boolean brain, int bound,
+                                   int n, float[] out, int o0) {
+        int l = S.length();
+        finishHalf4(laneSum(FloatVector.fromArray(S, acc, 0)), laneSum(FloatVector.fromArray(S, acc, l)),
+                laneSum(FloatVector.fromArray(S, acc, 2 * l)), laneSum(FloatVector.fromArray(S, acc, 3 * l)), x, x0, w,
+                w0, ws, brain, bound, n, out, o0);
+    }
+
     private static void finishHalf4(float s0, float s1, float s2, float s3, float[] x, int x0, short[] w, int w0,
                                     int ws, boolean brain, int bound, int n, float[] out, int o0) {
         for (int i = bound; i < n; i++) {
@@ -1362,9 +1391,14 @@ final class VectorKernels {
 
     /** The sum of {@code a} (a multiple of four vectors long), four accumulators. */
     private static float sum(float[] a) {
+        return sumRange(a, 0, a.length);
+    }
+
+    /** The sum of {@code a[from, to)} (a multiple of four vectors long): the roofline's heap bandwidth pass. */
+    static float sumRange(float[] a, int from, int to) {
         int l = S.length();
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i + 4 * l <= a.length; i += 4 * l) {
+        for (int i = from; i + 4 * l <= to; i += 4 * l) {
             a0 = a0.add(FloatVector.fromArray(S, a, i));
             a1 = a1.add(FloatVector.fromArray(S, a, i + l));
             a2 = a2.add(FloatVector.fromArray(S, a, i + 2 * l));
@@ -1478,13 +1512,13 @@ final class VectorKernels {
         int bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, a, off + i).sub(shift));
             e.intoArray(a, off + i);
             acc = acc.add(e);
         }
         float sum = inOrder(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = exp(a[off + i] - shift);
             a[off + i] = e;
             sum += e;
         }
@@ -1496,12 +1530,71 @@ final class VectorKernels {
         int bound = S.loopBound(n);
         for (; i < bound; i += S.length()) {
             FloatVector x = FloatVector.fromArray(S, h, off + i);
-            FloatVector sig = x.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector sig = exp(x.neg()).add(1f);
             x.div(sig).mul(FloatVector.fromArray(S, g, off + i)).intoArray(h, off + i);
         }
         for (; i < n; i++) {
             float x = h[off + i];
-            h[off + i] = x / (1.0f + (float) Math.exp(-x)) * g[off + i];
+            h[off + i] = x / (1.0f + exp(-x)) * g[off + i];
         }
+    }
+
+    // e^x in float, the same bits on every JIT tier and JDK: the Vector API's EXP is SVML in C2-compiled code and
+    // Math.exp per lane in the interpreter and C1, which differ in the last bit (1 of 64 softmax weights in a
+    // one-process probe, docs/BENCHMARKS.md, issue 15), so a forward's bits depended on how warm the JIT was. This
+    // uses only operations Java defines exactly (min/max, fused multiply-add, adds, integer bits): x = n·ln 2 + r,
+    // |r| ≤ ln 2 / 2, e^r by Cephes' expf polynomial (about 1 ulp), times 2^n built in the exponent bits. Arguments are
+    // clamped to [-87.3, 88]: e^x stays normal and finite (softmax arguments are ≤ 0, SiLU's reach -88 only where its
+    // result rounds to zero or x anyway). The vector and scalar forms are the same operations lane for lane.
+    private static final float EXP_LO = -87.3f;
+    private static final float EXP_HI = 88f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUNDER = 12582912f; // 1.5·2^23: adding it rounds to an integer in the low bits
+    private static final int ROUNDER_BITS = 0x4B400000;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    private static final FloatVector NEG_LN2_HI_V = FloatVector.broadcast(S, -LN2_HI);
+    private static final FloatVector NEG_LN2_LO_V = FloatVector.broadcast(S, -LN2_LO);
+    private static final FloatVector P2_V = FloatVector.broadcast(S, P2);
+    private static final FloatVector P3_V = FloatVector.broadcast(S, P3);
+    private static final FloatVector P4_V = FloatVector.broadcast(S, P4);
+    private static final FloatVector P5_V = FloatVector.broadcast(S, P5);
+
+    static FloatVector exp(FloatVector v) {
+        FloatVector x = v.max(EXP_LO).min(EXP_HI);
+        FloatVector t = x.fma(LOG2E, ROUNDER);
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = n.fma(NEG_LN2_HI_V, x);
+        r = n.fma(NEG_LN2_LO_V, r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, P2_V);
+        p = p.fma(r, P3_V);
+        p = p.fma(r, P4_V);
+        p = p.fma(r, P5_V);
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector scale = t.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        return y.mul(scale.reinterpretAsFloats());
+    }
+
+    static float exp(float v) {
+        float x = Math.min(Math.max(v, EXP_LO), EXP_HI);
+        float t = Math.fma(x, LOG2E, ROUNDER);
+        float n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUNDER_BITS - 127)) << 23);
     }
 }

@@ -12,9 +12,11 @@ import java.nio.ShortBuffer;
  * This is the one weight abstraction of the engine: the CPU kernels read it (widening BF16/F16 in registers), the
  * device engine uploads its raw bytes as they are, and neither ever needs an F32 copy of a BF16 model.
  *
- * <p>Storage is either a heap {@code float[]} (F32 weights built in memory: random models, training, tests; the
- * JIT's fastest path) or a little-endian {@link ByteBuffer} of exactly {@code rows * cols * dtype.bytes()} bytes,
- * usually a read-only slice of the memory-mapped checkpoint, so the page cache is the only copy. A buffer-backed
+ * <p>Storage is either a heap array in the stored type ({@code float[]} for F32, the raw bits in a {@code short[]}
+ * for BF16/F16: weights built or converted in memory, or a checkpoint copied to the heap because it fits, see
+ * {@link #onHeap()}; the JIT's fastest path) or a little-endian {@link ByteBuffer} of exactly
+ * {@code rows * cols * dtype.bytes()} bytes, usually a read-only slice of the memory-mapped checkpoint, so the page
+ * cache is the only copy. A buffer-backed
  * tensor may carry a row map (logical row r is stored row {@code rowMap[r]}): how the q/k RoPE row permutation is
  * served from the mapping without a copy. Instances are immutable and safe to share between threads; {@link #bytes()}
  * hands out an independent view each time.
@@ -24,16 +26,23 @@ public final class WeightTensor {
     private final int rows;
     private final int cols;
     private final float[] heap;    // F32 on the heap, or null
-    private final ByteBuffer data; // little-endian raw elements, or null when heap != null
+    private final short[] heapBits; // BF16/F16 raw bits on the heap, or null
+    private final ByteBuffer data; // little-endian raw elements, or null when on the heap
     private final int[] rowMap;    // stored row of each logical row of data, or null for the identity
     private final ShortBuffer shorts; // data as 16-bit elements (BF16/F16), or null
     private final FloatBuffer floats; // data as F32 elements, or null
 
     private WeightTensor(DType dtype, int rows, int cols, float[] heap, ByteBuffer data, int[] rowMap) {
+        this(dtype, rows, cols, heap, null, data, rowMap);
+    }
+
+    private WeightTensor(DType dtype, int rows, int cols, float[] heap, short[] heapBits, ByteBuffer data,
+                         int[] rowMap) {
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
         this.heap = heap;
+        this.heapBits = heapBits;
         this.data = data;
         this.rowMap = rowMap;
         this.shorts = data != null && dtype != DType.F32 ? data.asShortBuffer() : null;
@@ -48,6 +57,19 @@ public final class WeightTensor {
                     + values.length + " values");
         }
         return new WeightTensor(DType.F32, rows, cols, values, null, null);
+    }
+
+    /** BF16 or F16 weights as their raw bits in {@code bits} (not copied; the caller gives up the array). */
+    public static WeightTensor ofBits(DType dtype, short[] bits, int rows, int cols) {
+        checkShape(rows, cols);
+        if (dtype == DType.F32) {
+            throw new IllegalArgumentException("ofBits holds BF16 or F16 weights, not F32");
+        }
+        if ((long) rows * cols != bits.length) {
+            throw new IllegalArgumentException("weight of shape [" + rows + "][" + cols + "] given "
+                    + bits.length + " elements");
+        }
+        return new WeightTensor(dtype, rows, cols, null, bits, null, null);
     }
 
     /**
@@ -102,6 +124,37 @@ public final class WeightTensor {
         return heap != null;
     }
 
+    /** True when the elements are a heap array, of either kind ({@link #heapFloats()}, {@link #heapBits()}). */
+    public boolean isHeap() {
+        return heap != null || heapBits != null;
+    }
+
+    /**
+     * This tensor with its elements in a heap array of its own type, rows in logical order (a row map applied):
+     * {@code this} when already on the heap. The bits stay the same; JDK 17's Vector API reads a heap array about
+     * twice as fast as a buffer (its buffer loads re-check the buffer each time), and later JDKs then need no
+     * staging copy (docs/BENCHMARKS.md, issue 15). Costs a heap copy of {@link #byteSize()} bytes.
+     */
+    public WeightTensor onHeap() {
+        if (isHeap()) {
+            return this;
+        }
+        int n = (int) elements();
+        if (dtype == DType.F32) {
+            float[] out = new float[n];
+            copyRawRows(0, rows, out, 0);
+            return new WeightTensor(dtype, rows, cols, out, null, null, null);
+        }
+        short[] out = new short[n];
+        copyRawRows(0, rows, out, 0);
+        return new WeightTensor(dtype, rows, cols, null, out, null, null);
+    }
+
+    /** The heap bits of a BF16/F16 tensor held on the heap (row-major, logical order), or null; never to be written. */
+    short[] heapBits() {
+        return heapBits;
+    }
+
     /** The heap array of an F32 tensor built in memory; shared, never to be written. */
     public float[] heapFloats() {
         if (heap == null) {
@@ -118,6 +171,10 @@ public final class WeightTensor {
      * two ABBA series, docs/BENCHMARKS.md, issue 15). 16-bit tensors.
      */
     void copyRawRows(int row, int count, short[] dst, int off) {
+        if (heapBits != null) {
+            System.arraycopy(heapBits, row * cols, dst, off, count * cols);
+            return;
+        }
         if (rowMap == null) {
             shorts.get(row * cols, dst, off, count * cols);
             return;
@@ -129,6 +186,10 @@ public final class WeightTensor {
 
     /** {@link #copyRawRows} for an F32 buffer-backed tensor: the rows' values as they are. */
     void copyRawRows(int row, int count, float[] dst, int off) {
+        if (heap != null) {
+            System.arraycopy(heap, row * cols, dst, off, count * cols);
+            return;
+        }
         if (rowMap == null) {
             floats.get(row * cols, dst, off, count * cols);
             return;
@@ -138,7 +199,7 @@ public final class WeightTensor {
         }
     }
 
-    /** The stored buffer itself (no view taken), for this package's kernels; null for a heap tensor. */
+    /** The stored buffer itself (no view taken), for this package's kernels; null for a heap tensor (either kind). */
     ByteBuffer buffer() {
         return data;
     }
@@ -156,6 +217,11 @@ public final class WeightTensor {
         if (heap != null) {
             ByteBuffer b = ByteBuffer.allocate(heap.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             b.asFloatBuffer().put(heap);
+            return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        if (heapBits != null) {
+            ByteBuffer b = ByteBuffer.allocate(heapBits.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            b.asShortBuffer().put(heapBits);
             return b.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         }
         if (rowMap != null) { // rows in logical order: a transient copy for the caller (a device upload)
@@ -178,6 +244,10 @@ public final class WeightTensor {
     public float at(long i) {
         if (heap != null) {
             return heap[(int) i];
+        }
+        if (heapBits != null) {
+            short b = heapBits[(int) i];
+            return dtype == DType.BF16 ? DType.bf16ToFloat(b) : DType.f16ToFloat(b);
         }
         int idx = rowMap == null ? (int) i : rowStart((int) (i / cols)) + (int) (i % cols);
         switch (dtype) {
@@ -219,7 +289,7 @@ public final class WeightTensor {
     /**
      * This tensor in {@code target} element type: rounding to nearest even when narrowing (F32 to BF16/F16, as the
      * converter and the device's {@code to_bf16} kernel do), exact when widening. Returns {@code this} when the type
-     * already matches. The result is a heap tensor for F32 and a direct buffer otherwise.
+     * already matches. The result is a heap tensor.
      */
     public WeightTensor to(DType target) {
         if (target == dtype) {
@@ -229,12 +299,12 @@ public final class WeightTensor {
         if (target == DType.F32) {
             return ofFloats(toFloatArray(), rows, cols);
         }
-        ByteBuffer out = ByteBuffer.allocateDirect(n * target.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        short[] out = new short[n];
         for (int i = 0; i < n; i++) {
             float f = at(i);
-            out.putShort(i * 2, target == DType.BF16 ? DType.floatToBf16(f) : DType.floatToF16(f));
+            out[i] = target == DType.BF16 ? DType.floatToBf16(f) : DType.floatToF16(f);
         }
-        return ofBytes(target, out, rows, cols);
+        return ofBits(target, out, rows, cols);
     }
 
     /**
@@ -259,6 +329,13 @@ public final class WeightTensor {
             }
             return ofFloats(out, rows, cols);
         }
+        if (heapBits != null) {
+            short[] out = new short[heapBits.length];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(heapBits, sourceRows[r] * cols, out, r * cols, cols);
+            }
+            return ofBits(dtype, out, rows, cols);
+        }
         int[] map = new int[rows];
         for (int r = 0; r < rows; r++) {
             map[r] = rowStart(sourceRows[r]) / cols;
@@ -268,7 +345,7 @@ public final class WeightTensor {
 
     @Override
     public String toString() {
-        return "WeightTensor[" + rows + "x" + cols + " " + dtype + (heap != null ? " heap" : "")
+        return "WeightTensor[" + rows + "x" + cols + " " + dtype + (isHeap() ? " heap" : "")
                 + (rowMap != null ? " rows permuted" : "") + "]";
     }
 }

@@ -28,9 +28,7 @@ class MappedWeightsMemoryTest {
 
     @Test
     void bf16CheckpointIsServedFromTheMappingWithoutAnF32Copy(@TempDir Path dir) throws IOException {
-        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 512, 1376, 4, 8, 2, 8000, 512, 64, 10000.0, 1e-5f, null,
-                false, false, 1, 2, false);
-        HfModelWriter.write(RandomModel.create(c, 3, DType.BF16), dir, DType.BF16);
+        LlamaConfig c = writeBf16Checkpoint(dir, 3);
         long fileBytes = Files.size(dir.resolve("model.safetensors"));
 
         long heap0 = heapAfterGc();
@@ -60,7 +58,15 @@ class MappedWeightsMemoryTest {
         }
     }
 
-    private static long heapAfterGc() {
+    /** A random BF16 checkpoint of ~38 MB (dim 512, 4 layers) written to {@code dir}; returns its config. */
+    static LlamaConfig writeBf16Checkpoint(Path dir, long seed) throws IOException {
+        LlamaConfig c = new LlamaConfig("LlamaForCausalLM", 512, 1376, 4, 8, 2, 8000, 512, 64, 10000.0, 1e-5f, null,
+                false, false, 1, 2, false);
+        HfModelWriter.write(RandomModel.create(c, seed, DType.BF16), dir, DType.BF16);
+        return c;
+    }
+
+    static long heapAfterGc() {
         for (int i = 0; i < 3; i++) {
             System.gc();
         }

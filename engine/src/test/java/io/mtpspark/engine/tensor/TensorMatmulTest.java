@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CPU backend's kernels over {@link WeightTensor}s (mapped F32, BF16, F16) against the scalar oracle reading the
@@ -57,7 +58,7 @@ class TensorMatmulTest {
     void tensorMatmulMatchesTheOracleInEveryDtype() {
         try (CpuBackend cpu = new CpuBackend(2)) {
             forEachShape(7, (rows, x, heap) -> {
-                for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                for (WeightTensor w : sixteenBitAndBufferKinds(heap)) {
                     float[] a = new float[rows * heap.rows()];
                     float[] b = new float[rows * heap.rows()];
                     ref.matmul(a, x, rows, w);
@@ -86,19 +87,26 @@ class TensorMatmulTest {
 
     /**
      * The decode tiles read buffer-backed weights in place on JDK 17 and from rows staged into heap scratch on JDK
-     * 19+ (no buffer loads there); both give the same bits, for every dtype and row count, so output does not depend
-     * on the JDK.
+     * 19+ (no buffer loads there), and 16-bit weights held on the heap straight from their array; all give the same
+     * bits, for every dtype and row count, so output depends neither on the JDK nor on where the weights are held.
      */
     @Test
-    void stagedWeightsGiveTheBitsOfInPlaceReads() {
+    void stagedAndHeapWeightsGiveTheBitsOfInPlaceReads() {
         try (CpuBackend inPlace = new CpuBackend(2, true); CpuBackend staged = new CpuBackend(2, false)) {
             forEachShape(9, (rows, x, heap) -> {
-                for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+                for (DType dt : new DType[]{DType.F32, DType.BF16, DType.F16}) {
+                    WeightTensor onHeap = dt == DType.F32 ? heap : heap.to(dt);
+                    WeightTensor buffered = inBuffer(onHeap);
+                    assertTrue(onHeap.isHeap() && !buffered.isHeap(), onHeap + " / " + buffered);
                     float[] a = new float[rows * heap.rows()];
-                    float[] b = new float[rows * heap.rows()];
-                    inPlace.matmul(a, x, rows, w);
-                    staged.matmul(b, x, rows, w);
-                    assertArrayEquals(a, b, w + " rows " + rows);
+                    inPlace.matmul(a, x, rows, buffered);
+                    for (CpuBackend cpu : new CpuBackend[]{inPlace, staged}) {
+                        for (WeightTensor w : new WeightTensor[]{buffered, onHeap, buffered.onHeap()}) {
+                            float[] b = new float[rows * heap.rows()];
+                            cpu.matmul(b, x, rows, w);
+                            assertArrayEquals(a, b, w + " rows " + rows + (cpu == staged ? ", staged" : ""));
+                        }
+                    }
                 }
             });
         }
@@ -119,13 +127,14 @@ class TensorMatmulTest {
         for (int i = 0; i < outs.length; i++) {
             heap[i] = WeightTensor.ofFloats(random(rng, outs[i] * in), outs[i], in);
         }
-        WeightTensor[][] lists = new WeightTensor[5][outs.length];
+        WeightTensor[][] lists = new WeightTensor[6][outs.length];
         for (int i = 0; i < outs.length; i++) {
             lists[0][i] = heap[i];
             lists[1][i] = mappedF32(heap[i]);
-            lists[2][i] = heap[i].to(DType.BF16);
+            lists[2][i] = inBuffer(heap[i].to(DType.BF16));
             lists[3][i] = heap[i].to(DType.F16);
-            lists[4][i] = i == 1 ? heap[i] : heap[i].to(DType.BF16);
+            lists[4][i] = i == 1 ? heap[i] : i == 0 ? heap[i].to(DType.BF16) : inBuffer(heap[i].to(DType.BF16));
+            lists[5][i] = inBuffer(heap[i].to(DType.F16));
         }
         try (CpuBackend cpu = new CpuBackend(2)) {
             for (int rows : new int[]{1, 3, 9, 17, 81}) {
@@ -175,7 +184,9 @@ class TensorMatmulTest {
             SplittableRandom rng = new SplittableRandom(9);
             int out = 130;
             WeightTensor heap = WeightTensor.ofFloats(random(rng, out * in), out, in);
-            for (WeightTensor w : new WeightTensor[]{heap, mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+            java.util.List<WeightTensor> kinds = new java.util.ArrayList<>(java.util.List.of(heap));
+            kinds.addAll(java.util.List.of(sixteenBitAndBufferKinds(heap)));
+            for (WeightTensor w : kinds) {
                 for (int rows : new int[]{2, 3, 5, 8, 9, 10, 12, 13, 17, 18, 81}) {
                     float[] x = random(rng, rows * in);
                     float[] block = new float[rows * out];
@@ -209,7 +220,7 @@ class TensorMatmulTest {
             for (int r = 0; r < out; r++) {
                 source[r] = (r * 37 + 5) % out; // 37 is coprime with 132: a permutation scattering neighbours
             }
-            for (WeightTensor w : new WeightTensor[]{mappedF32(heap), heap.to(DType.BF16), heap.to(DType.F16)}) {
+            for (WeightTensor w : sixteenBitAndBufferKinds(heap)) {
                 WeightTensor mapped = w.permuteRows(source);
                 WeightTensor twice = mapped.permuteRows(source); // maps compose
                 WeightTensor copy = copyPermuted(copyPermuted(w, source), source);
@@ -241,9 +252,24 @@ class TensorMatmulTest {
     }
 
     static WeightTensor mappedF32(WeightTensor heap) {
-        ByteBuffer direct = ByteBuffer.allocateDirect((int) heap.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        direct.put(heap.bytes()).flip();
-        return WeightTensor.ofBytes(DType.F32, direct, heap.rows(), heap.cols());
+        return inBuffer(heap);
+    }
+
+    /** {@code t}'s raw elements in a direct buffer (as a mapped checkpoint holds them), in its own dtype. */
+    static WeightTensor inBuffer(WeightTensor t) {
+        ByteBuffer direct = ByteBuffer.allocateDirect((int) t.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        direct.put(t.bytes()).flip();
+        return WeightTensor.ofBytes(t.dtype(), direct, t.rows(), t.cols());
+    }
+
+    /**
+     * The weight kinds every kernel must serve, from one heap F32 weight: F32 in a buffer, and BF16 and F16 each in a
+     * buffer (mapped checkpoints) and on the heap (converted in memory, or copied there by the loader).
+     */
+    static WeightTensor[] sixteenBitAndBufferKinds(WeightTensor heap) {
+        WeightTensor bf16 = heap.to(DType.BF16);
+        WeightTensor f16 = heap.to(DType.F16);
+        return new WeightTensor[]{mappedF32(heap), inBuffer(bf16), inBuffer(f16), bf16, f16};
     }
 
     static float[] random(SplittableRandom rng, int n) {

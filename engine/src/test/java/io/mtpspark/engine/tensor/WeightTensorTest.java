@@ -63,6 +63,36 @@ class WeightTensorTest {
         assertThrows(IllegalStateException.class, mapped::heapFloats);
     }
 
+    /**
+     * A 16-bit tensor copied to the heap ({@link WeightTensor#onHeap}) holds the same raw bits in logical row order:
+     * from a buffer with and without a row map, its elements, rows and little-endian bytes read back as the
+     * buffer's, and a heap copy of a heap tensor is the tensor itself.
+     */
+    @Test
+    void sixteenBitWeightsCopiedToTheHeapKeepTheirBitsAndRowOrder() {
+        for (DType t : new DType[] {DType.BF16, DType.F16}) {
+            WeightTensor narrow = WeightTensor.ofFloats(randomValues(6 * 5, 3), 6, 5).to(t);
+            ByteBuffer direct = ByteBuffer.allocateDirect(60).order(ByteOrder.LITTLE_ENDIAN);
+            direct.put(narrow.bytes()).flip();
+            WeightTensor buffered = WeightTensor.ofBytes(t, direct, 6, 5);
+            WeightTensor permuted = buffered.permuteRows(new int[] {5, 3, 1, 0, 2, 4});
+            for (WeightTensor source : new WeightTensor[] {buffered, permuted}) {
+                WeightTensor heap = source.onHeap();
+                assertTrue(heap.isHeap() && !heap.isHeapF32() && !source.isHeap(), heap + " from " + source);
+                assertEquals(t, heap.dtype());
+                assertEquals(source.bytes(), heap.bytes(), source.toString());
+                assertArrayEquals(source.toFloatArray(), heap.toFloatArray(), source.toString());
+                assertEquals(source.get(1, 4), heap.get(1, 4), 0f);
+                assertSame(heap, heap.onHeap());
+            }
+            assertEquals(permuted.bytes(), buffered.onHeap().permuteRows(new int[] {5, 3, 1, 0, 2, 4}).bytes());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WeightTensor.ofBits(DType.BF16, new short[5], 2, 3));
+        assertEquals("weight of shape [2][3] given 5 elements", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> WeightTensor.ofBits(DType.F32, new short[6], 2, 3));
+    }
+
     @Test
     void wrongSizesNameTheShape() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
