@@ -28,6 +28,7 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     private static final int STAGE_FLOATS = 4096;
     /** The heap pass's array: 256 MiB, eight times a 32 MB L3. */
     private static final int HEAP_PROBE_BYTES = 256 << 20;
+    private static float[] heapProbe;
 
     /** Measures the three limits with {@code backend}'s threads (a {@link CpuBackend}; others report scalar peaks). */
     public static Roofline measure(Backend backend, int threads) {
@@ -60,16 +61,28 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
      */
     private static double bandwidth(Backend backend, int bufferBytes) {
         double buffer = bandwidth(backend, bandwidthBuffer(bufferBytes), 6);
-        int heapBytes = Math.min(bufferBytes, HEAP_PROBE_BYTES);
-        Runtime rt = Runtime.getRuntime();
-        if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 4L * heapBytes) {
-            return buffer;
+        float[] heap = heapProbe(Math.min(bufferBytes, HEAP_PROBE_BYTES));
+        return heap == null ? buffer : Math.max(buffer, heapBandwidth(backend, heap, 6));
+    }
+
+    /**
+     * The heap pass's array, made once per process (the quick passes around each forward reuse it), or null where
+     * the heap has not four times its size free.
+     */
+    private static synchronized float[] heapProbe(int bytes) {
+        if (heapProbe != null && heapProbe.length * Float.BYTES >= bytes) {
+            return heapProbe;
         }
-        return Math.max(buffer, heapBandwidth(backend, new float[heapBytes / Float.BYTES], 6));
+        Runtime rt = Runtime.getRuntime();
+        if (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) < 4L * bytes) {
+            return null;
+        }
+        heapProbe = new float[bytes / Float.BYTES];
+        Arrays.fill(heapProbe, 1f);
+        return heapProbe;
     }
 
     private static double heapBandwidth(Backend backend, float[] a, int passes) {
-        Arrays.fill(a, 1f);
         int chunks = a.length >> 18; // 1 MiB items
         float[] sink = new float[chunks];
         double best = 0;
@@ -101,9 +114,14 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
         return b;
     }
 
-    /** The read bandwidth as {@link #measure} takes it, in three passes over {@code buffer}: for pairing, see above. */
+    /**
+     * The read bandwidth as {@link #measure} takes it, in three passes over {@code buffer} and over the heap array
+     * where it was made (the better of the two): for pairing, see above.
+     */
     public static double quickBandwidth(Backend backend, ByteBuffer buffer) {
-        return bandwidth(backend, buffer, 3);
+        double b = bandwidth(backend, buffer, 3);
+        float[] heap = heapProbe(Math.min(buffer.capacity(), HEAP_PROBE_BYTES));
+        return heap == null ? b : Math.max(b, heapBandwidth(backend, heap, 3));
     }
 
     /** The default bandwidth buffer's size. */
