@@ -47,16 +47,7 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
      * matrices already in that type are shared. Norms and biases stay F32.
      */
     public LlamaWeights to(DType target) {
-        WeightTensor emb = convert(tokenEmbedding, target);
-        LayerWeights[] out = new LayerWeights[layers.length];
-        for (int l = 0; l < layers.length; l++) {
-            LayerWeights w = layers[l];
-            out[l] = new LayerWeights(w.attnNorm(), convert(w.wq(), target), convert(w.wk(), target),
-                    convert(w.wv(), target), convert(w.wo(), target), w.bq(), w.bk(), w.bv(), w.ffnNorm(),
-                    convert(w.wGate(), target), convert(w.wDown(), target), convert(w.wUp(), target));
-        }
-        return new LlamaWeights(emb, out, finalNorm,
-                classifier == tokenEmbedding ? emb : convert(classifier, target));
+        return mapMatrices(t -> convert(t, target));
     }
 
     /**
@@ -64,15 +55,20 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
      * bits, read faster by the CPU kernels); a tied classifier stays tied, matrices already on the heap are shared.
      */
     public LlamaWeights onHeap() {
-        WeightTensor emb = tokenEmbedding.onHeap();
+        return mapMatrices(WeightTensor::onHeap);
+    }
+
+    /** These weights with {@code f} applied to every matrix; norms and biases shared, a tied classifier tied. */
+    private LlamaWeights mapMatrices(java.util.function.UnaryOperator<WeightTensor> f) {
+        WeightTensor emb = f.apply(tokenEmbedding);
         LayerWeights[] out = new LayerWeights[layers.length];
         for (int l = 0; l < layers.length; l++) {
             LayerWeights w = layers[l];
-            out[l] = new LayerWeights(w.attnNorm(), w.wq().onHeap(), w.wk().onHeap(), w.wv().onHeap(),
-                    w.wo().onHeap(), w.bq(), w.bk(), w.bv(), w.ffnNorm(), w.wGate().onHeap(), w.wDown().onHeap(),
-                    w.wUp().onHeap());
+            out[l] = new LayerWeights(w.attnNorm(), f.apply(w.wq()), f.apply(w.wk()), f.apply(w.wv()),
+                    f.apply(w.wo()), w.bq(), w.bk(), w.bv(), w.ffnNorm(), f.apply(w.wGate()), f.apply(w.wDown()),
+                    f.apply(w.wUp()));
         }
-        return new LlamaWeights(emb, out, finalNorm, classifier == tokenEmbedding ? emb : classifier.onHeap());
+        return new LlamaWeights(emb, out, finalNorm, classifier == tokenEmbedding ? emb : f.apply(classifier));
     }
 
     /** Whether every matrix is held on the heap. */

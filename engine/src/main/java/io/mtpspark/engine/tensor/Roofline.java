@@ -60,9 +60,14 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
      * issue 15).
      */
     private static double bandwidth(Backend backend, int bufferBytes) {
-        double buffer = bandwidth(backend, bandwidthBuffer(bufferBytes), 6);
-        float[] heap = heapProbe(Math.min(bufferBytes, HEAP_PROBE_BYTES));
-        return heap == null ? buffer : Math.max(buffer, heapBandwidth(backend, heap, 6));
+        return bestBandwidth(backend, bandwidthBuffer(bufferBytes), 6);
+    }
+
+    /** The better of {@code passes} over {@code buffer} and over the heap array where the heap has room for it. */
+    private static double bestBandwidth(Backend backend, ByteBuffer buffer, int passes) {
+        double b = bandwidth(backend, buffer, passes);
+        float[] heap = heapProbe(Math.min(buffer.capacity(), HEAP_PROBE_BYTES));
+        return heap == null ? b : Math.max(b, heapBandwidth(backend, heap, passes));
     }
 
     /**
@@ -83,19 +88,34 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     }
 
     private static double heapBandwidth(Backend backend, float[] a, int passes) {
-        int chunks = a.length >> 18; // 1 MiB items
-        float[] sink = new float[chunks];
+        return bestPass(backend, a.length >> 18, passes,
+                (c, chunk) -> VectorKernels.sumRange(a, c << 18, (c + 1) << 18));
+    }
+
+    /** One 1 MiB item's sum, given the calling thread's staging array. */
+    private interface ItemSum {
+        float sum(int item, float[] staging);
+    }
+
+    /**
+     * The best read rate of {@code passes} passes over {@code items} 1 MiB items, split over the backend's threads;
+     * the first pass warms up the JIT and is not counted.
+     */
+    private static double bestPass(Backend backend, int items, int passes, ItemSum item) {
+        float[] sink = new float[items];
+        ThreadLocal<float[]> staging = ThreadLocal.withInitial(() -> new float[STAGE_FLOATS]);
         double best = 0;
         for (int pass = 0; pass < passes; pass++) {
             long t0 = System.nanoTime();
-            backend.parallelFor(chunks, 1 << 20, (from, to) -> {
+            backend.parallelFor(items, 1 << 20, (from, to) -> {
+                float[] chunk = staging.get();
                 for (int c = from; c < to; c++) {
-                    sink[c] = VectorKernels.sumRange(a, c << 18, (c + 1) << 18);
+                    sink[c] = item.sum(c, chunk);
                 }
             });
             long t = System.nanoTime() - t0;
-            if (pass > 0) { // the first pass warms up the JIT
-                best = Math.max(best, (double) chunks * (1 << 20) * 1e9 / t);
+            if (pass > 0) {
+                best = Math.max(best, (double) items * (1 << 20) * 1e9 / t);
             }
         }
         blackhole(sink);
@@ -119,9 +139,7 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
      * where it was made (the better of the two): for pairing, see above.
      */
     public static double quickBandwidth(Backend backend, ByteBuffer buffer) {
-        double b = bandwidth(backend, buffer, 3);
-        float[] heap = heapProbe(Math.min(buffer.capacity(), HEAP_PROBE_BYTES));
-        return heap == null ? b : Math.max(b, heapBandwidth(backend, heap, 3));
+        return bestBandwidth(backend, buffer, 3);
     }
 
     /** The default bandwidth buffer's size. */
@@ -130,27 +148,9 @@ public record Roofline(double readBytesPerSecond, double fmaFlopsPerSecond, doub
     }
 
     private static double bandwidth(Backend backend, ByteBuffer b, int passes) {
-        int bufferBytes = b.capacity();
-        int chunks = bufferBytes >> 20; // 1 MiB items
-        float[] sink = new float[chunks];
         FloatBuffer floats = b.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        ThreadLocal<float[]> staging = ThreadLocal.withInitial(() -> new float[STAGE_FLOATS]);
-        double best = 0;
-        for (int pass = 0; pass < passes; pass++) {
-            long t0 = System.nanoTime();
-            backend.parallelFor(chunks, 1 << 20, (from, to) -> {
-                float[] chunk = staging.get();
-                for (int c = from; c < to; c++) {
-                    sink[c] = VectorKernels.sumFloats(floats, c << 18, (c + 1) << 18, chunk);
-                }
-            });
-            long t = System.nanoTime() - t0;
-            if (pass > 0) { // the first pass warms up the JIT
-                best = Math.max(best, bufferBytes * 1e9 / t);
-            }
-        }
-        blackhole(sink);
-        return best;
+        return bestPass(backend, b.capacity() >> 20, passes,
+                (c, chunk) -> VectorKernels.sumFloats(floats, c << 18, (c + 1) << 18, chunk));
     }
 
     private static double fmaPeak(Backend backend) {
