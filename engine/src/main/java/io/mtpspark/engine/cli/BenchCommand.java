@@ -428,6 +428,10 @@ final class BenchCommand implements Callable<Integer> {
             // the fastest round too: on a shared machine it is the one least slowed by other processes, the same
             // statistic the roofline's best-of passes use
             r.put("min_ms", min);
+            ArrayNode all = r.putArray("rounds_ms"); // every measured round, in order: a bimodal host shows here
+            for (double t : times) {
+                all.add(t);
+            }
             if (one > 0) {
                 r.put("relative_to_1_row", med / one);
                 r.put("min_relative_to_1_row", min / oneMin);

@@ -310,6 +310,10 @@ public final class CpuBackend implements Backend {
         boolean direct = direct(rows);
         short[] heapBits = w.heapBits();
         boolean inPlace = bufferVector && w.buffer() != null;
+        if (VECTOR && wide && in <= SHORT_ROWS) { // the heap F32 order (matmulRange), from staged rows
+            shortRange(out, x, null, w, rows, in, outDim, from, to);
+            return;
+        }
         int o = from;
         int groupsEnd = from + (to - from) / 4 * 4;
         if (VECTOR && direct && inPlace) {
@@ -407,8 +411,8 @@ public final class CpuBackend implements Backend {
     /**
      * A worker thread's scratch, grown as needed and reused across calls: four weight rows staged raw from a buffer
      * ({@code bits} for 16-bit, {@code floats} for F32), the same widened into a panel for the blocked tiles, one
-     * widened row (the rows after the last group of four), and the tiles' carried accumulators (four vectors per
-     * input row, at least sixteen).
+     * widened row (the rows after the last group of four), the tiles' carried accumulators (four vectors per
+     * input row, at least sixteen), and a group of short rows transposed ({@link #shortRange}).
      */
     private static final class Scratch {
         short[] bits = new short[0];
@@ -416,6 +420,7 @@ public final class CpuBackend implements Backend {
         float[] panel = new float[0];
         float[] row = new float[0];
         float[] acc = new float[0];
+        float[] columns = new float[0];
     }
 
     /** This thread's scratch, grown for rows of {@code in} and {@code rows} input rows. */
@@ -548,7 +553,18 @@ public final class CpuBackend implements Backend {
         return VECTOR && rows >= BLOCKED_HEAP_ROWS && in > BLOCK;
     }
 
+    /**
+     * Heap F32 rows of at most this many elements are summed across outputs ({@link #shortRange}), at every row
+     * count, so a (row, output) pair has the same bits in any block: LoRA up-projections, whose rows are the
+     * adapter's rank.
+     */
+    static final int SHORT_ROWS = 32;
+
     private void matmulRange(float[] out, float[] x, float[] w, int rows, int in, int outDim, int from, int to) {
+        if (VECTOR && in <= SHORT_ROWS) {
+            shortRange(out, x, w, null, rows, in, outDim, from, to);
+            return;
+        }
         int o = from;
         if (blockedHeap(rows, in)) {
             Scratch s = scratch(in, rows);
@@ -568,6 +584,52 @@ public final class CpuBackend implements Backend {
             for (int r = 0; r < rows; r++) {
                 out[r * outDim + o] = VECTOR ? VectorKernels.tile1x1(x, r * in, w, o * in, in)
                         : dot(x, r * in, w, o * in, in);
+            }
+        }
+    }
+
+    /**
+     * Outputs [from, to) of a matmul with short F32 weight rows ({@link #SHORT_ROWS}), from the heap array {@code w}
+     * or, where it is null, the tensor {@code t} (its rows staged first, so a mapped tensor gives the heap's bits):
+     * groups of one vector's lanes of outputs transposed once and applied to every input row, four rows at a time;
+     * the outputs after the last group one at a time, in the same order of operations
+     * (see {@link VectorKernels#transposeShort}).
+     */
+    private void shortRange(float[] out, float[] x, float[] w, WeightTensor t, int rows, int in, int outDim,
+                            int from, int to) {
+        int l = VectorKernels.lanes();
+        Scratch s = scratch(in, rows);
+        int staged = l * SHORT_ROWS; // the transposed group first, then (for a tensor) its rows as stored
+        if (s.columns.length < 2 * staged) {
+            s.columns = new float[2 * staged];
+        }
+        float[] wt = s.columns;
+        int o = from;
+        for (; o + l <= to; o += l) {
+            if (w != null) {
+                VectorKernels.transposeShort(w, o * in, in, wt);
+            } else {
+                t.copyRawRows(o, l, wt, staged);
+                VectorKernels.transposeShort(wt, staged, in, wt);
+            }
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                VectorKernels.shortTile4(x, r * in, in, in, wt, out, r * outDim + o, outDim);
+            }
+            for (; r < rows; r++) {
+                VectorKernels.shortTile1(x, r * in, in, wt, out, r * outDim + o);
+            }
+        }
+        for (; o < to; o++) {
+            float[] row = w;
+            int w0 = o * in;
+            if (w == null) {
+                t.copyRawRows(o, 1, wt, staged);
+                row = wt;
+                w0 = staged;
+            }
+            for (int r = 0; r < rows; r++) {
+                out[r * outDim + o] = VectorKernels.shortDot(x, r * in, row, w0, in);
             }
         }
     }

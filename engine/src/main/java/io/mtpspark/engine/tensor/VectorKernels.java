@@ -74,6 +74,27 @@ final class VectorKernels {
     }
 
     /**
+     * {@link #laneSum} of the accumulator parked at {@code acc[off]}, the same adds in the same order, written out
+     * with no call that takes a vector. Where a kernel is large, C2 reaches its node-count cutoff and leaves some of
+     * its calls out of line; a vector passed to such a call is boxed (an object and its lane array each time). In the
+     * 81-row block, the LoRA branch's four-row tiles finished through {@code laneSum(FloatVector.fromArray(...))}
+     * this way allocated 20 GB in a 25 s run, and their finishes took 10% of its samples (JFR, issue 15). This form
+     * takes an array and an index: left out of line, it boxes nothing.
+     */
+    static float laneSumAt(float[] acc, int off) {
+        FloatVector v = FloatVector.fromArray(S, acc, off);
+        if (S.length() >= 8) {
+            v = v.add(v.rearrange(SWAP_HALVES));
+        }
+        if (S.length() >= 16) {
+            v = v.add(v.rearrange(SWAP_QUARTERS));
+        }
+        FloatVector q = (FloatVector) v.reinterpretShape(S128, 0);
+        return REDUCE_IN_ORDER ? q.reduceLanes(VectorOperators.ADD)
+                : 0f + q.lane(0) + q.lane(1) + q.lane(2) + q.lane(3);
+    }
+
+    /**
      * Whether this JDK's C2 compiles {@code reduceLanes(ADD)} over floats to the order its interpreter and C1 use
      * (lane after lane from 0): JDK 17 does. JDK 25's C2 adds the lanes pairwise, so the same call gave other bits
      * once compiled, and a block and the single steps it must equal differed in the last bit (BlockForwardTest, run
@@ -571,10 +592,10 @@ final class VectorKernels {
     static void blockFinish(float[] acc, int a0, float[] x, int xTail, float[] p, int bound, int n, float[] out,
                             int o0) {
         int l = S.length();
-        float s0 = laneSum(FloatVector.fromArray(S, acc, a0));
-        float s1 = laneSum(FloatVector.fromArray(S, acc, a0 + l));
-        float s2 = laneSum(FloatVector.fromArray(S, acc, a0 + 2 * l));
-        float s3 = laneSum(FloatVector.fromArray(S, acc, a0 + 3 * l));
+        float s0 = laneSumAt(acc, a0);
+        float s1 = laneSumAt(acc, a0 + l);
+        float s2 = laneSumAt(acc, a0 + 2 * l);
+        float s3 = laneSumAt(acc, a0 + 3 * l);
         int t = n - bound;
         int w0 = 4 * bound;
         for (int i = 0; i < t; i++) {
@@ -610,6 +631,64 @@ final class VectorKernels {
         finish4(a0, a1, a2, a3, x, x0, w, w0, ws, bound, n, out, o0);
     }
 
+    // Short rows (a LoRA branch's up-projection: rows of the adapter's rank, 8-32). Summed along a row, each output
+    // is one or two vectors of products and then a lane reduction, and the reductions cost more than the products:
+    // in the 81-row block of the dim-2048 model these tiles' finishes took as many lane sums as the model's own
+    // matmuls. These kernels sum across outputs instead: the weights of L outputs transposed (column i of the group
+    // as one vector), each output the chain acc = fma(x_i, w_i, acc) from zero over i in order, L outputs a vector.
+    // shortDot is the same chain for one output, so an output has the same bits in a lane or alone.
+
+    /** L weight rows of length n (at w[w0 + j·n]) transposed into {@code wt}: column i at wt[i·L]. */
+    static void transposeShort(float[] w, int w0, int n, float[] wt) {
+        int l = S.length();
+        for (int j = 0; j < l; j++) {
+            int src = w0 + j * n;
+            for (int i = 0; i < n; i++) {
+                wt[i * l + j] = w[src + i];
+            }
+        }
+    }
+
+    /**
+     * Four input rows (at x0 + k·xs, length n) by a transposed group of L outputs: out[o0 + k·os + j]. Four rows
+     * at once so that four independent FMA chains are in flight.
+     */
+    static void shortTile4(float[] x, int x0, int xs, int n, float[] wt, float[] out, int o0, int os) {
+        int l = S.length();
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int i = 0; i < n; i++) {
+            FloatVector wv = FloatVector.fromArray(S, wt, i * l);
+            a0 = FloatVector.broadcast(S, x[x0 + i]).fma(wv, a0);
+            a1 = FloatVector.broadcast(S, x[x1 + i]).fma(wv, a1);
+            a2 = FloatVector.broadcast(S, x[x2 + i]).fma(wv, a2);
+            a3 = FloatVector.broadcast(S, x[x3 + i]).fma(wv, a3);
+        }
+        a0.intoArray(out, o0);
+        a1.intoArray(out, o0 + os);
+        a2.intoArray(out, o0 + 2 * os);
+        a3.intoArray(out, o0 + 3 * os);
+    }
+
+    /** One input row (at x0, length n) by a transposed group of L outputs: out[o0 + j]. */
+    static void shortTile1(float[] x, int x0, int n, float[] wt, float[] out, int o0) {
+        int l = S.length();
+        FloatVector a = FloatVector.zero(S);
+        for (int i = 0; i < n; i++) {
+            a = FloatVector.broadcast(S, x[x0 + i]).fma(FloatVector.fromArray(S, wt, i * l), a);
+        }
+        a.intoArray(out, o0);
+    }
+
+    /** One output of a short row: the chain of one lane of {@link #shortTile1}. */
+    static float shortDot(float[] x, int x0, float[] w, int w0, int n) {
+        float acc = 0f;
+        for (int i = 0; i < n; i++) {
+            acc = Math.fma(x[x0 + i], w[w0 + i], acc);
+        }
+        return acc;
+    }
+
     /** One input row by one weight row. */
     static float tile1x1(float[] x, int x0, float[] w, int w0, int n) {
         int l = S.length();
@@ -634,8 +713,7 @@ final class VectorKernels {
     private static void finish4(float[] acc, int a0, float[] x, int x0, float[] w, int w0, int ws, int bound, int n,
                                 float[] out, int o0) {
         int l = S.length();
-        tail4(laneSum(FloatVector.fromArray(S, acc, a0)), laneSum(FloatVector.fromArray(S, acc, a0 + l)),
-                laneSum(FloatVector.fromArray(S, acc, a0 + 2 * l)), laneSum(FloatVector.fromArray(S, acc, a0 + 3 * l)),
+        tail4(laneSumAt(acc, a0), laneSumAt(acc, a0 + l), laneSumAt(acc, a0 + 2 * l), laneSumAt(acc, a0 + 3 * l),
                 x, x0, w, w0, ws, bound, n, out, o0);
     }
 
@@ -982,8 +1060,7 @@ final class VectorKernels {
     private static void finishAcc4(float[] acc, float[] x, int x0, short[] w, int w0, int ws, boolean brain, int bound,
                                    int n, float[] out, int o0) {
         int l = S.length();
-        finishHalf4(laneSum(FloatVector.fromArray(S, acc, 0)), laneSum(FloatVector.fromArray(S, acc, l)),
-                laneSum(FloatVector.fromArray(S, acc, 2 * l)), laneSum(FloatVector.fromArray(S, acc, 3 * l)), x, x0, w,
+        finishHalf4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w,
                 w0, ws, brain, bound, n, out, o0);
     }
 

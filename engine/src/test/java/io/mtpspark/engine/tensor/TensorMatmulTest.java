@@ -175,10 +175,12 @@ class TensorMatmulTest {
      * single rows after the whole tiles), each row bit for bit what it computes alone through the decode path, on the
      * parallel path with a tail of four columns and of two outputs; with rows of 300 (one block of the blocked tiles)
      * and 310 (one block) and of 2,520 (three blocks, the last one short, so the accumulators are carried from block
-     * to block); 310 and 2,520 end in a natural-order chunk and a scalar tail with 16 lanes, 300 with 8.
+     * to block); 310 and 2,520 end in a natural-order chunk and a scalar tail with 16 lanes, 300 with 8; and with
+     * short rows of 16 and 27 (a LoRA up-projection's rank: summed across outputs, 130 outputs leaving two, or more
+     * on a thread's range, to the one-output form).
      */
     @ParameterizedTest
-    @ValueSource(ints = {300, 310, 2520})
+    @ValueSource(ints = {16, 27, 300, 310, 2520})
     void eachRowIsIndependentOfTheBlockAroundIt(int in) {
         try (CpuBackend cpu = new CpuBackend(2)) {
             SplittableRandom rng = new SplittableRandom(9);
