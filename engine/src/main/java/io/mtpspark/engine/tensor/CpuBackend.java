@@ -318,6 +318,15 @@ public final class CpuBackend implements Backend {
         int groupsEnd = from + (to - from) / 4 * 4;
         if (VECTOR && direct && inPlace) {
             ByteBuffer buf = w.buffer();
+            if (rows == 1 && brain) { // decode: eight rows in flight (see VectorKernels.tile1x8Bf16)
+                int[] ej = s.rowStarts;
+                for (; o + 8 <= groupsEnd; o += 8) {
+                    for (int j = 0; j < 8; j++) {
+                        ej[j] = w.rowStart(o + j);
+                    }
+                    VectorKernels.tile1x8Bf16(x, 0, buf, ej, in, out, o, s.acc);
+                }
+            }
             for (; o < groupsEnd; o += 4) {
                 int e0 = w.rowStart(o), e1 = w.rowStart(o + 1), e2 = w.rowStart(o + 2), e3 = w.rowStart(o + 3);
                 int r = 0;
@@ -412,7 +421,7 @@ public final class CpuBackend implements Backend {
      * A worker thread's scratch, grown as needed and reused across calls: four weight rows staged raw from a buffer
      * ({@code bits} for 16-bit, {@code floats} for F32), the same widened into a panel for the blocked tiles, one
      * widened row (the rows after the last group of four), the tiles' carried accumulators (four vectors per
-     * input row, at least sixteen), and a group of short rows transposed ({@link #shortRange}).
+     * input row, at least sixteen), a group of short rows transposed ({@link #shortRange}), and the element starts of eight rows.
      */
     private static final class Scratch {
         short[] bits = new short[0];
@@ -421,6 +430,7 @@ public final class CpuBackend implements Backend {
         float[] row = new float[0];
         float[] acc = new float[0];
         float[] columns = new float[0];
+        final int[] rowStarts = new int[8];
     }
 
     /** This thread's scratch, grown for rows of {@code in} and {@code rows} input rows. */

@@ -1152,6 +1152,76 @@ final class VectorKernels {
     }
 
     /**
+     * One input row by eight BF16 weight rows read straight from a little-endian buffer (elements e[0..7] from
+     * {@code ej}): the decode path for BF16 in place, each row summed exactly as {@link #tile1x4} sums it (one
+     * accumulator, pair order, then {@link #laneSumAt} and the scalar tail). Eight rows, not four, because a thread
+     * reads the weights faster the more rows it has in flight: a harness reading a mapped BF16 file with this loop
+     * on one thread (AMD EPYC, AVX-512, 16 lanes) read 15-16 GB/s with four rows at once and 19-20 with eight, a
+     * plain sequential sum 26 (docs/BENCHMARKS.md, issue 15). The accumulators leave through {@code acc} (8 vectors).
+     */
+    static void tile1x8Bf16(float[] x, int x0, ByteBuffer w, int[] ej, int n, float[] out, int o0, float[] acc) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int b0 = ej[0] * 2, b1 = ej[1] * 2, b2 = ej[2] * 2, b3 = ej[3] * 2;
+        int b4 = ej[4] * 2, b5 = ej[5] * 2, b6 = ej[6] * 2, b7 = ej[7] * 2;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) { // x in pair order: its evens, then its odds
+            FloatVector xe = FloatVector.fromArray(S, x, x0 + i);
+            FloatVector xo = FloatVector.fromArray(S, x, x0 + i + l);
+            int b = i * 2;
+            IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + b, LE);
+            IntVector v1 = IntVector.fromByteBuffer(I, w, b1 + b, LE);
+            IntVector v2 = IntVector.fromByteBuffer(I, w, b2 + b, LE);
+            IntVector v3 = IntVector.fromByteBuffer(I, w, b3 + b, LE);
+            IntVector v4 = IntVector.fromByteBuffer(I, w, b4 + b, LE);
+            IntVector v5 = IntVector.fromByteBuffer(I, w, b5 + b, LE);
+            IntVector v6 = IntVector.fromByteBuffer(I, w, b6 + b, LE);
+            IntVector v7 = IntVector.fromByteBuffer(I, w, b7 + b, LE);
+            a0 = xe.fma(v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a0);
+            a1 = xe.fma(v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a1);
+            a2 = xe.fma(v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a2);
+            a3 = xe.fma(v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a3);
+            a4 = xe.fma(v4.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a4);
+            a5 = xe.fma(v5.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a5);
+            a6 = xe.fma(v6.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a6);
+            a7 = xe.fma(v7.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a7);
+            a0 = xo.fma(v0.and(0xffff0000).reinterpretAsFloats(), a0);
+            a1 = xo.fma(v1.and(0xffff0000).reinterpretAsFloats(), a1);
+            a2 = xo.fma(v2.and(0xffff0000).reinterpretAsFloats(), a2);
+            a3 = xo.fma(v3.and(0xffff0000).reinterpretAsFloats(), a3);
+            a4 = xo.fma(v4.and(0xffff0000).reinterpretAsFloats(), a4);
+            a5 = xo.fma(v5.and(0xffff0000).reinterpretAsFloats(), a5);
+            a6 = xo.fma(v6.and(0xffff0000).reinterpretAsFloats(), a6);
+            a7 = xo.fma(v7.and(0xffff0000).reinterpretAsFloats(), a7);
+        }
+        if (i < bound) { // one natural-order chunk left
+            FloatVector xv = FloatVector.fromArray(S, x, x0 + i);
+            int b = i * 2;
+            a0 = xv.fma(half(w, b0 + b, true), a0);
+            a1 = xv.fma(half(w, b1 + b, true), a1);
+            a2 = xv.fma(half(w, b2 + b, true), a2);
+            a3 = xv.fma(half(w, b3 + b, true), a3);
+            a4 = xv.fma(half(w, b4 + b, true), a4);
+            a5 = xv.fma(half(w, b5 + b, true), a5);
+            a6 = xv.fma(half(w, b6 + b, true), a6);
+            a7 = xv.fma(half(w, b7 + b, true), a7);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, l);
+        a2.intoArray(acc, 2 * l);
+        a3.intoArray(acc, 3 * l);
+        a4.intoArray(acc, 4 * l);
+        a5.intoArray(acc, 5 * l);
+        a6.intoArray(acc, 6 * l);
+        a7.intoArray(acc, 7 * l);
+        finishBuffer4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w,
+                DType.BF16, ej[0], ej[1], ej[2], ej[3], bound, n, out, o0);
+        finishBuffer4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x,
+                x0, w, DType.BF16, ej[4], ej[5], ej[6], ej[7], bound, n, out, o0 + 4);
+    }
+
+    /**
      * Two input rows (at x0 and x0 + xs) by four weight rows read straight from a little-endian F32/BF16/F16 buffer
      * (elements e0..e3), widened in registers: out[o0 + k·os + j]. Each weight vector is loaded once for both rows,
      * so a two-row block reads the weights once; every pair sums exactly as {@link #tile1x4} would (16-bit: pair

@@ -18,6 +18,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class WorkerPool implements AutoCloseable {
     private static final int SPINS_BEFORE_PARK = 20_000;
+    /**
+     * Chunks a dispatch is cut into per thread, claimed dynamically: the threads finish together to within about
+     * half a chunk, and a chunk costs one compare-and-set. On the dim-2048 BF16 model, 2 threads, AMD EPYC (AVX-512),
+     * alternating processes: 16 against 4 took one-row decode from 67.5 to 61.3 ms (medians of 6 runs each), 9 rows
+     * from 221 to 200 and 81 rows from 870 to 829 ms (4 each); docs/BENCHMARKS.md, issue 15.
+     */
+    private static final int CHUNKS_PER_THREAD = 16;
 
     private final Thread[] workers;
     /** No dispatch open: nothing can be claimed. */
@@ -57,7 +64,7 @@ final class WorkerPool implements AutoCloseable {
      * four-output tiles: an unaligned boundary sends the outputs on either side through the one-output kernel).
      */
     void run(int n, int align, Backend.RangeTask t) {
-        int c = Math.min(n, threads() * 4);
+        int c = Math.min(n, threads() * CHUNKS_PER_THREAD);
         task = t;
         total = n;
         chunkSize = ((n + c - 1) / c + align - 1) / align * align;
