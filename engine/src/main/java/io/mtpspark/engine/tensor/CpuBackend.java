@@ -318,7 +318,12 @@ public final class CpuBackend implements Backend {
         int groupsEnd = from + (to - from) / 4 * 4;
         if (VECTOR && direct && inPlace) {
             ByteBuffer buf = w.buffer();
-            if (rows == 1 && brain) { // decode: eight rows in flight (see VectorKernels.tile1x8Bf16)
+            if (WIDE_TILES && rows == 1 && brain && in <= STREAMED_ROW) { // decode, short rows: one at a time
+                for (; o < groupsEnd; o++) {
+                    VectorKernels.tile1x1Bf16(x, 0, buf, w.rowStart(o), in, out, o, s.acc);
+                }
+            }
+            if (WIDE_TILES && rows == 1 && brain) { // decode, long rows: eight in flight (VectorKernels.tile1x8Bf16)
                 int[] ej = s.rowStarts;
                 for (; o + 8 <= groupsEnd; o += 8) {
                     for (int j = 0; j < 8; j++) {
@@ -421,7 +426,8 @@ public final class CpuBackend implements Backend {
      * A worker thread's scratch, grown as needed and reused across calls: four weight rows staged raw from a buffer
      * ({@code bits} for 16-bit, {@code floats} for F32), the same widened into a panel for the blocked tiles, one
      * widened row (the rows after the last group of four), the tiles' carried accumulators (four vectors per
-     * input row, at least sixteen), a group of short rows transposed ({@link #shortRange}), and the element starts of eight rows.
+     * input row, at least sixteen), a group of short rows transposed ({@link #shortRange}), and the element starts
+     * of eight rows.
      */
     private static final class Scratch {
         short[] bits = new short[0];
@@ -569,6 +575,17 @@ public final class CpuBackend implements Backend {
      * adapter's rank.
      */
     static final int SHORT_ROWS = 32;
+    /**
+     * One-row BF16 decode in place on AVX-512 reads rows of at most this many elements one after another
+     * ({@link VectorKernels#tile1x1Bf16}): the weights are then read in file order, and a row's loop is short enough
+     * that the core overlaps the next row's loads with the current row's chain of FMAs. Longer rows go eight at a
+     * time ({@link VectorKernels#tile1x8Bf16}), since one long row leaves the loads in flight to one chain. Harness
+     * over the mapped file, 2 threads, AMD EPYC with AVX-512: rows of 2,048 one at a time 32-39 GB/s, eight at a time
+     * 27-31; rows of 5,632 21 against 27-35. On the dim-2048 model (six of a layer's seven matrices have rows of
+     * 2,048), one-row decode 61.0 → 51.7 ms (medians of 6 alternating runs; docs/BENCHMARKS.md, issue 15). AVX2
+     * keeps the four-row tile: neither was measured there.
+     */
+    private static final int STREAMED_ROW = 2048;
 
     private void matmulRange(float[] out, float[] x, float[] w, int rows, int in, int outDim, int from, int to) {
         if (VECTOR && in <= SHORT_ROWS) {

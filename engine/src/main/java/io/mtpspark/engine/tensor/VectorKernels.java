@@ -1152,12 +1152,39 @@ final class VectorKernels {
     }
 
     /**
+     * One input row by one BF16 weight row read in place (element e0): out[o0], summed exactly as {@link #tile1x4}
+     * sums each of its rows (see {@code CpuBackend.STREAMED_ROW} for when one row at a time reads faster).
+     */
+    static void tile1x1Bf16(float[] x, int x0, ByteBuffer w, int e0, int n, float[] out, int o0, float[] acc) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S);
+        int b0 = e0 * 2;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) {
+            IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + i * 2, LE);
+            a0 = FloatVector.fromArray(S, x, x0 + i).fma(v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), a0);
+            a0 = FloatVector.fromArray(S, x, x0 + i + l).fma(v0.and(0xffff0000).reinterpretAsFloats(), a0);
+        }
+        if (i < bound) {
+            a0 = FloatVector.fromArray(S, x, x0 + i).fma(half(w, b0 + i * 2, true), a0);
+        }
+        a0.intoArray(acc, 0);
+        float s0 = laneSumAt(acc, 0);
+        for (i = bound; i < n; i++) {
+            s0 += x[x0 + i] * element(w, DType.BF16, e0 + i);
+        }
+        out[o0] = s0;
+    }
+
+    /**
      * One input row by eight BF16 weight rows read straight from a little-endian buffer (elements e[0..7] from
-     * {@code ej}): the decode path for BF16 in place, each row summed exactly as {@link #tile1x4} sums it (one
-     * accumulator, pair order, then {@link #laneSumAt} and the scalar tail). Eight rows, not four, because a thread
-     * reads the weights faster the more rows it has in flight: a harness reading a mapped BF16 file with this loop
-     * on one thread (AMD EPYC, AVX-512, 16 lanes) read 15-16 GB/s with four rows at once and 19-20 with eight, a
-     * plain sequential sum 26 (docs/BENCHMARKS.md, issue 15). The accumulators leave through {@code acc} (8 vectors).
+     * {@code ej}): the decode path for long BF16 rows in place on AVX-512, each row summed exactly as
+     * {@link #tile1x4} sums it (one accumulator, pair order, then {@link #laneSumAt} and the scalar tail). Eight rows,
+     * not four (or sixteen), because a thread reads long rows faster the more rows it has in flight, up to a
+     * point: a harness reading a mapped BF16 file with this loop on one thread (AMD EPYC, AVX-512, 16 lanes) read
+     * 15-16 GB/s with four rows at once, 19-20 with eight, 18-19 with sixteen; a plain sequential sum 26
+     * (docs/BENCHMARKS.md, issue 15). The accumulators leave through {@code acc} (8 vectors).
      */
     static void tile1x8Bf16(float[] x, int x0, ByteBuffer w, int[] ej, int n, float[] out, int o0, float[] acc) {
         int l = S.length();
