@@ -89,8 +89,9 @@ public final class CpuBackend implements Backend {
             int l = VectorKernels.lanes();
             ByteBuffer probe = ByteBuffer.allocate(16 * l).order(ByteOrder.LITTLE_ENDIAN);
             float[] x = new float[2 * l];
-            VectorKernels.tile1x4(x, 0, probe, DType.BF16, 0, 2 * l, 4 * l, 6 * l, 2 * l, new float[4], 0);
-            VectorKernels.tile1x4(x, 0, probe, DType.F32, 0, l, 2 * l, 3 * l, l, new float[4], 0);
+            VectorKernels.tile1x4(x, 0, probe, DType.BF16, 0, 2 * l, 4 * l, 6 * l, 2 * l, new float[4], 0,
+                    new float[4 * l]);
+            VectorKernels.tile1x4(x, 0, probe, DType.F32, 0, l, 2 * l, 3 * l, l, new float[4], 0, new float[4 * l]);
             return true;
         } catch (LinkageError e) {
             return false;
@@ -337,14 +338,16 @@ public final class CpuBackend implements Backend {
                 int r = 0;
                 if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
                     for (; r + 3 <= rows; r += 3) {
-                        VectorKernels.tile3x4Bf16(x, r * in, in, buf, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
+                        VectorKernels.tile3x4Bf16(x, r * in, in, buf, e0, e1, e2, e3, in, out, r * outDim + o, outDim,
+                                s.acc);
                     }
                 }
                 for (; r + 2 <= rows; r += 2) {
-                    VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim);
+                    VectorKernels.tile2x4(x, r * in, in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, outDim,
+                            s.acc);
                 }
                 if (r < rows) {
-                    VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o);
+                    VectorKernels.tile1x4(x, r * in, buf, dtype, e0, e1, e2, e3, in, out, r * outDim + o, s.acc);
                 }
             }
         } else if (VECTOR && !wide && inPlace) { // JDK 17: panels widened straight from the buffer
@@ -400,14 +403,14 @@ public final class CpuBackend implements Backend {
         int r = 0;
         if (WIDE_TILES && brain && rows >= THREE_ROW_TILES) {
             for (; r + 3 <= rows; r += 3) {
-                VectorKernels.tile3x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile3x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim, acc);
             }
         }
         for (; r + 2 <= rows; r += 2) {
             if (brain) {
-                VectorKernels.tile2x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4Bf16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim, acc);
             } else {
-                VectorKernels.tile2x4F16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim);
+                VectorKernels.tile2x4F16(x, r * in, in, bits, w0, in, in, out, r * outDim + o, outDim, acc);
             }
         }
         if (r < rows && brain) {

@@ -813,7 +813,7 @@ final class VectorKernels {
      * every pair sums exactly as {@link #tile1x4Bf16} would, so a row computes the same bits alone or paired.
      */
     static void tile2x4Bf16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
-                            int os) {
+                            int os, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -871,15 +871,24 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, true, bound, n, out,
-                o0);
-        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, true, bound, n, out,
-                o0 + os);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        finishHalf4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w, w0,
+                ws, true, bound, n, out, o0);
+        finishHalf4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x, x1,
+                w, w0, ws, true, bound, n, out, o0 + os);
     }
 
     /** {@link #tile2x4Bf16} for F16 weights (every pair sums as {@link #tile1x4F16}). */
     static void tile2x4F16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
-                           int os) {
+                           int os, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -937,10 +946,19 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, false, bound, n, out,
-                o0);
-        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, false, bound, n, out,
-                o0 + os);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        finishHalf4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w, w0,
+                ws, false, bound, n, out, o0);
+        finishHalf4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x, x1,
+                w, w0, ws, false, bound, n, out, o0 + os);
     }
 
     /**
@@ -951,7 +969,7 @@ final class VectorKernels {
      * tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4Bf16}.
      */
     static void tile3x4Bf16(float[] x, int x0, int xs, short[] w, int w0, int ws, int n, float[] out, int o0,
-                            int os) {
+                            int os, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -1030,12 +1048,25 @@ final class VectorKernels {
             a13 = x1v.fma(wv, a13);
             a23 = x2v.fma(wv, a23);
         }
-        finishHalf4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, w0, ws, true, bound, n, out,
-                o0);
-        finishHalf4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, w0, ws, true, bound, n, out,
-                o0 + os);
-        finishHalf4(laneSum(a20), laneSum(a21), laneSum(a22), laneSum(a23), x, x2, w, w0, ws, true, bound, n, out,
-                o0 + 2 * os);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        a20.intoArray(acc, 8 * l);
+        a21.intoArray(acc, 9 * l);
+        a22.intoArray(acc, 10 * l);
+        a23.intoArray(acc, 11 * l);
+        finishHalf4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w, w0,
+                ws, true, bound, n, out, o0);
+        finishHalf4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x, x1,
+                w, w0, ws, true, bound, n, out, o0 + os);
+        finishHalf4(laneSumAt(acc, 8 * l), laneSumAt(acc, 9 * l), laneSumAt(acc, 10 * l), laneSumAt(acc, 11 * l), x,
+                x2, w, w0, ws, true, bound, n, out, o0 + 2 * os);
     }
 
     /**
@@ -1104,7 +1135,7 @@ final class VectorKernels {
      * {@link #tile1x4} would over the widened rows (16-bit: {@code x} and the rows in pair order).
      */
     static void tile1x4(float[] x, int x0, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
-                        float[] out, int o0) {
+                        float[] out, int o0, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -1148,7 +1179,13 @@ final class VectorKernels {
                 a3 = xv.fma(half(w, b3 + b, brain), a3);
             }
         }
-        finishBuffer4(laneSum(a0), laneSum(a1), laneSum(a2), laneSum(a3), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, l);
+        a2.intoArray(acc, 2 * l);
+        a3.intoArray(acc, 3 * l);
+        finishBuffer4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w,
+                dtype, e0, e1, e2, e3, bound, n, out, o0);
     }
 
     /**
@@ -1255,17 +1292,17 @@ final class VectorKernels {
      * order), so a row computes the same bits alone or paired.
      */
     static void tile2x4(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2, int e3, int n,
-                        float[] out, int o0, int os) {
+                        float[] out, int o0, int os, float[] acc) {
         // one method per element width: with both loops in one, JDK 17's C2 boxed the vectors (300 MB a call)
         if (dtype == DType.F32) {
-            tile2x4F32(x, x0, xs, w, e0, e1, e2, e3, n, out, o0, os);
+            tile2x4F32(x, x0, xs, w, e0, e1, e2, e3, n, out, o0, os, acc);
         } else {
-            tile2x4Half(x, x0, xs, w, dtype, e0, e1, e2, e3, n, out, o0, os);
+            tile2x4Half(x, x0, xs, w, dtype, e0, e1, e2, e3, n, out, o0, os, acc);
         }
     }
 
     private static void tile2x4F32(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
-                                   float[] out, int o0, int os) {
+                                   float[] out, int o0, int os, float[] acc) {
         int l = S.length();
         int step = step();
         int bound = S.loopBound(n);
@@ -1291,12 +1328,23 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        finishBuffer4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w,
+                DType.F32, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x,
+                x1, w, DType.F32, e0, e1, e2, e3, bound, n, out, o0 + os);
     }
 
     private static void tile2x4Half(float[] x, int x0, int xs, ByteBuffer w, DType dtype, int e0, int e1, int e2,
-                                    int e3, int n, float[] out, int o0, int os) {
+                                    int e3, int n, float[] out, int o0, int os, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -1357,8 +1405,19 @@ final class VectorKernels {
             a03 = x0v.fma(wv, a03);
             a13 = x1v.fma(wv, a13);
         }
-        finishBuffer4(laneSum(a00), laneSum(a01), laneSum(a02), laneSum(a03), x, x0, w, dtype, e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11), laneSum(a12), laneSum(a13), x, x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        finishBuffer4(laneSumAt(acc, 0), laneSumAt(acc, l), laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w,
+                dtype, e0, e1, e2, e3, bound, n, out, o0);
+        finishBuffer4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l), laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x,
+                x1, w, dtype, e0, e1, e2, e3, bound, n, out, o0 + os);
     }
 
     /**
@@ -1369,7 +1428,7 @@ final class VectorKernels {
      * speed of the two-row tiles (as when C2 boxes vectors). Every pair sums as {@link #tile1x4}.
      */
     static void tile3x4Bf16(float[] x, int x0, int xs, ByteBuffer w, int e0, int e1, int e2, int e3, int n,
-                            float[] out, int o0, int os) {
+                            float[] out, int o0, int os, float[] acc) {
         int l = S.length();
         int bound = S.loopBound(n);
         int x1 = x0 + xs;
@@ -1450,14 +1509,27 @@ final class VectorKernels {
             a13 = x1v.fma(wv, a13);
             a23 = x2v.fma(wv, a23);
         }
-        finishBuffer4(laneSum(a00), laneSum(a01),
-                laneSum(a02), laneSum(a03), x, x0, w, DType.BF16,
+        // parked: with the lane sums taking vectors, C2 boxed them here (JFR, issue 15)
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, l);
+        a02.intoArray(acc, 2 * l);
+        a03.intoArray(acc, 3 * l);
+        a10.intoArray(acc, 4 * l);
+        a11.intoArray(acc, 5 * l);
+        a12.intoArray(acc, 6 * l);
+        a13.intoArray(acc, 7 * l);
+        a20.intoArray(acc, 8 * l);
+        a21.intoArray(acc, 9 * l);
+        a22.intoArray(acc, 10 * l);
+        a23.intoArray(acc, 11 * l);
+        finishBuffer4(laneSumAt(acc, 0), laneSumAt(acc, l),
+                laneSumAt(acc, 2 * l), laneSumAt(acc, 3 * l), x, x0, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0);
-        finishBuffer4(laneSum(a10), laneSum(a11),
-                laneSum(a12), laneSum(a13), x, x1, w, DType.BF16,
+        finishBuffer4(laneSumAt(acc, 4 * l), laneSumAt(acc, 5 * l),
+                laneSumAt(acc, 6 * l), laneSumAt(acc, 7 * l), x, x1, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0 + os);
-        finishBuffer4(laneSum(a20), laneSum(a21),
-                laneSum(a22), laneSum(a23), x, x2, w, DType.BF16,
+        finishBuffer4(laneSumAt(acc, 8 * l), laneSumAt(acc, 9 * l),
+                laneSumAt(acc, 10 * l), laneSumAt(acc, 11 * l), x, x2, w, DType.BF16,
                 e0, e1, e2, e3, bound, n, out, o0 + 2 * os);
     }
 
