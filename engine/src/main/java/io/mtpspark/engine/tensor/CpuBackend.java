@@ -164,7 +164,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * One preparation of the inputs ({@link #prepared}) and one pass over the threads for all of {@code ws}, when
-     * they take it the same way (all heap F32, or all buffer-backed of one kind: F32, or 16-bit in pair order, and
+     * they take it the same way (all heap F32, or all buffer-backed of one dtype, and
      * one input width); else one call each. Each output is summed as {@link #matmul} sums it: same kernels, same
      * order. On the dim-2048 BF16 model this saves three of a layer's seven preparations and dispatches.
      */
@@ -202,7 +202,7 @@ public final class CpuBackend implements Backend {
     private float[] preparedFor(WeightTensor w, float[] x, int rows) {
         int in = w.cols();
         return w.isHeapF32() ? prepared(x, rows, in, false, blockedHeap(rows, in))
-                : prepared(x, rows, in, VECTOR && w.dtype() != DType.F32, VECTOR && !direct(rows));
+                : prepared(x, rows, in, VECTOR && w.dtype() != DType.F32, VECTOR && !direct(rows, w.dtype()));
     }
 
     private static boolean fusable(WeightTensor[] ws) {
@@ -212,7 +212,7 @@ public final class CpuBackend implements Backend {
         WeightTensor a = ws[0];
         for (WeightTensor w : ws) {
             boolean sameKind = w.isHeapF32() == a.isHeapF32()
-                    && (a.isHeapF32() || (w.dtype() == DType.F32) == (a.dtype() == DType.F32));
+                    && (a.isHeapF32() || w.dtype() == a.dtype()); // one dtype: the inputs are prepared for it
             if (!sameKind || w.cols() != a.cols()) {
                 return false;
             }
@@ -308,7 +308,7 @@ public final class CpuBackend implements Backend {
         DType dtype = w.dtype();
         boolean wide = dtype == DType.F32;
         boolean brain = dtype == DType.BF16;
-        boolean direct = direct(rows);
+        boolean direct = direct(rows, dtype);
         short[] heapBits = w.heapBits();
         boolean inPlace = bufferVector && w.buffer() != null;
         if (VECTOR && wide && in <= SHORT_ROWS) { // the heap F32 order (matmulRange), from staged rows
@@ -319,6 +319,11 @@ public final class CpuBackend implements Backend {
         int groupsEnd = from + (to - from) / 4 * 4;
         if (VECTOR && direct && inPlace) {
             ByteBuffer buf = w.buffer();
+            if (WIDE_TILES && rows == 1 && dtype == DType.F16) { // decode, F16: one row at a time (tile1x1F16)
+                for (; o < groupsEnd; o++) {
+                    VectorKernels.tile1x1F16(x, 0, buf, w.rowStart(o), in, out, o, s.acc);
+                }
+            }
             if (WIDE_TILES && rows == 1 && brain && in <= STREAMED_ROW) { // decode, short rows: one at a time
                 for (; o < groupsEnd; o++) {
                     VectorKernels.tile1x1Bf16(x, 0, buf, w.rowStart(o), in, out, o, s.acc);
@@ -420,9 +425,14 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** Whether a buffer-backed matmul of {@code rows} input rows runs the register tiles (else the blocked panels). */
-    private static boolean direct(int rows) {
-        return rows < DIRECT_ROWS;
+    /**
+     * Whether a buffer-backed matmul of {@code rows} input rows of {@code dtype} weights runs the register tiles
+     * (else the blocked panels). F16 blocks on AVX-512 always go blocked: the in-place two-row tile, generic over
+     * the 16-bit formats, fell to the Vector API's Java fallback for F16 (the dim-2048 F16 model: 2 rows 406 ms, 9
+     * rows 2,090, against 509 for 17 rows blocked; docs/BENCHMARKS.md, issue 15).
+     */
+    private static boolean direct(int rows, DType dtype) {
+        return rows < (WIDE_TILES && dtype == DType.F16 ? 2 : DIRECT_ROWS);
     }
 
     /**

@@ -1215,6 +1215,34 @@ final class VectorKernels {
     }
 
     /**
+     * {@link #tile1x1Bf16} for F16 weights. The generic {@link #tile1x4} ran F16 8x slower than BF16 (one-row decode
+     * of the dim-2048 model 400-460 against 52 ms): C2 compiled its F32, BF16 and F16 loops into one method, hit its
+     * node-count cutoff and left the lane reinterpretation of the F16 widening to the Vector API's Java fallback
+     * (JFR: {@code convert0} under {@code reinterpretAsFloats}).
+     */
+    static void tile1x1F16(float[] x, int x0, ByteBuffer w, int e0, int n, float[] out, int o0, float[] acc) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        FloatVector a0 = FloatVector.zero(S);
+        int b0 = e0 * 2;
+        int i = 0;
+        for (; i + 2 * l <= bound; i += 2 * l) {
+            IntVector v0 = IntVector.fromByteBuffer(I, w, b0 + i * 2, LE);
+            a0 = FloatVector.fromArray(S, x, x0 + i).fma(f16(v0.and(0xffff)), a0);
+            a0 = FloatVector.fromArray(S, x, x0 + i + l).fma(f16(v0.lanewise(VectorOperators.LSHR, 16)), a0);
+        }
+        if (i < bound) {
+            a0 = FloatVector.fromArray(S, x, x0 + i).fma(half(w, b0 + i * 2, false), a0);
+        }
+        a0.intoArray(acc, 0);
+        float s0 = laneSumAt(acc, 0);
+        for (i = bound; i < n; i++) {
+            s0 += x[x0 + i] * element(w, DType.F16, e0 + i);
+        }
+        out[o0] = s0;
+    }
+
+    /**
      * One input row by eight BF16 weight rows read straight from a little-endian buffer (elements e[0..7] from
      * {@code ej}): the decode path for long BF16 rows in place on AVX-512, each row summed exactly as
      * {@link #tile1x4} sums it (one accumulator, pair order, then {@link #laneSumAt} and the scalar tail). Eight rows,
@@ -1571,8 +1599,10 @@ final class VectorKernels {
                 FloatVector.fromByteBuffer(S, src, (e2 + i) * 4, LE).intoArray(panel, q + 2 * l);
                 FloatVector.fromByteBuffer(S, src, (e3 + i) * 4, LE).intoArray(panel, q + 3 * l);
             }
+        } else if (dtype == DType.F16) {
+            widenPanelF16(src, e0, e1, e2, e3, panel, n);
         } else {
-            boolean brain = dtype == DType.BF16;
+            boolean brain = true;
             int bound2 = n - n % (2 * l);
             for (; i < bound2; i += 2 * l) {
                 int q = 4 * i;
@@ -1604,6 +1634,28 @@ final class VectorKernels {
             panel[tail + t + i] = element(src, dtype, e1 + i);
             panel[tail + 2 * t + i] = element(src, dtype, e2 + i);
             panel[tail + 3 * t + i] = element(src, dtype, e3 + i);
+        }
+    }
+
+    /**
+     * The vector part of {@link #widenPanel} for F16, in a method of its own: compiled together with the BF16 loop,
+     * the F16 widening fell to the Vector API's Java fallback (C2's node-count cutoff; docs/BENCHMARKS.md, issue 15).
+     */
+    private static void widenPanelF16(ByteBuffer src, int e0, int e1, int e2, int e3, float[] panel, int n) {
+        int l = S.length();
+        int bound = S.loopBound(n);
+        int bound2 = n - n % (2 * l);
+        for (int r = 0; r < 4; r++) { // a row at a time: with the four rows in step, 8 widenings a step, it fell back
+            int b = 2 * (r == 0 ? e0 : r == 1 ? e1 : r == 2 ? e2 : e3);
+            int i = 0;
+            for (; i < bound2; i += 2 * l) {
+                IntVector v = IntVector.fromByteBuffer(I, src, b + i * 2, LE);
+                f16(v.and(0xffff)).intoArray(panel, 4 * i + r * l);
+                f16(v.lanewise(VectorOperators.LSHR, 16)).intoArray(panel, 4 * i + (4 + r) * l);
+            }
+            if (i < bound) { // one natural-order chunk left
+                half(src, b + i * 2, false).intoArray(panel, 4 * i + r * l);
+            }
         }
     }
 
