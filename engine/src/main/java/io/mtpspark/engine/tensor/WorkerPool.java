@@ -21,10 +21,12 @@ final class WorkerPool implements AutoCloseable {
     /**
      * Chunks a dispatch is cut into per thread, claimed dynamically: the threads finish together to within about
      * half a chunk, and a chunk costs one compare-and-set. On the dim-2048 BF16 model, 2 threads, AMD EPYC (AVX-512),
-     * alternating processes: 16 against 4 took one-row decode from 67.5 to 61.3 ms (medians of 6 runs each), 9 rows
-     * from 221 to 200 and 81 rows from 870 to 829 ms (4 each); docs/BENCHMARKS.md, issue 15.
+     * alternating processes (medians): 16 against 4 took one-row decode from 67.5 to 61.3 ms (6 runs each), 9 rows
+     * from 221 to 200 and 81 rows from 870 to 829 ms (4 each); 32 against 16 one row 56.7 → 52.0, 9 rows 196 → 183
+     * (5 each); 64 against 32 was mixed (one row 57.9 against 51.3, 9 rows 170 against 215). docs/BENCHMARKS.md,
+     * issue 15.
      */
-    private static final int CHUNKS_PER_THREAD = 16;
+    private static final int CHUNKS_PER_THREAD = 32;
 
     private final Thread[] workers;
     /** No dispatch open: nothing can be claimed. */
