@@ -10,7 +10,7 @@
 # JAVA_OPTS (extra JVM options for every engine run, e.g. -XX:LoopUnrollLimit=1), THREADS (default 2), HISTORY (default docs/perf-history.jsonl), WARMUP (stories260K bench warm-up rounds, default
 # 40: the row compares decode speed with run.c's, and at the former 10 rounds, about 5,000 tokens, the JIT is still
 # compiling the kernels on this 2-core machine; the start-up row measures the JIT's cost). About 2-3 minutes on a quiet 2-core machine (plus
-# about a minute the first time, to write the 1.4 GB model).
+# about a minute the first time, to write the 1.4 GB models; F16_DIR, default /tmp/cpu_f16_2048, holds the F16 twin).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUNC="${1:-/tmp/runc/run}"
@@ -38,6 +38,17 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 echo "block cost + roofline (load $(load))…" >&2
 "${JAVA[@]}" -Xmx2g -jar "$JAR" bench --model "$MODEL_DIR" --block-cost --block-rows 1,9,81 --block-cache 16 \
   --threads "$THREADS" --warmup 1 --repeats 5 --roofline --json --history "$HISTORY" 2>/dev/null > "$WORK/block.json"
+
+# 3b: the same model in F16 (a regression guard: F16 in place once ran 8x slower than BF16, unnoticed)
+F16_DIR="${F16_DIR:-/tmp/cpu_f16_2048}"
+if [[ ! -f "$F16_DIR/model.safetensors" ]]; then
+  echo "writing the random F16 twin to $F16_DIR…" >&2
+  java -Xmx6g -jar "$JAR" convert --random-model 2048,5632,16,16,4,512 --dtype F16 --out "$F16_DIR" \
+    --tokenizer "$TOK" >/dev/null
+fi
+echo "F16 twin (load $(load))…" >&2
+"${JAVA[@]}" -Xmx2g -jar "$JAR" bench --model "$F16_DIR" --block-cost --block-rows 1,9 --block-cache 16 \
+  --threads "$THREADS" --warmup 1 --repeats 5 --json --history "$HISTORY" 2>/dev/null > "$WORK/f16.json"
 
 # 4: resident memory serving the BF16 checkpoint, with the heap bounded and with a larger default-style heap
 rss() { # prints max RSS in kB of one short generate with the JVM options given
@@ -79,13 +90,14 @@ for round in 1 2 3; do
   cds+=("$(wall "${JAVA[@]}" -XX:SharedArchiveFile="$WORK/mtp.jsa" -jar "$JAR" "${gen[@]}")")
 done
 
-python3 - "$WORK/block.json" "$MODEL_DIR/model.safetensors" "$rss_small" "$rss_large" "$rss_heap" "$HISTORY" "$commit" \
+python3 - "$WORK/block.json" "$WORK/f16.json" "$MODEL_DIR/model.safetensors" "$rss_small" "$rss_large" "$rss_heap" "$HISTORY" "$commit" \
   "$(load)" "${engine_tps[*]}" "${runc[*]:-}" "${plain[*]}" "${modules[*]}" "${cds[*]}" "$RUNC" "$WARMUP" <<'EOF'
 import json, os, statistics, sys, datetime, platform
-(block_file, model_file, rss_small, rss_large, rss_heap, history, commit, load, engine, runc, plain, modules, cds,
+(block_file, f16_file, model_file, rss_small, rss_large, rss_heap, history, commit, load, engine, runc, plain, modules, cds,
  runc_path, warmup) = sys.argv[1:]
 b = json.load(open(block_file))
 rows = b["block_ms"]
+f16 = json.load(open(f16_file))["block_ms"]
 file_mb = os.path.getsize(model_file) / 1e6
 nums = lambda s: [float(v) for v in s.split()]
 engine, runc, plain, modules, cds = map(nums, (engine, runc, plain, modules, cds))
@@ -109,6 +121,9 @@ table = [
      f"{rows['81']['min_gflops']:.1f} of {roof['fma_peak_gflops']:.1f} GFLOP/s; around it "
      f"{rows['81']['paired_fma_peak_gflops']:.1f}; "
      f"{rows['81']['pct_of_in_cache_matmul']:.0f}% of the in-cache matmul)", "≥ 60%"),
+    ("F16 twin of the model ÷ the BF16 model, median ms (1 row; 9 rows)",
+     f"{f16['1']['median_ms'] / rows['1']['median_ms']:.2f}×; {f16['9']['median_ms'] / rows['9']['median_ms']:.2f}× "
+     f"({f16['1']['median_ms']:.1f}; {f16['9']['median_ms']:.1f} ms)", "report (F16 widens in ~10 ops, BF16 in 1-2)"),
     ("resident memory ÷ BF16 file (mapped: -Xmx256m -Xmn32m; -Xmx512m; on the heap: -Xmx4g heapShare 0.5)",
      f"{int(rss_small) / 1e3 / file_mb:.2f}×; {int(rss_large) / 1e3 / file_mb:.2f}×; "
      f"{int(rss_heap) / 1e3 / file_mb:.2f}× of {file_mb:.0f} MB", "≤ 1.15×"),
