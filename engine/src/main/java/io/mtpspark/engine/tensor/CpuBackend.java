@@ -312,7 +312,7 @@ public final class CpuBackend implements Backend {
         short[] heapBits = w.heapBits();
         boolean inPlace = bufferVector && w.buffer() != null;
         if (VECTOR && wide && in <= SHORT_ROWS) { // the heap F32 order (matmulRange), from staged rows
-            shortRange(out, x, null, w, rows, in, outDim, from, to);
+            shortRange(out, x, null, w, rows, in, outDim, from, to, s);
             return;
         }
         int o = from;
@@ -602,7 +602,7 @@ public final class CpuBackend implements Backend {
 
     private void matmulRange(float[] out, float[] x, float[] w, int rows, int in, int outDim, int from, int to) {
         if (VECTOR && in <= SHORT_ROWS) {
-            shortRange(out, x, w, null, rows, in, outDim, from, to);
+            shortRange(out, x, w, null, rows, in, outDim, from, to, scratch(in, rows));
             return;
         }
         int o = from;
@@ -633,12 +633,11 @@ public final class CpuBackend implements Backend {
      * or, where it is null, the tensor {@code t} (its rows staged first, so a mapped tensor gives the heap's bits):
      * groups of one vector's lanes of outputs transposed once and applied to every input row, four rows at a time;
      * the outputs after the last group one at a time, in the same order of operations
-     * (see {@link VectorKernels#transposeShort}).
+     * (see {@link VectorKernels#transposeShort}). {@code s}: the calling thread's scratch.
      */
-    private void shortRange(float[] out, float[] x, float[] w, WeightTensor t, int rows, int in, int outDim,
-                            int from, int to) {
+    private static void shortRange(float[] out, float[] x, float[] w, WeightTensor t, int rows, int in, int outDim,
+                                   int from, int to, Scratch s) {
         int l = VectorKernels.lanes();
-        Scratch s = scratch(in, rows);
         int staged = l * SHORT_ROWS; // the transposed group first, then (for a tensor) its rows as stored
         if (s.columns.length < 2 * staged) {
             s.columns = new float[2 * staged];

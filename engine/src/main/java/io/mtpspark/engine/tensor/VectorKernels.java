@@ -1602,7 +1602,7 @@ final class VectorKernels {
         } else if (dtype == DType.F16) {
             widenPanelF16(src, e0, e1, e2, e3, panel, n);
         } else {
-            boolean brain = true;
+            boolean brain = true; // F16 took widenPanelF16 above; the loop below is BF16's alone
             int bound2 = n - n % (2 * l);
             for (; i < bound2; i += 2 * l) {
                 int q = 4 * i;
